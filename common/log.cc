@@ -1,0 +1,32 @@
+#include "common/log.h"
+
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace fib {
+namespace {
+std::string& Program() {
+  static std::string name = "fibtastic";
+  return name;
+}
+}  // namespace
+
+void SetLogProgram(const std::string& name) { Program() = name; }
+
+void LogLine(const std::string& message) {
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  tm utc{};
+  gmtime_r(&tv.tv_sec, &utc);
+  char stamp[32];
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::string line =
+      fmt::format("{}.{:03d}Z {}: {}\n", stamp, static_cast<int>(tv.tv_usec / 1000), Program(),
+                  message);
+  // One write so lines from different threads never interleave.
+  ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+}  // namespace fib

@@ -1,0 +1,16 @@
+// Free ports and readiness checks for integration tests (loopback only).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+namespace fib::test {
+
+// Returns a TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read, close).
+int FreePort();
+// Waits until something accepts TCP connections on 127.0.0.1:port. Returns false on timeout.
+bool WaitForPort(int port, int timeout_ms = 10000);
+// Returns true when 127.0.0.1:port accepts a connection now.
+bool PortOpen(int port);
+
+}  // namespace fib::test

@@ -1,0 +1,125 @@
+#include "workers/mailer.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <time.h>
+
+#include <cstring>
+#include <memory>
+
+#include "common/text.h"
+
+namespace fib {
+namespace {
+
+bool HasLineBreak(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+
+std::string RfcDate() {
+  time_t now = time(nullptr);
+  tm utc{};
+  gmtime_r(&now, &utc);
+  char buf[64];
+  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &utc);
+  return buf;
+}
+
+// Feeds the message to libcurl's upload.
+struct Upload {
+  const std::string* data;
+  size_t offset = 0;
+};
+
+size_t ReadChunk(char* buffer, size_t size, size_t count, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  size_t n = std::min(size * count, up->data->size() - up->offset);
+  std::memcpy(buffer, up->data->data() + up->offset, n);
+  up->offset += n;
+  return n;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+
+// One easy handle per thread, reused so libcurl can keep the SMTP connection open.
+CURL* ThreadHandle() {
+  static const bool initialised = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+  (void)initialised;
+  thread_local std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
+  curl_easy_reset(handle.get());
+  return handle.get();
+}
+
+std::string Hint(CURLcode code, long reply) {
+  if (code == CURLE_COULDNT_CONNECT) return "connection refused; is the mail sink running (fibtastic-mailsink)?";
+  if (code == CURLE_OPERATION_TIMEDOUT) return "timed out; the provider is too slow or hung";
+  if (reply >= 400 && reply < 500) return "temporary failure; retry later";
+  if (reply >= 500) return "permanent failure; check the address and message";
+  return "";
+}
+
+}  // namespace
+
+std::string FormatMessage(const Email& email, const std::string& message_id_domain) {
+  std::string out;
+  out += "Date: " + RfcDate() + "\r\n";
+  out += "From: " + email.from + "\r\n";
+  out += "To: " + email.to + "\r\n";
+  out += "Subject: " + email.subject + "\r\n";
+  out += "Message-ID: <" + RandomHex(24) + "@" + message_id_domain + ">\r\n";
+  out += "MIME-Version: 1.0\r\n";
+  out += "Content-Type: text/html; charset=UTF-8\r\n";
+  for (const auto& [name, value] : email.headers) out += name + ": " + value + "\r\n";
+  out += "\r\n";
+  // Normalise bare LF to CRLF; libcurl dot-stuffs lines that start with '.'.
+  for (size_t i = 0; i < email.html_body.size(); ++i) {
+    char c = email.html_body[i];
+    if (c == '\n' && (i == 0 || email.html_body[i - 1] != '\r')) out += '\r';
+    out += c;
+  }
+  if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
+  return out;
+}
+
+SmtpMailer::SmtpMailer(SmtpMailerOptions options) : options_(std::move(options)) {}
+
+Status SmtpMailer::Send(const Email& email) {
+  for (const std::string* v : {&email.from, &email.to, &email.subject}) {
+    if (HasLineBreak(*v)) return Status::Error("refusing to send: a line break in From/To/Subject (header injection)");
+  }
+  for (const auto& [name, value] : email.headers) {
+    if (HasLineBreak(name) || HasLineBreak(value)) {
+      return Status::Error("refusing to send: a line break in header " + name + " (header injection)");
+    }
+  }
+  std::string message = FormatMessage(email);
+  Upload upload{&message};
+  CURL* curl = ThreadHandle();
+  if (!curl) return Status::Error("cannot create a libcurl handle (out of memory?)");
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  std::string from = "<" + email.from + ">";
+  curl_slist* recipients = curl_slist_append(nullptr, ("<" + email.to + ">").c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, options_.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadChunk);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  CURLcode code = curl_easy_perform(curl);
+  long reply = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
+  curl_slist_free_all(recipients);
+  if (code == CURLE_OK) return Status::Ok();
+  std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+  std::string hint = Hint(code, reply);
+  return Status::Error(fmt::format("SMTP send to {} failed: {}{}{}", options_.url, detail,
+                                   reply ? fmt::format(" (SMTP reply {})", reply) : "",
+                                   hint.empty() ? "" : "; " + hint));
+}
+
+}  // namespace fib
