@@ -1,0 +1,89 @@
+// JobQueue: the worker's seam to its queue store (as LevelDB's Env). RedisJobQueue speaks
+// Sidekiq 6.4's keys and commands; MemoryJobQueue backs unit tests with no network.
+// Payloads cross this interface as the raw JSON text stored in the queue, so an ack removes
+// exactly what was fetched.
+// Thread-safety: every method may be called from many threads at once.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace fib {
+
+// A job taken from a queue and held in this process's in-progress list until finished.
+struct FetchedJob {
+  std::string queue;  // queue name without the "queue:" prefix
+  std::string raw;    // the payload exactly as stored
+};
+
+// What the heartbeat publishes about this process (Sidekiq's `processes` registry).
+struct ProcessInfo {
+  std::string identity;  // hostname:pid:<12 hex>
+  std::string hostname;
+  int pid = 0;
+  std::string tag;
+  int concurrency = 0;
+  std::vector<std::string> queues;
+  double started_at = 0;
+  bool quiet = false;
+  int busy = 0;
+  int64_t rss_kb = 0;
+};
+
+// A job running now, for `<identity>:workers`.
+struct BusyJob {
+  std::string thread_id;  // field name, e.g. "tid-3"
+  std::string queue;
+  std::string raw;        // payload JSON
+  int64_t run_at = 0;     // epoch seconds
+};
+
+class JobQueue {
+ public:
+  virtual ~JobQueue() = default;
+
+  // ---- producing ----
+  // Pushes one job now (SADD queues + LPUSH queue:<queue>, pipelined).
+  virtual Status Push(const std::string& queue, const std::string& raw) = 0;
+  // Pushes many jobs to one queue in one round trip.
+  virtual Status PushBulk(const std::string& queue, const std::vector<std::string>& raws) = 0;
+  // Schedules a job for later (ZADD schedule <at> <raw>).
+  virtual Status Schedule(double at_seconds, const std::string& raw) = 0;
+
+  // ---- consuming (reliable fetch) ----
+  // Atomically moves the next job from `queues` (tried in the given order) into this process's
+  // in-progress list. Waits up to timeout_ms; returns nullopt when nothing arrived.
+  virtual Result<std::optional<FetchedJob>> Fetch(const std::vector<std::string>& queues,
+                                                  int timeout_ms) = 0;
+  // Removes a finished job from the in-progress list.
+  virtual Status Ack(const FetchedJob& job) = 0;
+  // Atomically removes `job` from the in-progress list and adds `updated_raw` to `retry` at `at`.
+  virtual Status Retry(const FetchedJob& job, const std::string& updated_raw, double at_seconds) = 0;
+  // Atomically removes `job` from in-progress and adds `updated_raw` to `dead` (with its trims:
+  // older than 180 days, more than 10,000 entries).
+  virtual Status Kill(const FetchedJob& job, const std::string& updated_raw, double now_seconds) = 0;
+  // Atomically puts an unfinished job back at the pop end of its queue (RPUSH) and removes it
+  // from in-progress (graceful shutdown).
+  virtual Status Requeue(const FetchedJob& job) = 0;
+
+  // ---- housekeeping ----
+  // Moves jobs due by `now` from `retry` then `schedule` to their queues, each atomically (so two
+  // workers never both push one), with a fresh enqueued_at. Returns how many moved.
+  virtual Result<int> EnqueueDue(double now_seconds) = 0;
+  // Moves the in-progress jobs of processes whose heartbeat has expired back onto their queues.
+  // Returns how many jobs were recovered.
+  virtual Result<int> RecoverOrphans() = 0;
+  // Publishes the heartbeat (processes, <identity> hash with expiry, <identity>:workers,
+  // stat counters incremented by the deltas) and returns signals popped from <identity>-signals.
+  virtual Result<std::vector<std::string>> Heartbeat(const ProcessInfo& process,
+                                                     const std::vector<BusyJob>& busy,
+                                                     int64_t processed_delta, int64_t failed_delta,
+                                                     double now_seconds) = 0;
+  // Removes this process from the registry (clean exit).
+  virtual Status Unregister(const ProcessInfo& process) = 0;
+};
+
+}  // namespace fib

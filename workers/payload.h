@@ -1,0 +1,49 @@
+// JobPayload: a Sidekiq 6.4 job as stored in Redis (SIDEKIQ.md), plus our `request_id` extra key.
+// Unknown keys are kept, so a payload read and written again loses nothing Ruby put there.
+// Thread-safety: value type.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace fib {
+
+class Clock;
+
+struct JobPayload {
+  std::string jid;          // 24 lowercase hex
+  std::string class_name;   // "class"
+  std::string queue = "default";
+  nlohmann::json args = nlohmann::json::array();
+  nlohmann::json retry = true;            // true (max 25), false, or an integer max
+  double created_at = 0;                  // epoch seconds
+  std::optional<double> enqueued_at;      // epoch seconds; absent on scheduled jobs
+  std::string request_id;                 // our extra key; "" = absent
+  // Failure bookkeeping (absent until the first failure).
+  std::optional<std::string> error_message;
+  std::optional<std::string> error_class;
+  std::optional<double> failed_at;
+  std::optional<double> retried_at;
+  std::optional<int> retry_count;
+  nlohmann::json extra = nlohmann::json::object();  // every other key, preserved
+
+  // Returns the maximum number of retries this job allows (25 for `true`, 0 for `false`).
+  int MaxRetries() const;
+};
+
+// Returns a new payload with a random jid and created_at = now.
+JobPayload NewJobPayload(std::string class_name, nlohmann::json args, const Clock& clock,
+                         std::string queue = "default");
+
+// Returns the JSON text Sidekiq 6.4 writes (float seconds, always with a decimal point).
+std::string EncodePayload(const JobPayload& payload);
+
+// Parses what Ruby Sidekiq 6.4, 7 and 8 write: times as float seconds or integer milliseconds.
+// Returns an error naming what is wrong (not JSON, not an object, missing/ill-typed class/args).
+Result<JobPayload> DecodePayload(std::string_view json);
+
+}  // namespace fib
