@@ -15,7 +15,7 @@ ifneq ($(SANITIZE),)
 endif
 comma := ,
 
-.PHONY: all deps configure build test unit integration clean format tidy
+.PHONY: all deps configure build test unit integration bench demo clean format tidy
 
 all: build
 
@@ -38,6 +38,15 @@ unit: build
 
 integration: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
+
+# make bench [QUICK=1] [SCENARIO=lesson,saturation|<profile>] [PLACEMENT=split|shared]
+bench: build
+	$(BUILD_DIR)/bin/fibtastic-bench $(if $(QUICK),--quick) $(if $(SCENARIO),--scenario $(SCENARIO)) \
+	  $(if $(PLACEMENT),--placement $(PLACEMENT))
+
+# make demo [DEMO_AUTO=1] [DEMO_N=25]
+demo: build
+	BIN_DIR=$(BUILD_DIR)/bin scripts/demo
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

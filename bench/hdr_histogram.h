@@ -48,8 +48,22 @@ class HdrHistogram {
   // Rebuilds a histogram written by ToJson. Error names the missing or ill-typed field.
   static Result<HdrHistogram> FromJson(const nlohmann::json& json);
 
+  // Returns the largest / smallest value that shares `value`'s bucket (what percentiles report).
+  // REQUIRES: lowest <= value <= highest.
+  int64_t HighestEquivalentValue(int64_t value) const;
+  int64_t LowestEquivalentValue(int64_t value) const;
+  int bucket_count() const { return bucket_count_; }
+  int sub_bucket_count() const { return sub_bucket_count_; }
+
  private:
   // (implementation details: bucket/sub-bucket layout as HdrHistogram_c)
+  int BucketIndex(int64_t value) const;
+  size_t CountsIndex(int64_t value) const;
+  int64_t ValueAtIndex(size_t index) const;
+  int64_t EquivalentRangeSize(int64_t value) const;
+  int64_t MedianEquivalentValue(int64_t value) const;
+  bool SameLayout(const HdrHistogram& other) const;
+
   int64_t lowest_, highest_;
   int significant_digits_;
   int unit_magnitude_ = 0, sub_bucket_half_count_magnitude_ = 0;

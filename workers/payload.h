@@ -46,4 +46,13 @@ std::string EncodePayload(const JobPayload& payload);
 // Returns an error naming what is wrong (not JSON, not an object, missing/ill-typed class/args).
 Result<JobPayload> DecodePayload(std::string_view json);
 
+// Returns epoch seconds as Ruby's Float#to_s writes them: shortest round-trip digits, always with
+// a decimal point ("1700000000.0", "1700000000.25"), never an exponent.
+std::string FormatEpochSeconds(double seconds);
+
+// Returns a JSON time value read as epoch seconds: floats are seconds; numbers of 1e11 or more
+// are milliseconds (Sidekiq 8 writes integer ms; 1e11 s would be the year 5138).
+// Returns nullopt when `value` is not a number.
+std::optional<double> EpochSecondsFromJson(const nlohmann::json& value);
+
 }  // namespace fib

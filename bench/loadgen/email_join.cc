@@ -1,0 +1,107 @@
+#include "bench/loadgen/email_join.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "bench/loadgen/mono_time.h"
+#include "common/flags.h"
+
+namespace fib {
+namespace {
+
+// Returns the message's X-Request-Id: the "request_id" field, else the header.
+std::string RequestIdOf(const nlohmann::json& message) {
+  auto id = message.find("request_id");
+  if (id != message.end() && id->is_string()) return *id;
+  auto headers = message.find("headers");
+  if (headers == message.end() || !headers->is_object()) return "";
+  for (const auto& [name, value] : headers->items()) {
+    if (value.is_string() && name.size() == 12 &&
+        std::equal(name.begin(), name.end(), "x-request-id",
+                   [](char a, char b) { return std::tolower(a) == b; })) {
+      return value;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+EmailJoin::EmailJoin(std::string run_id, const std::vector<SentRequest>& expected)
+    : prefix_(std::move(run_id) + "-") {
+  for (const auto& r : expected) {
+    if (pending_.emplace(r.number, Pending{r.intended_wall_us, r.response_us}).second) {
+      order_.push_back(r.number);
+    }
+  }
+  std::sort(order_.begin(), order_.end());
+  result_.expected = static_cast<int64_t>(pending_.size());
+}
+
+void EmailJoin::AddMessages(const nlohmann::json& messages) {
+  if (!messages.is_array()) return;
+  for (const auto& m : messages) {
+    if (!m.is_object()) continue;
+    if (m.contains("id") && m["id"].is_number_integer()) {
+      last_id_ = std::max(last_id_, m["id"].get<int64_t>());
+    }
+    std::string id = RequestIdOf(m);
+    if (id.rfind(prefix_, 0) != 0) continue;
+    auto number = ParseInt(id.substr(prefix_.size()), "request id");
+    if (!number.ok()) continue;
+    auto it = pending_.find(*number);
+    if (it == pending_.end()) continue;  // a warmup request or an error response
+    if (++it->second.emails > 1) {
+      ++result_.duplicates;
+      continue;
+    }
+    int64_t received_at = m.value("received_at", int64_t{0});
+    int64_t e2e = received_at - it->second.intended_wall_us;
+    result_.e2e.Record(e2e);
+    if (e2e < it->second.response_us) ++result_.before_response;
+    ++result_.received;
+  }
+}
+
+EmailJoinResult EmailJoin::Finish() {
+  result_.missing = result_.expected - result_.received;
+  result_.missing_ids.clear();
+  for (int64_t n : order_) {
+    if (result_.missing_ids.size() >= 100) break;
+    if (pending_[n].emails == 0) result_.missing_ids.push_back(prefix_ + std::to_string(n));
+  }
+  return result_;
+}
+
+Result<EmailJoinResult> EmailJoin::Run(const HttpUrl& mail, std::string run_id,
+                                       const std::vector<SentRequest>& expected,
+                                       double drain_s) {
+  EmailJoin join(std::move(run_id), expected);
+  httplib::Client client(mail.host, mail.port);
+  client.set_connection_timeout(2, 0);
+  client.set_read_timeout(10, 0);
+  int64_t deadline = MonoMicros() + static_cast<int64_t>(drain_s * 1e6);
+  for (;;) {
+    std::string path = "/messages?since_id=" + std::to_string(join.last_id()) + "&limit=100000";
+    auto response = client.Get(path);
+    if (!response || response->status != 200) {
+      return Status::Error(
+          "--mail: cannot read the inbox at http://" + mail.HostPort() + path + ": " +
+          (response ? "HTTP " + std::to_string(response->status) : httplib::to_string(response.error())));
+    }
+    auto json = nlohmann::json::parse(response->body, nullptr, false);
+    if (!json.is_array()) {
+      return Status::Error("--mail: GET /messages at " + mail.HostPort() +
+                           " did not return a JSON array");
+    }
+    join.AddMessages(json);
+    if (join.complete() || MonoMicros() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return join.Finish();
+}
+
+}  // namespace fib

@@ -1,0 +1,86 @@
+// LoadgenOptions: validation errors name the flag.
+#include "bench/loadgen/loadgen_options.h"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+std::string ErrorOf(fib::LoadgenOptions o) {
+  fib::Status s = o.Validate();
+  return s.ok() ? "" : s.message();
+}
+
+fib::LoadgenOptions Good() {
+  fib::LoadgenOptions o;
+  o.url = "http://localhost:8080";
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("LoadgenOptions parses the target URL", "[options]") {
+  fib::LoadgenOptions o = Good();
+  REQUIRE(o.Validate().ok());
+  CHECK(o.target.host == "127.0.0.1");
+  CHECK(o.target.port == 8080);
+  CHECK(o.target.path == "/");
+  CHECK(o.run_id.size() == 8);
+  CHECK(o.label == "GET http://localhost:8080");
+  auto u = fib::ParseHttpUrl("http://example.test/a/b?c=d", "--url");
+  REQUIRE(u.ok());
+  CHECK(u->port == 80);
+  CHECK(u->path == "/a/b?c=d");
+}
+
+TEST_CASE("LoadgenOptions rejects bad flags with the flag's name", "[options]") {
+  auto o = Good();
+  o.url = "";
+  CHECK_THAT(ErrorOf(o), Catch::Contains("--url"));
+  o = Good();
+  o.url = "https://127.0.0.1/";
+  CHECK_THAT(ErrorOf(o), Catch::Contains("--url"));
+  o = Good();
+  o.url = "http://127.0.0.1:99999/";
+  CHECK_THAT(ErrorOf(o), Catch::Contains("--url"));
+  o = Good();
+  o.rate_rps = -1;
+  CHECK_THAT(ErrorOf(o), Catch::Contains("--rate"));
+  o = Good();
+  o.connections = 0;
+  CHECK_THAT(ErrorOf(o), Catch::Contains("--connections"));
+  o = Good();
+  o.timeout_ms = 0;
+  CHECK_THAT(ErrorOf(o), Catch::Contains("--timeout"));
+  o = Good();
+  o.headers = {"NoColon"};
+  CHECK_THAT(ErrorOf(o), Catch::Contains("--header"));
+  o = Good();
+  o.headers = {"X-Request-Id: mine"};
+  CHECK_THAT(ErrorOf(o), Catch::Contains("X-Request-Id"));
+  o = Good();
+  o.body_file = "/nonexistent/body";
+  CHECK_THAT(ErrorOf(o), Catch::Contains("--body-file"));
+  o = Good();
+  o.mail_url = "smtp://x";
+  CHECK_THAT(ErrorOf(o), Catch::Contains("--mail"));
+}
+
+TEST_CASE("LoadgenOptions --json-body adds a Content-Type unless one is given", "[options]") {
+  auto o = Good();
+  o.json_body = true;
+  REQUIRE(o.Validate().ok());
+  CHECK(o.headers == std::vector<std::string>{"Content-Type: application/json"});
+  o = Good();
+  o.json_body = true;
+  o.headers = {"content-type: application/vnd.api+json"};
+  REQUIRE(o.Validate().ok());
+  CHECK(o.headers.size() == 1);
+}
+
+TEST_CASE("LoadgenOptions uses at most one thread per connection", "[options]") {
+  auto o = Good();
+  o.threads = 8;
+  o.connections = 3;
+  REQUIRE(o.Validate().ok());
+  CHECK(o.threads == 3);
+}

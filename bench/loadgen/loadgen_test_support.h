@@ -1,0 +1,65 @@
+// Helpers for the loadgen integration tests: run fibtastic-loadgen to completion and read its
+// report JSON; start fibtastic-trivial-server on a free port.
+// Thread-safety: one test thread.
+#pragma once
+
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/ports.h"
+#include "tests/support/subprocess.h"
+
+namespace fib::test {
+
+struct LoadgenRun {
+  int exit_code = -1;
+  std::string output;   // stdout + stderr
+  nlohmann::json report;  // --json, null when not written
+};
+
+inline std::string TempPath(const std::string& suffix) {
+  static int counter = 0;
+  return "/tmp/loadgen-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter) +
+         suffix;
+}
+
+inline nlohmann::json ReadJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nullptr;
+  std::stringstream text;
+  text << in.rdbuf();
+  return nlohmann::json::parse(text.str(), nullptr, false);
+}
+
+// Runs fibtastic-loadgen with `args` (plus --json TEMP) and waits for it.
+inline LoadgenRun RunLoadgen(std::vector<std::string> args, int timeout_ms = 120000) {
+  std::string json_path = TempPath(".json");
+  args.insert(args.begin(), BinPath("fibtastic-loadgen"));
+  args.push_back("--json");
+  args.push_back(json_path);
+  LoadgenRun run;
+  run.exit_code = RunCommand(args, &run.output, timeout_ms);
+  run.report = ReadJsonFile(json_path);
+  std::remove(json_path.c_str());
+  return run;
+}
+
+// A fibtastic-trivial-server on a free port, with extra flags.
+struct TrivialServer {
+  explicit TrivialServer(std::vector<std::string> flags = {}) : port(FreePort()) {
+    std::vector<std::string> argv = {BinPath("fibtastic-trivial-server"), "--port",
+                                     std::to_string(port)};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    process = std::make_unique<Subprocess>(argv);
+    WaitForPort(port);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+  int port;
+  std::unique_ptr<Subprocess> process;
+};
+
+}  // namespace fib::test

@@ -1,0 +1,67 @@
+// The `make bench` scenarios. Each starts its own stack (fresh Redis, mail sink, webs, workers),
+// drives it with fibtastic-loadgen, and returns a report section: Markdown with tables and plot
+// links, and the figures for summary.json.
+// Thread-safety: run one scenario at a time from the orchestrator thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bench/orchestrator/stack.h"
+#include "common/status.h"
+
+namespace fib::bench {
+
+struct BenchOptions {
+  bool quick = false;            // QUICK=1: every scenario shortened so the whole run is ≤ 90 s
+  std::string bin_dir;
+  std::string profiles_dir;
+  std::string out_dir;           // results/runs/<UTC time>
+  std::string redis_url;         // external Redis; "" = private redis-server per scenario
+  bool split_placement = true;
+  int web_threads = 5;
+  int worker_concurrency = 10;
+};
+
+struct Section {
+  std::string id;        // scenario name, also the folder of its files
+  std::string title;
+  std::string markdown;  // the section body (tables, plot links), without its heading
+  nlohmann::json figures = nlohmann::json::object();
+};
+
+// Called with each stack a scenario starts and nullptr when it stops, so Ctrl-C can kill it.
+using StackWatcher = std::function<void(Stack*)>;
+
+class Scenarios {
+ public:
+  Scenarios(BenchOptions options, StackWatcher watcher);
+
+  // Returns the names `Run` accepts: the built-in scenarios, then every profile name (which runs
+  // the headline inline-vs-background comparison on that profile).
+  std::vector<std::string> Names() const;
+  static std::vector<std::string> Builtin();
+  Result<Section> Run(const std::string& name);
+
+ private:
+  Result<Section> Compare(const std::string& profile, const std::string& id);  // "lesson" etc.
+  Result<Section> Fibtastic();
+  Result<Section> Saturation();
+  Result<Section> Scaling();
+  Result<Section> Microbench();
+
+  // Starts Redis, the mail sink (with the profile's delay), both webs and workers.
+  Result<std::unique_ptr<Stack>> StartStack(const std::string& id, const std::string& profile,
+                                            int workers, int concurrency, bool pin_workers);
+  std::string Dir(const std::string& id) const;
+  // Runs `fibtastic-report <args>`; returns its stdout.
+  Result<std::string> Report(const std::vector<std::string>& args, const std::string& log_path);
+
+  BenchOptions options_;
+  StackWatcher watcher_;
+};
+
+}  // namespace fib::bench

@@ -1,0 +1,25 @@
+// ComparisonWriter: renders a Comparison as Markdown (the default, pastes into pull requests),
+// aligned text, CSV (one row per report and metric) or JSON.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+#include "bench/report/comparison.h"
+#include "common/status.h"
+
+namespace fib {
+
+enum class TableFormat { kMarkdown, kText, kCsv, kJson };
+
+// Parses "markdown", "text", "csv" or "json"; error names the bad value.
+Result<TableFormat> ParseTableFormat(const std::string& name);
+
+// Returns the comparison in `format`. Markdown and text end with the differing conditions,
+// warnings and notes; CSV holds only the table (the caller prints the rest on stderr); JSON
+// holds all of it.
+std::string RenderComparison(const Comparison& comparison, TableFormat format);
+// Returns the lines after the table: differing conditions, warnings and notes (text form).
+std::string RenderConditionsAndWarnings(const Comparison& comparison, bool markdown);
+
+}  // namespace fib

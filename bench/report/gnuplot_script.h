@@ -1,0 +1,28 @@
+// GnuplotScript: the gnuplot commands that draw one PlotSpec on PNG (pngcairo when gnuplot has
+// it, else libgd png), SVG or the ASCII `dumb` terminal. Data travels inline as `$name << EOD`
+// blocks, so one script on stdin is all gnuplot needs.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+#include "bench/report/plot_spec.h"
+
+namespace fib {
+
+enum class PlotTerminal { kPng, kSvg, kDumb };
+
+struct GnuplotScriptOptions {
+  int image_width_px = 1000;
+  int image_height_px = 600;
+  int text_width_chars = 100;  // dumb terminal
+  int text_height_chars = 32;
+};
+
+// Returns commands that draw `spec` on `terminal` into `output_path` ("" = gnuplot's stdout).
+std::string GnuplotScript(const PlotSpec& spec, PlotTerminal terminal,
+                          const std::string& output_path, const GnuplotScriptOptions& options);
+// Returns `text` as a gnuplot single-quoted string (no escapes are processed inside).
+std::string GnuplotQuote(const std::string& text);
+
+}  // namespace fib

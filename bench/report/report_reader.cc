@@ -1,0 +1,209 @@
+#include "bench/report/report_reader.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "bench/report/hgrm_parser.h"
+
+namespace fib {
+
+namespace {
+using nlohmann::json;
+
+// Returns the JSON value shortened for an error message.
+std::string Shown(const json& value) {
+  std::string text = value.dump();
+  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+}
+
+// Copies obj[key] into metrics[name] when present; error when it is not a number.
+Status CopyNumber(const json& obj, const char* key, const std::string& where,
+                  const std::string& name, std::map<std::string, double>* metrics) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  if (!it->is_number()) {
+    return Status::Error(where + "." + key + " must be a number, got " + Shown(*it));
+  }
+  (*metrics)[name] = it->get<double>();
+  return Status::Ok();
+}
+
+double NumberOr(const json& obj, const char* key, double fallback) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+Status CheckSchema(const json& root) {
+  if (!root.is_object()) {
+    return Status::Error("not a fibtastic-loadgen report (the top level is not a JSON object)");
+  }
+  auto schema = root.find("schema");
+  if (schema == root.end()) return Status::Error("not a fibtastic-loadgen report (no \"schema\")");
+  if (!schema->is_number_integer()) {
+    return Status::Error("\"schema\" must be a whole number, got " + Shown(*schema));
+  }
+  int64_t version = schema->get<int64_t>();
+  if (version > kReportSchema) {
+    return Status::Error("schema " + std::to_string(version) +
+                         " is newer than this tool understands (" +
+                         std::to_string(kReportSchema) + "); update fibtastic-report");
+  }
+  if (version < 1) return Status::Error("schema " + std::to_string(version) + " is not valid");
+  return Status::Ok();
+}
+
+// Reads histograms.<key> into `data`; the summary object `summary_key` is the fallback.
+Status ReadLatency(const json& root, const char* histogram_key, const char* summary_key,
+                   const std::string& prefix, Report* report, LatencyData* data) {
+  const json& histograms = root.value("histograms", json::object());
+  auto h = histograms.find(histogram_key);
+  if (h != histograms.end() && !h->is_null()) {
+    Result<HdrHistogram> histogram = HdrHistogram::FromJson(*h);
+    if (!histogram.ok()) {
+      return Status::Error(std::string("histograms.") + histogram_key + ": " +
+                           histogram.message());
+    }
+    data->spectrum = LatencySpectrum::FromHistogram(*histogram);
+    data->histogram_us = std::move(*histogram);
+    if (data->spectrum->empty()) return Status::Ok();
+    const json summary = data->spectrum->SummaryJson();  // outlives the loop over items()
+    for (const auto& [key, value] : summary.items()) {
+      report->metrics[prefix + key] = value.get<double>();
+    }
+    return Status::Ok();
+  }
+  const json& summary = root["summary"];
+  auto s = summary.find(summary_key);
+  if (s == summary.end() || s->is_null()) return Status::Ok();
+  if (!s->is_object()) {
+    return Status::Error(std::string("summary.") + summary_key + " must be an object, got " +
+                         Shown(*s));
+  }
+  for (const auto& [key, value] : s->items()) {
+    Status st = CopyNumber(*s, key.c_str(), std::string("summary.") + summary_key, prefix + key,
+                           &report->metrics);
+    if (!st.ok()) return st;
+  }
+  report->notes.push_back(std::string("no histograms.") + histogram_key + ": " + summary_key +
+                          " percentiles from the summary fields");
+  return Status::Ok();
+}
+
+Status ReadSummary(const json& root, Report* report) {
+  auto summary = root.find("summary");
+  if (summary == root.end() || !summary->is_object()) {
+    return Status::Error("no \"summary\" object (is this a fibtastic-loadgen --json report?)");
+  }
+  for (const char* key : {"requests", "rps", "offered_rps", "errors", "in_flight_at_end"}) {
+    Status s = CopyNumber(*summary, key, "summary", key, &report->metrics);
+    if (!s.ok()) return s;
+  }
+  if (!report->metrics.count("offered_rps") && report->conditions.contains("offered_rps")) {
+    report->metrics["offered_rps"] = NumberOr(report->conditions, "offered_rps", 0);
+  }
+  auto warnings = summary->find("warnings");
+  if (warnings != summary->end() && warnings->is_array()) {
+    for (const json& w : *warnings) {
+      if (w.is_string()) report->warnings.push_back(w.get<std::string>());
+    }
+  }
+  auto e2e = summary->find("e2e");
+  if (e2e != summary->end() && e2e->is_object()) {
+    return CopyNumber(*e2e, "missing", "summary.e2e", "e2e_missing", &report->metrics);
+  }
+  return Status::Ok();
+}
+
+Status ReadSeries(const json& root, Report* report) {
+  for (const char* key : {"timeseries", "redis_samples"}) {
+    auto it = root.find(key);
+    if (it != root.end() && !it->is_null() && !it->is_array()) {
+      return Status::Error(std::string("\"") + key + "\" must be an array, got " + Shown(*it));
+    }
+  }
+  for (const json& row : root.value("timeseries", json::array())) {
+    if (!row.is_object()) return Status::Error("timeseries rows must be objects");
+    TimeseriesRow r;
+    r.t_s = NumberOr(row, "t_s", 0);
+    r.requests = static_cast<int64_t>(NumberOr(row, "requests", 0));
+    r.rps = NumberOr(row, "rps", 0);
+    if (row.contains("p50_ms") && row["p50_ms"].is_number()) r.p50_ms = row["p50_ms"].get<double>();
+    if (row.contains("p99_ms") && row["p99_ms"].is_number()) r.p99_ms = row["p99_ms"].get<double>();
+    r.errors = static_cast<int64_t>(NumberOr(row, "errors", 0));
+    report->timeseries.push_back(r);
+  }
+  for (const json& row : root.value("redis_samples", json::array())) {
+    if (!row.is_object()) return Status::Error("redis_samples rows must be objects");
+    report->redis_samples.push_back(
+        {NumberOr(row, "t_s", 0), static_cast<int64_t>(NumberOr(row, "queue_depth", 0)),
+         static_cast<int64_t>(NumberOr(row, "retry", 0)),
+         static_cast<int64_t>(NumberOr(row, "dead", 0)),
+         static_cast<int64_t>(NumberOr(row, "busy", 0))});
+  }
+  return Status::Ok();
+}
+
+Status ParseInto(const json& root, Report* report) {
+  Status s = CheckSchema(root);
+  if (!s.ok()) return s;
+  report->json = root;
+  auto label = root.find("label");
+  if (label != root.end() && label->is_string() && !label->get<std::string>().empty()) {
+    report->label = label->get<std::string>();
+  }
+  report->conditions = root.value("conditions", json::object());
+  if (!report->conditions.is_object()) return Status::Error("\"conditions\" must be an object");
+  if (!(s = ReadSummary(root, report)).ok()) return s;
+  if (!(s = ReadLatency(root, "latency", "latency_ms", "", report, &report->latency)).ok()) {
+    return s;
+  }
+  if (!(s = ReadLatency(root, "uncorrected_latency", "uncorrected_latency_ms", "uncorrected_",
+                        report, &report->uncorrected))
+           .ok()) {
+    return s;
+  }
+  if (!(s = ReadLatency(root, "e2e", "e2e_ms", "e2e_", report, &report->e2e)).ok()) return s;
+  return ReadSeries(root, report);
+}
+
+std::string FileStem(const std::string& path) {
+  return std::filesystem::path(path).stem().string();
+}
+}  // namespace
+
+Result<Report> ParseJsonReport(const nlohmann::json& json, const std::string& source) {
+  Report report;
+  report.source = source;
+  report.label = FileStem(source);
+  try {
+    Status s = ParseInto(json, &report);
+    if (!s.ok()) return Status::Error(source + ": " + s.message());
+  } catch (const nlohmann::json::exception& e) {
+    // value()/[] on a field of the wrong type; the message names the JSON type involved.
+    return Status::Error(source + ": unexpected field type: " + e.what());
+  }
+  return report;
+}
+
+Result<Report> ReadReport(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error(path + ": cannot read (" + std::strerror(errno) + ")");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return Status::Error(path + ": the file is empty");
+  if (text[first] != '{' && text[first] != '[') return ParseHgrm(text, path, FileStem(path));
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return Status::Error(path + ": not valid JSON (" + e.what() + ")");
+  }
+  return ParseJsonReport(root, path);
+}
+
+}  // namespace fib

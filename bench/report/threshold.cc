@@ -1,0 +1,203 @@
+#include "bench/report/threshold.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "common/text.h"
+
+namespace fib {
+
+namespace {
+struct OpToken {
+  const char* text;
+  Threshold::Op op;
+};
+// Two-character operators first so ">=" is not read as ">".
+constexpr OpToken kOps[] = {{">=", Threshold::Op::kGreaterEqual},
+                            {"<=", Threshold::Op::kLessEqual},
+                            {">", Threshold::Op::kGreater},
+                            {"<", Threshold::Op::kLess}};
+
+const char* OpText(Threshold::Op op) {
+  for (const OpToken& t : kOps) {
+    if (t.op == op) return t.text;
+  }
+  return "?";
+}
+
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// Returns the factor that converts `unit` into the metric's unit, or nullopt when it does not fit.
+std::optional<double> UnitFactor(MetricUnit metric_unit, const std::string& unit) {
+  switch (metric_unit) {
+    case MetricUnit::kMilliseconds:
+      if (unit.empty() || unit == "ms") return 1.0;
+      if (unit == "us" || unit == "\xC2\xB5s") return 0.001;
+      if (unit == "s") return 1000.0;
+      return std::nullopt;
+    case MetricUnit::kRate:
+      if (unit.empty() || unit == "rps" || unit == "/s") return 1.0;
+      return std::nullopt;
+    case MetricUnit::kCount:
+      if (unit.empty()) return 1.0;
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+const char* UnitName(MetricUnit unit) {
+  switch (unit) {
+    case MetricUnit::kMilliseconds:
+      return " ms";
+    case MetricUnit::kRate:
+      return " req/s";
+    case MetricUnit::kCount:
+      return "";
+  }
+  return "";
+}
+
+std::string FormatValue(const MetricInfo& metric, double value) {
+  return FormatMetricValue(metric.unit, value) + UnitName(metric.unit);
+}
+
+std::string FormatChange(double percent) {
+  if (std::isinf(percent)) return percent > 0 ? "+inf% (baseline is 0)" : "-inf% (baseline is 0)";
+  return fmt::format("{:+.1f}%", percent);
+}
+
+// Returns the change of `value` against `base` in percent (±inf when base is 0 and value is not).
+double ChangePercent(double value, double base) {
+  if (base == 0) {
+    if (value == 0) return 0;
+    return value > 0 ? std::numeric_limits<double>::infinity()
+                     : -std::numeric_limits<double>::infinity();
+  }
+  return (value - base) / std::fabs(base) * 100.0;
+}
+}  // namespace
+
+std::string Threshold::GrammarHelp() {
+  return "--fail-if EXPR (repeatable) fails the run (exit 1) when a report breaks EXPR:\n"
+         "  EXPR   := METRIC OP LIMIT            e.g. 'p99>+10%'  'p50>250ms'  'errors>0'\n"
+         "  OP     := >  >=  <  <=               (a breach is when 'value OP LIMIT' is true)\n"
+         "  LIMIT  := [+|-]NUMBER%               relative: the change of each other report\n"
+         "                                       against the baseline, in percent\n"
+         "                                       ('rps<-5%' = more than 5% below the baseline)\n"
+         "          | NUMBER[UNIT]               absolute: checked on every report; latency\n"
+         "                                       units us, ms (default), s; rates rps (default);\n"
+         "                                       counts take no unit\n"
+         "  METRIC := " +
+         MetricNamesForHelp() + "\n";
+}
+
+Result<Threshold> Threshold::Parse(const std::string& expression) {
+  auto error = [&](const std::string& what) {
+    return Status::Error("--fail-if '" + expression + "': " + what +
+                         " (expected METRIC OP LIMIT, e.g. 'p99>+10%' or 'p50>250ms')");
+  };
+  Threshold t;
+  t.text_ = expression;
+  size_t op_at = std::string::npos, op_len = 0;
+  for (const OpToken& token : kOps) {
+    size_t at = expression.find(token.text);
+    if (at != std::string::npos && (op_at == std::string::npos || at < op_at)) {
+      op_at = at;
+      op_len = std::string(token.text).size();
+      t.op_ = token.op;
+    }
+  }
+  if (op_at == std::string::npos) return error("no comparison operator (>, >=, <, <=)");
+  std::string name = Lower(Trim(expression.substr(0, op_at)));
+  std::string limit = Trim(expression.substr(op_at + op_len));
+  if (name.empty()) return error("no metric before the operator");
+  t.metric_ = FindMetric(name);
+  if (!t.metric_) return error("unknown metric '" + name + "'; known: " + MetricNamesForHelp());
+  if (limit.empty()) return error("no limit after the operator");
+  char* end = nullptr;
+  t.limit_ = std::strtod(limit.c_str(), &end);
+  if (end == limit.c_str() || !std::isfinite(t.limit_)) {
+    return error("the limit '" + limit + "' does not start with a number");
+  }
+  std::string unit = Lower(Trim(end));
+  if (unit == "%") {
+    t.relative_ = true;
+    return t;
+  }
+  std::optional<double> factor = UnitFactor(t.metric_->unit, unit);
+  if (!factor) return error("unit '" + unit + "' does not fit metric '" + t.metric_->name + "'");
+  t.limit_ *= *factor;
+  return t;
+}
+
+bool Threshold::Breaks(double value) const {
+  switch (op_) {
+    case Op::kGreater:
+      return value > limit_;
+    case Op::kGreaterEqual:
+      return value >= limit_;
+    case Op::kLess:
+      return value < limit_;
+    case Op::kLessEqual:
+      return value <= limit_;
+  }
+  return false;
+}
+
+std::optional<std::string> Threshold::Check(const Report& report, const Report* baseline,
+                                            std::string* not_checked) const {
+  std::optional<double> value = report.Metric(metric_->name);
+  std::optional<double> base = relative_ ? baseline->Metric(metric_->name) : std::nullopt;
+  const Report* lacking = !value ? &report : (relative_ && !base ? baseline : nullptr);
+  if (lacking) {
+    *not_checked = fmt::format("--fail-if '{}': not checked for {}: {} has no {}", text_,
+                               report.DisplayName(), lacking->DisplayName(), metric_->name);
+    return std::nullopt;
+  }
+  if (!relative_) {
+    if (!Breaks(*value)) return std::nullopt;
+    return fmt::format("FAIL {}: {} {} = {} ({} {}{})", text_, report.DisplayName(),
+                       metric_->name, FormatValue(*metric_, *value), OpText(op_),
+                       FormatMetricValue(metric_->unit, limit_), UnitName(metric_->unit));
+  }
+  double change = ChangePercent(*value, *base);
+  if (!Breaks(change)) return std::nullopt;
+  return fmt::format("FAIL {}: {} {} = {}, {} vs baseline {} {}", text_, report.DisplayName(),
+                     metric_->name, FormatValue(*metric_, *value), FormatChange(change),
+                     baseline->DisplayName(), FormatValue(*metric_, *base));
+}
+
+ThresholdOutcome CheckThresholds(const std::vector<Threshold>& thresholds,
+                                 const std::vector<Report>& reports, size_t baseline) {
+  ThresholdOutcome outcome;
+  for (const Threshold& t : thresholds) {
+    if (t.relative() && reports.size() < 2) {
+      outcome.notes.push_back("--fail-if '" + t.text() +
+                              "': not checked: a relative limit needs at least two reports");
+      continue;
+    }
+    for (size_t i = 0; i < reports.size(); ++i) {
+      if (t.relative() && i == baseline) continue;
+      std::string not_checked;
+      std::optional<std::string> breach =
+          t.Check(reports[i], t.relative() ? &reports[baseline] : nullptr, &not_checked);
+      if (!not_checked.empty()) {
+        outcome.notes.push_back(not_checked);
+        continue;
+      }
+      ++outcome.checks;
+      if (breach) outcome.breaches.push_back(*breach);
+    }
+  }
+  return outcome;
+}
+
+}  // namespace fib

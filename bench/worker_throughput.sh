@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Worker throughput: fibtastic-worker (reliable fetch) vs Ruby Sidekiq 6.4 (basic fetch), each
+# draining the same N pre-filled NoopWorker jobs from a private redis-server with -c CONCURRENCY.
+# Prints jobs/s, drain time and peak RSS of each, and the ratio, with the run's conditions.
+#
+# Usage: bench/worker_throughput.sh [N]           (default 20000)
+# Environment: CONCURRENCY (default 10), BIN_DIR (default <repo>/build/bin), SIDEKIQ (sidekiq
+#              binary, default: sidekiq in PATH), WORKER_FLAGS (extra fibtastic-worker flags),
+#              RUNS (default 1: best of RUNS drains per side).
+# Drain time runs from the first job taken to the queue being empty, so start-up (Ruby's boot,
+# our heartbeat) is not counted for either side. Both log every job, as Sidekiq does by default.
+set -euo pipefail
+
+N=${1:-20000}
+CONCURRENCY=${CONCURRENCY:-10}
+RUNS=${RUNS:-1}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN_DIR=${BIN_DIR:-$ROOT/build/bin}
+SIDEKIQ=${SIDEKIQ:-$(command -v sidekiq || echo /usr/bin/sidekiq)}
+WORKER_FLAGS=${WORKER_FLAGS:-}
+WORKER=$BIN_DIR/fibtastic-worker
+
+die() { echo "worker_throughput: $*" >&2; exit 1; }
+[[ -x $WORKER ]] || die "no $WORKER; build it (cmake --build build --target fibtastic-worker) or set BIN_DIR"
+[[ -x $SIDEKIQ ]] || die "no sidekiq binary; apt-get install ruby-sidekiq or set SIDEKIQ"
+command -v redis-server >/dev/null || die "redis-server not found (apt-get install redis-server)"
+
+TMP=$(mktemp -d /tmp/fibtastic-worker-bench-XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() { ruby -rsocket -e 's = TCPServer.new("127.0.0.1", 0); puts s.addr[1]; s.close'; }
+PORT=$(free_port)
+REDIS_URL=redis://127.0.0.1:$PORT/0
+redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$TMP" \
+  --daemonize no >"$TMP/redis.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
+cli() { redis-cli -p "$PORT" "$@"; }
+
+now_s() { date +%s.%N; }
+peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# Runs "$@" (a worker) until it drains N jobs; prints "<seconds> <peak rss KB>".
+drain() {
+  cli FLUSHALL >/dev/null
+  REDIS_URL=$REDIS_URL ruby "$ROOT/bench/noop_fill.rb" "$N" >/dev/null
+  [[ $(cli LLEN queue:default) == "$N" ]] || die "pre-fill failed"
+  REDIS_URL=$REDIS_URL REDIS_PROVIDER= "$@" >"$TMP/worker.log" 2>&1 &
+  local pid=$! start="" end="" left
+  PIDS+=("$pid")
+  while :; do
+    left=$(cli LLEN queue:default)
+    if [[ -z $start && $left -lt $N ]]; then start=$(now_s); fi
+    if [[ $left == 0 ]]; then end=$(now_s); break; fi
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$TMP/worker.log" >&2; die "worker exited early"; }
+    sleep 0.02
+  done
+  # Jobs popped last may still be running; wait for our in-progress lists (if any) to empty.
+  while [[ -n $(cli --scan --pattern 'fibtastic:inprogress:*') ]]; do sleep 0.01; done
+  end=$(now_s)
+  local rss
+  rss=$(peak_rss_kb "$pid")
+  kill -TERM "$pid"
+  wait "$pid" 2>/dev/null || true
+  echo "$(echo "$end - $start" | bc -l) $rss"
+}
+
+best_of() {  # best_of <runs> cmd... : prints the fastest "<seconds> <rss>"
+  local runs=$1 best="" result
+  shift
+  for _ in $(seq "$runs"); do
+    result=$(drain "$@")
+    if [[ -z $best ]] || (($(echo "${result%% *} < ${best%% *}" | bc -l))); then best=$result; fi
+  done
+  echo "$best"
+}
+
+echo "# worker throughput: $N NoopWorker jobs, -c $CONCURRENCY, private redis-server $(redis-server --version | grep -o 'v=[0-9.]*')"
+echo "# machine: $(nproc) cores, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# ours: $WORKER ($(strings "$WORKER" | grep -m1 -o 'Release\|Debug\|RelWithDebInfo' || echo '?') build), reliable fetch on"
+echo "# sidekiq: $SIDEKIQ $(ruby -r sidekiq -e 'print Sidekiq::VERSION' 2>/dev/null) on $(ruby -e 'print RUBY_DESCRIPTION')"
+
+read -r ours_s ours_rss < <(best_of "$RUNS" "$WORKER" -c "$CONCURRENCY" --redis-url "$REDIS_URL" \
+  --smtp-url smtp://127.0.0.1:9 $WORKER_FLAGS)
+read -r ruby_s ruby_rss < <(best_of "$RUNS" "$SIDEKIQ" -r "$ROOT/bench/noop_worker.rb" -c "$CONCURRENCY")
+
+rate() { echo "$N / $1" | bc -l | xargs printf '%.0f'; }
+printf '%-18s %10s %12s %14s\n' worker "drain s" "jobs/s" "peak RSS MB"
+printf '%-18s %10.2f %12s %14.1f\n' fibtastic-worker "$ours_s" "$(rate "$ours_s")" "$(echo "$ours_rss / 1024" | bc -l)"
+printf '%-18s %10.2f %12s %14.1f\n' "sidekiq 6.4" "$ruby_s" "$(rate "$ruby_s")" "$(echo "$ruby_rss / 1024" | bc -l)"
+printf 'throughput ratio (ours / sidekiq): %.1fx\n' "$(echo "$ruby_s / $ours_s" | bc -l)"

@@ -1,0 +1,91 @@
+// SmtpSession: the server side of one SMTP conversation (RFC 5321) as a pure state machine —
+// bytes in, replies and completed messages out, no sockets, no clock — so it can be unit tested
+// and fuzzed. The socket side (SmtpConnection) feeds it and decides the fate of each message.
+// Thread-safety: none; one session belongs to one connection (one thread at a time).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fib {
+
+struct SmtpSessionOptions {
+  std::string hostname = "fibtastic-mailsink";   // named in the greeting and EHLO reply
+  int64_t max_message_bytes = 10 * 1024 * 1024;  // after dot-unstuffing, CRLF included (SIZE)
+  int max_recipients = 100;                      // RCPT beyond this gets 452
+  // RFC 5321 §4.5.3.1.4 requires accepting 512-octet command lines; we accept up to the text-line
+  // limit so long addresses with parameters never fail. Both limits include the CRLF.
+  size_t max_command_line_bytes = 1000;
+  size_t max_text_line_bytes = 1000;  // RFC 5321 §4.5.3.1.6
+};
+
+// A message whose DATA ended successfully and now awaits the server's verdict.
+struct SmtpEnvelopeMessage {
+  std::string helo;                  // the name the client gave in HELO/EHLO
+  std::string mail_from;             // reverse path without brackets ("" for <>)
+  std::vector<std::string> rcpt_to;  // forward paths without brackets
+  std::string data;                  // the message, dot-unstuffed, CRLF line ends
+};
+
+class SmtpSession {
+ public:
+  enum class State { kNeedHelo, kReady, kMail, kRcpt, kData, kAwaitingVerdict, kClosed };
+
+  explicit SmtpSession(SmtpSessionOptions options = {});
+
+  // Returns the 220 greeting to send when the connection opens.
+  std::string Greeting() const;
+
+  // Consumes bytes from the client and queues replies (see TakeReplies). Stops early, returning
+  // the number of bytes consumed, when a message completed (state kAwaitingVerdict: call
+  // TakeMessage and FinishMessage, then feed the rest) or the client sent QUIT (kClosed).
+  // Bytes of an unfinished line are kept inside, so any split of the stream gives the same result.
+  size_t Feed(std::string_view bytes);
+
+  // Returns the replies queued so far (CRLF-terminated lines) and clears the queue.
+  std::string TakeReplies();
+
+  // REQUIRES: state() == kAwaitingVerdict. Moves the completed message out.
+  SmtpEnvelopeMessage TakeMessage();
+  // REQUIRES: state() == kAwaitingVerdict. Queues the final reply to DATA (e.g. 250 or 451) and
+  // ends the transaction; the client may start another with MAIL.
+  void FinishMessage(int code, std::string_view text);
+
+  State state() const { return state_; }
+  bool closed() const { return state_ == State::kClosed; }
+  // Complete lines received so far (a progress measure for idle timeouts).
+  uint64_t lines_received() const { return lines_received_; }
+  // Messages this session refused itself after DATA (too big, line too long) or at MAIL (SIZE).
+  uint64_t messages_rejected() const { return messages_rejected_; }
+
+ private:
+  void OnLine(std::string_view line);
+  void OnOverlongLine();
+  void OnCommand(std::string_view line);
+  void OnDataLine(std::string_view line);
+  void OnEndOfData();
+  void Helo(std::string_view verb, std::string_view args);
+  void Mail(std::string_view args);
+  void Rcpt(std::string_view args);
+  void Data(std::string_view args);
+  void ResetTransaction();
+  void Reply(int code, std::string_view text);
+  size_t LineLimit() const;
+
+  SmtpSessionOptions options_;
+  State state_ = State::kNeedHelo;
+  std::string partial_line_;      // bytes after the last LF
+  bool discarding_line_ = false;  // the current line overflowed; skip to its LF
+  std::string replies_;
+  std::string helo_;
+  SmtpEnvelopeMessage message_;
+  int64_t data_bytes_ = 0;
+  bool data_too_big_ = false;
+  bool data_line_too_long_ = false;
+  uint64_t lines_received_ = 0;
+  uint64_t messages_rejected_ = 0;
+};
+
+}  // namespace fib

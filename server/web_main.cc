@@ -1,0 +1,201 @@
+// fibtastic-web: the FibTastic app (form, POST /sequences) in one of two variants chosen at
+// start-up: --mode inline runs the fib-email job inside the request; --mode background enqueues
+// it to Redis in Sidekiq 6.4's format for a worker. 12-factor: PORT, SMTP_URL, REDIS_URL and
+// REDIS_PROVIDER fill the defaults; flags override them.
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/shutdown.h"
+#include "common/text.h"
+#include "server/inline_dispatcher.h"
+#include "server/queue_dispatcher.h"
+#include "server/request_pipeline.h"
+#include "server/sequences_controller.h"
+#include "server/web_server.h"
+#include "workers/job_registry.h"
+#include "workers/mailer.h"
+#include "workers/redis_job_queue.h"
+#include "workers/redis_url.h"
+
+namespace fib {
+namespace {
+
+constexpr char kProgram[] = "fibtastic-web";
+
+struct WebFlags {
+  WebServerOptions server;
+  std::string mode = "inline";
+  SmtpMailerOptions smtp;
+  std::string redis_url;  // "" = REDIS_PROVIDER / REDIS_URL / default
+  int redis_connect_timeout_ms = 500;
+  int redis_command_timeout_ms = 1000;
+  int redis_pool_size = 0;  // 0 = one connection per request thread
+  int64_t max_body_bytes = static_cast<int64_t>(WebServerOptions().max_body_bytes);
+  std::string queue = "default";
+};
+
+// Everything one variant needs, owned together so main() stays short.
+struct Variant {
+  JobRegistry registry;
+  std::unique_ptr<Mailer> mailer;
+  std::unique_ptr<JobQueue> queue;
+  std::unique_ptr<JobDispatcher> dispatcher;
+  std::string summary;  // for the start-up log line
+};
+
+[[noreturn]] void UsageError(const std::string& message) {
+  fprintf(stderr, "%s: %s\nTry '%s --help'.\n", kProgram, message.c_str(), kProgram);
+  exit(2);
+}
+
+int PortFromEnv() {
+  std::string text = EnvOr("PORT", "3000");
+  auto port = ParseInt(text, "PORT");
+  if (!port.ok() || *port < 0 || *port > 65535) {
+    UsageError("the environment variable PORT must be a port number 0..65535, got '" + text + "'");
+  }
+  return static_cast<int>(*port);
+}
+
+void RegisterFlags(WebFlags* f, FlagSet* flags) {
+  flags->String("mode", 'm', &f->mode, "MODE",
+                "inline (run the job in the request) or background (enqueue to Redis)");
+  flags->String("bind", 'b', &f->server.bind_address, "ADDR", "address to listen on");
+  flags->Int("port", 'p', &f->server.port, "PORT", "TCP port (env PORT); 0 = any free port");
+  flags->Int("threads", 't', &f->server.threads, "N", "request threads (Puma's default is 5)");
+  flags->String("smtp-url", 0, &f->smtp.url, "URL", "SMTP server for inline mode (env SMTP_URL)");
+  flags->Int("smtp-connect-timeout-ms", 0, &f->smtp.connect_timeout_ms, "MS",
+             "SMTP connect timeout");
+  flags->Int("smtp-timeout-ms", 0, &f->smtp.timeout_ms, "MS", "whole SMTP send timeout");
+  flags->String("redis-url", 0, &f->redis_url, "URL",
+                "Redis for background mode (else $REDIS_PROVIDER, $REDIS_URL, " +
+                    std::string(kDefaultRedisUrl) + ")");
+  flags->Int("redis-connect-timeout-ms", 0, &f->redis_connect_timeout_ms, "MS",
+             "Redis connect timeout");
+  flags->Int("redis-command-timeout-ms", 0, &f->redis_command_timeout_ms, "MS",
+             "Redis command timeout");
+  flags->Int("redis-pool-size", 0, &f->redis_pool_size, "N", "Redis connections; 0 = --threads");
+  flags->String("queue", 'q', &f->queue, "NAME", "Sidekiq queue to push to (background mode)");
+  flags->Int("max-body-bytes", 0, &f->max_body_bytes, "BYTES", "larger request bodies get 413");
+  flags->Int("read-timeout-ms", 0, &f->server.read_timeout_ms, "MS", "socket read timeout");
+  flags->Int("write-timeout-ms", 0, &f->server.write_timeout_ms, "MS", "socket write timeout");
+  flags->Int("keep-alive-timeout-s", 0, &f->server.keep_alive_timeout_s, "S",
+             "idle keep-alive connections are closed after this (each holds a thread meanwhile)");
+  flags->Int("keep-alive-max-requests", 0, &f->server.keep_alive_max_requests, "N",
+             "requests per keep-alive connection");
+  flags->Bool("access-log", 0, &f->server.access_log, "log one line per request to stderr");
+  flags->Epilog(
+      "Environment: PORT (default 3000), SMTP_URL (default smtp://127.0.0.1:1025), REDIS_URL,\n"
+      "REDIS_PROVIDER (name of the variable holding the Redis URL, as Sidekiq). Flags win.\n"
+      "Routes: GET / (form), POST /sequences (form or JSON), GET /healthz (liveness: 200 ok).\n");
+}
+
+void CheckFlags(const WebFlags& f) {
+  if (f.mode != "inline" && f.mode != "background") {
+    UsageError("--mode must be 'inline' or 'background', got '" + f.mode + "'");
+  }
+  if (f.server.port < 0 || f.server.port > 65535) UsageError("--port must be 0..65535");
+  if (f.server.threads < 1 || f.server.threads > 1024) UsageError("--threads must be 1..1024");
+  if (f.max_body_bytes < 1) UsageError("--max-body-bytes must be > 0");
+  for (int ms : {f.smtp.connect_timeout_ms, f.smtp.timeout_ms, f.redis_connect_timeout_ms,
+                 f.redis_command_timeout_ms, f.server.read_timeout_ms, f.server.write_timeout_ms}) {
+    if (ms < 1) UsageError("timeouts must be at least 1 ms");
+  }
+  if (f.server.keep_alive_timeout_s < 0) UsageError("--keep-alive-timeout-s must be >= 0");
+  if (f.redis_pool_size < 0) UsageError("--redis-pool-size must be >= 0");
+}
+
+void MakeInline(const WebFlags& f, Variant* v) {
+  v->mailer = std::make_unique<SmtpMailer>(f.smtp);
+  v->dispatcher =
+      std::make_unique<InlineDispatcher>(&v->registry, v->mailer.get(), SystemClock::Default());
+  v->summary = "smtp " + f.smtp.url;
+}
+
+void MakeBackground(const WebFlags& f, Variant* v) {
+  auto url = ResolveRedisUrl(f.redis_url, [](const char* name) { return std::getenv(name); });
+  if (!url.ok()) UsageError(url.message());
+  auto parsed = ParseRedisUrl(*url);
+  if (!parsed.ok()) UsageError(parsed.message());
+  RedisQueueOptions options;
+  options.url = *url;
+  options.connect_timeout_ms = f.redis_connect_timeout_ms;
+  options.command_timeout_ms = f.redis_command_timeout_ms;
+  options.pool_size = f.redis_pool_size > 0 ? f.redis_pool_size : f.server.threads;
+  options.clock = SystemClock::Default();
+  v->queue = std::make_unique<RedisJobQueue>(options);
+  v->dispatcher = std::make_unique<QueueDispatcher>(
+      QueueDispatcherOptions{f.queue, parsed->Redacted()}, v->queue.get(), SystemClock::Default());
+  v->summary = "redis " + parsed->Redacted() + " queue:" + f.queue;
+}
+
+}  // namespace
+}  // namespace fib
+
+int main(int argc, char** argv) {
+  using namespace fib;
+  SetLogProgram(kProgram);
+  WebFlags f;
+  f.server.port = PortFromEnv();
+  f.smtp.url = EnvOr("SMTP_URL", f.smtp.url);
+  FlagSet flags(kProgram, "[flags]",
+                "The FibTastic web app: a form that emails Fibonacci numbers, with the job run "
+                "inline or enqueued for fibtastic-worker (Sidekiq 6.4 format).");
+  RegisterFlags(&f, &flags);
+  flags.ParseOrExit(argc, argv);
+  CheckFlags(f);
+  f.server.max_body_bytes = static_cast<size_t>(f.max_body_bytes);
+
+  // Signals are blocked before any thread starts. A signal may arrive before the server exists
+  // (remembered in stop_requested) or while main() is tearing it down (the mutex orders that).
+  std::mutex server_mu;
+  WebServer* running = nullptr;
+  bool stop_requested = false;
+  ShutdownSignals signals([&](int signal) {
+    Log("signal {}: stopping (no new connections; finishing requests in flight)", signal);
+    std::lock_guard<std::mutex> lock(server_mu);
+    stop_requested = true;
+    if (running) running->Stop();
+  });
+
+  Variant variant;
+  RegisterBuiltinJobs(&variant.registry);
+  if (f.mode == "inline") {
+    MakeInline(f, &variant);
+  } else {
+    MakeBackground(f, &variant);
+  }
+  RequestPipeline pipeline(SystemClock::Default());
+  SequencesController controller(variant.dispatcher.get(), &pipeline);
+  WebServer server(f.server, &controller);
+  {
+    std::lock_guard<std::mutex> lock(server_mu);
+    running = &server;
+    if (stop_requested) server.Stop();  // Serve() will return at once
+  }
+  if (Status bound = server.Bind(); !bound.ok()) {
+    fprintf(stderr, "%s: %s\n", kProgram, bound.message().c_str());
+    std::lock_guard<std::mutex> lock(server_mu);
+    running = nullptr;
+    return 1;
+  }
+  Log("listening on http://{}:{} (mode {}, {} threads, {}; max body {} bytes)",
+      f.server.bind_address, server.port(), f.mode, f.server.threads, variant.summary,
+      f.server.max_body_bytes);
+  Status served = server.Serve();
+  {
+    std::lock_guard<std::mutex> lock(server_mu);
+    running = nullptr;
+  }
+  if (!served.ok()) {
+    Log("error: {}", served.message());
+    return 1;
+  }
+  Log("stopped");
+  return 0;
+}

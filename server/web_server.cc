@@ -1,0 +1,229 @@
+#include "server/web_server.h"
+
+#include <httplib.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "common/log.h"
+#include "server/request_id.h"
+
+namespace fib {
+namespace {
+
+constexpr char kRequestIdHeader[] = "X-Request-Id";
+
+// When the current request started, per request thread: set by the pre-routing hook, read by the
+// logger. httplib serves one request at a time per thread, so a thread_local is enough.
+thread_local std::chrono::steady_clock::time_point request_start;
+thread_local bool request_started = false;
+
+WebRequest ToWebRequest(const httplib::Request& req, const httplib::Response& res) {
+  return {req.get_header_value("Content-Type"), req.get_header_value("Accept"), req.body,
+          res.get_header_value(kRequestIdHeader)};
+}
+
+void Send(const WebResponse& from, httplib::Response* to) {
+  to->status = from.status;
+  for (const auto& [name, value] : from.headers) to->set_header(name, value);
+  to->set_content(from.body, from.content_type.c_str());
+}
+
+// Returns `text` with control characters escaped, so a decoded path cannot forge log lines.
+std::string Printable(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string ReasonFor(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    default:
+      return "Error";
+  }
+}
+
+std::string MessageFor(int status, const httplib::Request& req, size_t max_body_bytes) {
+  switch (status) {
+    case 404:
+      return "no page at " + req.method + " " + req.path +
+             "; the form is at GET / and it posts to "
+             "POST /sequences";
+    case 413:
+      return fmt::format(
+          "the request body is larger than the limit of {} bytes (--max-body-bytes); "
+          "a FibTastic form needs only an email and a number",
+          max_body_bytes);
+    default:
+      return "the request could not be read (HTTP " + std::to_string(status) + ")";
+  }
+}
+
+// Re-creates the failed bind to learn why (httplib only reports false).
+std::string ExplainBindFailure(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0) {
+    return std::string("cannot resolve the bind address: ") + gai_strerror(rc);
+  }
+  std::string reason = "unknown reason";
+  int fd = socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+  if (fd >= 0) {
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (bind(fd, found->ai_addr, found->ai_addrlen) != 0) {
+      reason = errno == EADDRINUSE ? "the port is already in use (another fibtastic-web? pick "
+                                     "another --port or set PORT)"
+                                   : std::strerror(errno);
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return reason;
+}
+
+}  // namespace
+
+WebServer::WebServer(WebServerOptions options, SequencesController* controller)
+    : options_(std::move(options)),
+      controller_(controller),
+      server_(std::make_unique<httplib::Server>()) {
+  size_t threads = static_cast<size_t>(options_.threads > 0 ? options_.threads : 1);
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // httplib's default also sets SO_REUSEPORT, which would let a second server bind a busy port
+  // silently and split the traffic; keep only SO_REUSEADDR (fast restarts after TIME_WAIT).
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  server_->set_payload_max_length(options_.max_body_bytes);
+  server_->set_read_timeout(std::chrono::milliseconds(options_.read_timeout_ms));
+  server_->set_write_timeout(std::chrono::milliseconds(options_.write_timeout_ms));
+  server_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
+  server_->set_keep_alive_max_count(static_cast<size_t>(
+      options_.keep_alive_max_requests > 0 ? options_.keep_alive_max_requests : 1));
+  InstallHooks();
+  InstallRoutes();
+}
+
+WebServer::~WebServer() = default;
+
+void WebServer::InstallRoutes() {
+  server_->Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+    Send(controller_->ShowForm(ToWebRequest(req, res)), &res);
+  });
+  server_->Post("/sequences", [this](const httplib::Request& req, httplib::Response& res) {
+    Send(controller_->CreateSequence(ToWebRequest(req, res)), &res);
+  });
+  // Liveness only: 200 while the process serves HTTP. Queue trouble shows as 503 on POST.
+  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+}
+
+void WebServer::InstallHooks() {
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    request_start = std::chrono::steady_clock::now();
+    request_started = true;
+    res.set_header(kRequestIdHeader, RequestIdFor(req.get_header_value(kRequestIdHeader)));
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Fills in errors httplib produced itself (404, 413, ...); our own responses already have a body.
+  size_t max_body_bytes = options_.max_body_bytes;
+  httplib::Server::HandlerWithResponse on_error = [max_body_bytes](const httplib::Request& req,
+                                                                   httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (!res.has_header(kRequestIdHeader)) res.set_header(kRequestIdHeader, RequestIdFor(""));
+    WebRequest request = ToWebRequest(req, res);
+    Send(SequencesController::Error(request, res.status, ReasonFor(res.status),
+                                    MessageFor(res.status, req, max_body_bytes)),
+         &res);
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  server_->set_error_handler(on_error);
+  server_->set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& error) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        Log("error: {} {} raised: {}", req.method, Printable(req.path), what);
+        res.status = 500;
+        Send(SequencesController::Error(ToWebRequest(req, res), 500, "Internal Server Error",
+                                        "the server failed while handling the request: " + what),
+             &res);
+      });
+  if (!options_.access_log) return;
+  server_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    std::string duration = "-";
+    if (request_started) {
+      auto elapsed = std::chrono::steady_clock::now() - request_start;
+      duration = fmt::format("{:.3f}", std::chrono::duration<double, std::milli>(elapsed).count());
+      request_started = false;
+    }
+    Log("{} {} {} {}ms request_id={}", req.method, Printable(req.path), res.status, duration,
+        res.get_header_value(kRequestIdHeader));
+  });
+}
+
+Status WebServer::Bind() {
+  std::string address = options_.bind_address + ":" + std::to_string(options_.port);
+  if (options_.port == 0) {
+    port_ = server_->bind_to_any_port(options_.bind_address);
+    if (port_ > 0) return Status::Ok();
+  } else if (server_->bind_to_port(options_.bind_address, options_.port)) {
+    port_ = options_.port;
+    return Status::Ok();
+  }
+  return Status::Error("cannot listen on " + address + ": " +
+                       ExplainBindFailure(options_.bind_address, options_.port));
+}
+
+Status WebServer::Serve() {
+  serve_started_ = true;
+  bool ok = stop_requested_ ? true : server_->listen_after_bind();
+  serving_done_ = true;
+  if (!ok && !stop_requested_) return Status::Error("the HTTP server stopped unexpectedly");
+  return Status::Ok();
+}
+
+void WebServer::Stop() {
+  stop_requested_ = true;
+  // Before Serve() the flag is enough (Serve checks it after announcing itself).
+  if (!serve_started_) return;
+  // httplib's stop() only acts once the accept loop runs; wait briefly for it so a signal that
+  // arrives during start-up is not lost.
+  for (int i = 0; i < 200 && !server_->is_running() && !serving_done_; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  server_->stop();
+}
+
+}  // namespace fib

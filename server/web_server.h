@@ -1,0 +1,66 @@
+// WebServer: the FibTastic HTTP front end on cpp-httplib — routes (GET /, POST /sequences,
+// GET /healthz), request ids, the body-size cap, an access-log line per request and a clean stop.
+// The routes' logic lives in SequencesController; callers never see httplib.
+// Thread-safety: Bind and Serve from one thread; Stop from any thread (e.g. a signal thread).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "server/sequences_controller.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace fib {
+
+struct WebServerOptions {
+  std::string bind_address = "127.0.0.1";
+  int port = 3000;                     // 0 = any free port (see port())
+  int threads = 5;                     // request threads, as Puma's default
+  size_t max_body_bytes = 64 * 1024;   // larger bodies get 413
+  int read_timeout_ms = 5000;          // per socket read (slow clients)
+  int write_timeout_ms = 5000;         // per socket write
+  int keep_alive_timeout_s = 5;        // an idle keep-alive connection holds its thread this long
+  int keep_alive_max_requests = 1000;  // requests per connection before it is closed
+  bool access_log = true;              // one stderr line per request
+};
+
+class WebServer {
+ public:
+  // REQUIRES: controller outlives this object.
+  WebServer(WebServerOptions options, SequencesController* controller);
+  ~WebServer();
+  WebServer(const WebServer&) = delete;
+  WebServer& operator=(const WebServer&) = delete;
+
+  // Opens the listening socket. Returns an error naming the address and the reason (e.g. the
+  // port is in use) so main() can exit 1 with it.
+  Status Bind();
+  // Returns the bound port (the chosen one when options.port was 0). REQUIRES: Bind() succeeded.
+  int port() const { return port_; }
+  // Serves requests until Stop(). Returns after the listening socket is closed and the requests
+  // being handled have finished. REQUIRES: Bind() succeeded.
+  Status Serve();
+  // Stops accepting connections; Serve() returns once in-flight requests are done. Safe to call
+  // from any thread, more than once, and before Serve() (Serve then returns at once).
+  void Stop();
+
+ private:
+  void InstallRoutes();
+  void InstallHooks();
+
+  WebServerOptions options_;
+  SequencesController* controller_;
+  std::unique_ptr<httplib::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> serve_started_{false};
+  std::atomic<bool> serving_done_{false};
+};
+
+}  // namespace fib

@@ -1,0 +1,230 @@
+// Integration tests of fibtastic-mailsink as a user meets it: our SmtpMailer and the curl
+// command line send real mail, the HTTP inbox shows it; command-line behaviour (--help, bad
+// flags, busy ports, port 0, SIGTERM). Raw-socket SMTP cases are in
+// mailsink_smtp_integration_test.cc.
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+
+#include "tests/mailsink_fixture.h"
+#include "tests/support/ports.h"
+#include "workers/mailer.h"
+
+namespace fib::test {
+namespace {
+
+Email SampleEmail(const std::string& request_id) {
+  Email email;
+  email.from = "fibmaster@example.com";
+  email.to = "student@example.com";
+  email.subject = "Your Fib Sequence!";
+  email.html_body =
+      "<html><body>\n<p>0, 1, 1, 2, 3</p>\n.a line starting with a dot\n</body></html>\n";
+  email.headers["X-Request-Id"] = request_id;
+  email.headers["X-Job-Id"] = "job-" + request_id;
+  return email;
+}
+
+TEST_CASE("SmtpMailer's email arrives in the inbox with envelope, headers and body") {
+  SinkProcess sink;
+  SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
+  Status sent = mailer.Send(SampleEmail("req-123"));
+  INFO(sent.message() << "\n" << sink.Log());
+  REQUIRE(sent.ok());
+  nlohmann::json list = sink.WaitForMessages(1);
+  REQUIRE(list.size() == 1);
+  const nlohmann::json& m = list[0];
+  CHECK(m["from"] == "fibmaster@example.com");
+  CHECK(m["to"] == nlohmann::json::array({"student@example.com"}));
+  CHECK(m["subject"] == "Your Fib Sequence!");
+  CHECK(m["request_id"] == "req-123");
+  CHECK(m["headers"]["X-Request-Id"] == "req-123");
+  CHECK(m["headers"]["X-Job-Id"] == "job-req-123");
+  CHECK(m["headers"].contains("Message-ID"));
+  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  CHECK(m["received_at"].is_number_integer());
+  CHECK(m["received_at"].get<int64_t>() <= now_us);
+  CHECK(m["received_at"].get<int64_t>() > now_us - 10'000'000);
+  CHECK(m["received_at"].get<int64_t>() >= m["data_end_at"].get<int64_t>());
+
+  std::string id = std::to_string(m["id"].get<int64_t>());
+  nlohmann::json detail = sink.GetJson("/messages/" + id);
+  CHECK(detail["content_type"] == "text/html");
+  std::string body = detail["body"];
+  CHECK(body.find("<p>0, 1, 1, 2, 3</p>") != std::string::npos);
+  // libcurl dot-stuffed this line; the sink must have removed the extra dot again.
+  CHECK(body.find("\r\n.a line starting with a dot\r\n") != std::string::npos);
+  auto eml = sink.Get("/messages/" + id + ".eml");
+  REQUIRE(eml);
+  CHECK(eml->get_header_value("Content-Type") == "message/rfc822");
+  CHECK(eml->body.find("X-Request-Id: req-123\r\n") != std::string::npos);
+  CHECK(eml->body.size() == m["size"].get<size_t>());
+  auto page = sink.Get("/");
+  REQUIRE(page);
+  CHECK(page->body.find("Your Fib Sequence!") != std::string::npos);
+  CHECK(page->body.find("/messages/" + id + ".html") != std::string::npos);
+  auto read = sink.Get("/messages/" + id + ".html");
+  REQUIRE(read);
+  CHECK(read->body.find("&lt;p&gt;0, 1, 1, 2, 3&lt;/p&gt;") != std::string::npos);
+  nlohmann::json missing = sink.GetJson("/messages/999", 404);
+  CHECK(missing["error"].get<std::string>().find("999") != std::string::npos);
+}
+
+TEST_CASE("SmtpMailer reuses one SMTP connection for several messages") {
+  SinkProcess sink;
+  int64_t before = sink.GetJson("/stats")["connections_total"];  // WaitForPort connected once
+  SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
+  for (int i = 0; i < 3; ++i) REQUIRE(mailer.Send(SampleEmail(fmt::format("r{}", i))).ok());
+  REQUIRE(sink.WaitForMessages(3).size() == 3);
+  nlohmann::json stats = sink.GetJson("/stats");
+  CHECK(stats["connections_total"].get<int64_t>() - before == 1);
+  CHECK(stats["received"] == 3);
+}
+
+TEST_CASE("The curl command line can send to the sink") {
+  SinkProcess sink;
+  std::string path = "/tmp/fibtastic-mailsink-curl-" + std::to_string(getpid()) + ".eml";
+  {
+    std::ofstream file(path, std::ios::binary);
+    file << "From: cli@example.com\r\nTo: you@example.com\r\nSubject: "
+            "=?UTF-8?Q?from_curl_=E2=9C=93?="
+            "\r\nX-Request-Id: curl-1\r\n\r\nfirst line\r\n.\r\n..two dots\r\nlast\r\n";
+  }
+  std::string output;
+  int code = RunCommand(
+      {"curl", "-sS", "--max-time", "10", sink.smtp_url(), "--mail-from", "cli@example.com",
+       "--mail-rcpt", "you@example.com", "--mail-rcpt", "other@example.com", "--upload-file", path},
+      &output);
+  unlink(path.c_str());
+  INFO(output);
+  REQUIRE(code == 0);
+  nlohmann::json list = sink.WaitForMessages(1);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["to"] == nlohmann::json::array({"you@example.com", "other@example.com"}));
+  CHECK(list[0]["subject"] == "from curl \xE2\x9C\x93");
+  CHECK(list[0]["request_id"] == "curl-1");
+  nlohmann::json detail = sink.GetJson("/messages/" + std::to_string(list[0]["id"].get<int>()));
+  CHECK(detail["body"] == "first line\r\n.\r\n..two dots\r\nlast\r\n");
+}
+
+TEST_CASE("--fail-rate 1 makes SmtpMailer fail with a 451 that names the server") {
+  SinkProcess sink({"--fail-rate", "1", "--seed", "7"});
+  SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
+  Status sent = mailer.Send(SampleEmail("fail-1"));
+  REQUIRE_FALSE(sent.ok());
+  CHECK(sent.message().find(sink.smtp_url()) != std::string::npos);
+  CHECK(sent.message().find("451") != std::string::npos);
+  nlohmann::json stats = sink.GetJson("/stats");
+  CHECK(stats["failed_451"] == 1);
+  CHECK(stats["received"] == 0);
+  CHECK(sink.GetJson("/messages").empty());
+}
+
+TEST_CASE("DELETE /messages clears the inbox; ids keep growing") {
+  SinkProcess sink;
+  SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
+  REQUIRE(mailer.Send(SampleEmail("a")).ok());
+  REQUIRE(mailer.Send(SampleEmail("b")).ok());
+  REQUIRE(sink.WaitForMessages(2).size() == 2);
+  auto deleted = sink.Delete("/messages");
+  REQUIRE(deleted);
+  CHECK(nlohmann::json::parse(deleted->body)["deleted"] == 2);
+  CHECK(sink.GetJson("/messages").empty());
+  sink.GetJson("/messages/1", 404);
+  REQUIRE(mailer.Send(SampleEmail("c")).ok());
+  nlohmann::json list = sink.WaitForMessages(1);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["id"] == 3);
+}
+
+TEST_CASE("--max-messages keeps the newest in a ring and /stats counts the dropped") {
+  SinkProcess sink({"--max-messages", "3"});
+  SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
+  for (int i = 1; i <= 5; ++i) REQUIRE(mailer.Send(SampleEmail(fmt::format("ring-{}", i))).ok());
+  nlohmann::json list = sink.GetJson("/messages");
+  REQUIRE(list.size() == 3);
+  CHECK(list[0]["request_id"] == "ring-3");
+  CHECK(list[2]["request_id"] == "ring-5");
+  nlohmann::json page = sink.GetJson("/messages?since_id=4");
+  REQUIRE(page.size() == 1);
+  CHECK(page[0]["id"] == 5);
+  CHECK(sink.GetJson("/messages?since_id=0&limit=1")[0]["id"] == 3);
+  sink.GetJson("/messages?since_id=x", 400);
+  nlohmann::json stats = sink.GetJson("/stats");
+  CHECK(stats["dropped"] == 2);
+  CHECK(stats["stored"] == 3);
+  CHECK(stats["received"] == 5);
+}
+
+TEST_CASE("--help exits 0 and lists every flag; a bad flag or value exits 2") {
+  std::string output;
+  REQUIRE(RunCommand({BinPath("fibtastic-mailsink"), "--help"}, &output) == 0);
+  for (const char* flag : {"--bind", "--smtp-port", "--http-port", "--max-message-bytes",
+                           "--max-recipients", "--max-messages", "--delay-ms", "--fail-rate",
+                           "--seed", "--idle-timeout-ms", "--max-connections"}) {
+    CHECK(output.find(flag) != std::string::npos);
+  }
+  CHECK(output.find("(default: 1025)") != std::string::npos);
+  CHECK(RunCommand({BinPath("fibtastic-mailsink"), "--no-such-flag"}, &output) == 2);
+  CHECK(output.find("--no-such-flag") != std::string::npos);
+  CHECK(RunCommand({BinPath("fibtastic-mailsink"), "--fail-rate", "1.5"}, &output) == 2);
+  CHECK(output.find("--fail-rate") != std::string::npos);
+}
+
+TEST_CASE("A busy port is a one-line error naming the address, exit 1") {
+  SinkProcess first;
+  std::string output;
+  int code = RunCommand({BinPath("fibtastic-mailsink"), "--smtp-port",
+                         std::to_string(first.smtp_port()), "--http-port", "0"},
+                        &output);
+  CHECK(code == 1);
+  CHECK(output.find("127.0.0.1:" + std::to_string(first.smtp_port())) != std::string::npos);
+  CHECK(std::count(output.begin(), output.end(), '\n') == 1);
+  code = RunCommand({BinPath("fibtastic-mailsink"), "--smtp-port", "0", "--http-port",
+                     std::to_string(first.http_port())},
+                    &output);
+  CHECK(code == 1);
+  CHECK(output.find("127.0.0.1:" + std::to_string(first.http_port())) != std::string::npos);
+}
+
+TEST_CASE("Port 0 picks free ports, logged at start-up; SIGTERM exits 0 and frees them") {
+  Subprocess sink({BinPath("fibtastic-mailsink"), "--smtp-port", "0", "--http-port", "0"});
+  std::smatch match;
+  std::regex pattern(
+      R"(fibtastic-mailsink: SMTP on 127\.0\.0\.1:(\d+), inbox on http://127\.0\.0\.1:(\d+))");
+  std::string log;
+  for (int i = 0; i < 500 && !std::regex_search(log, match, pattern); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    log = sink.Log();
+  }
+  INFO(log);
+  REQUIRE(match.size() == 3);
+  int smtp_port = std::stoi(match[1]);
+  int http_port = std::stoi(match[2]);
+  {
+    RawSmtp client(smtp_port);
+    CHECK(client.Reply().rfind("220 ", 0) == 0);
+    CHECK(client.Code("EHLO test") == 250);
+    httplib::Client http("127.0.0.1", http_port);
+    auto stats = http.Get("/stats");
+    REQUIRE(stats);
+    CHECK(stats->status == 200);
+    // An open session must not hold up shutdown: it is told 421 and closed.
+    auto start = std::chrono::steady_clock::now();
+    sink.Signal(SIGTERM);
+    CHECK(client.Reply().rfind("421 ", 0) == 0);
+    CHECK(sink.Wait(5000) == 0);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  }
+  CHECK_FALSE(PortOpen(smtp_port));
+  CHECK_FALSE(PortOpen(http_port));
+}
+
+}  // namespace
+}  // namespace fib::test

@@ -1,0 +1,221 @@
+// Integration tests for the process side of RedisJobQueue against a real redis-server: orphan
+// recovery, the heartbeat registry, outages and restarts, passwords kept out of errors, and the
+// RedisConnection behaviours they rely on (stale connections, EVALSHA fallback).
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "tests/redis_queue_fixture.h"
+#include "workers/redis_client.h"
+
+namespace fib {
+namespace {
+
+using namespace test;  // NOLINT: the fixture helpers read best unqualified
+
+ProcessInfo Process(const std::string& identity) {
+  ProcessInfo process;
+  process.identity = identity;
+  process.hostname = "host";
+  process.pid = 4242;
+  process.tag = "fibtastic";
+  process.concurrency = 5;
+  process.queues = {"default", "low", "default"};
+  process.started_at = 1700000000.5;
+  process.busy = 1;
+  process.rss_kb = 12345;
+  return process;
+}
+
+TEST_CASE("RecoverOrphans brings back a dead process's jobs and leaves a live one's alone") {
+  RedisServer redis;
+  const std::string dead_id = "host:100:111111111111", live_id = "host:200:222222222222";
+  RedisJobQueue dying(Options(redis, dead_id));
+  RedisJobQueue living(Options(redis, live_id));
+  REQUIRE(dying.Heartbeat(Process(dead_id), {}, 0, 0, 1700000000.0).ok());
+  REQUIRE(living.Heartbeat(Process(live_id), {}, 0, 0, 1700000000.0).ok());
+  for (const char* name : {"a", "b", "c", "d"}) REQUIRE(dying.Push("default", Job(name)).ok());
+  FetchedJob a = MustFetch(dying, {"default"});
+  FetchedJob b = MustFetch(dying, {"default"});
+  FetchedJob c = MustFetch(living, {"default"});
+  CHECK(Arg0(c.raw) == "c");
+
+  auto nothing = living.RecoverOrphans();  // both alive
+  REQUIRE(nothing.ok());
+  CHECK(*nothing == 0);
+
+  redis.Cli({"DEL", dead_id});  // the heartbeat key expires: the process is gone (kill -9)
+  auto recovered = living.RecoverOrphans();
+  REQUIRE(recovered.ok());
+  CHECK(*recovered == 2);
+  CHECK(redis.Cli({"LLEN", InProgressKey(dead_id, "default")}) == "0");
+  CHECK(redis.Cli({"LLEN", InProgressKey(live_id, "default")}) == "1");  // the live job stays
+  // Back at the pop end in the order they were fetched, ahead of "d".
+  CHECK(Arg0(MustFetch(living, {"default"}).raw) == "a");
+  CHECK(Arg0(MustFetch(living, {"default"}).raw) == "b");
+  CHECK(Arg0(MustFetch(living, {"default"}).raw) == "d");
+  auto again = living.RecoverOrphans();
+  REQUIRE(again.ok());
+  CHECK(*again == 0);
+}
+
+TEST_CASE("Two processes recovering the same orphan at once never duplicate it") {
+  RedisServer redis;
+  const std::string dead_id = "host:300:333333333333";
+  RedisJobQueue dying(Options(redis, dead_id));
+  for (int i = 0; i < 50; ++i) REQUIRE(dying.Push("default", Job(std::to_string(i))).ok());
+  for (int i = 0; i < 50; ++i) MustFetch(dying, {"default"});
+  redis.Cli({"DEL", dead_id});
+  RedisJobQueue r1(Options(redis, "host:1:444444444444"));
+  RedisJobQueue r2(Options(redis, "host:2:555555555555"));
+  Result<int> n1 = 0, n2 = 0;
+  std::thread t1([&] { n1 = r1.RecoverOrphans(); });
+  std::thread t2([&] { n2 = r2.RecoverOrphans(); });
+  t1.join();
+  t2.join();
+  REQUIRE(n1.ok());
+  REQUIRE(n2.ok());
+  CHECK(*n1 + *n2 == 50);
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "50");
+}
+
+TEST_CASE("A process that fetches before its first heartbeat is not taken for dead") {
+  RedisServer redis;
+  const std::string id = "host:400:666666666666";
+  RedisJobQueue fresh(Options(redis, id));
+  REQUIRE(fresh.Push("default", Job("x")).ok());
+  MustFetch(fresh, {"default"});
+  RedisJobQueue other(Options(redis, "host:2:777777777777"));
+  auto recovered = other.RecoverOrphans();
+  REQUIRE(recovered.ok());
+  CHECK(*recovered == 0);
+  int ttl = std::stoi(redis.Cli({"TTL", id}));
+  CHECK(ttl > 0);
+  CHECK(ttl <= 60);
+}
+
+TEST_CASE("Heartbeat writes exactly Sidekiq's process registry, busy jobs, stats and signals") {
+  RedisServer redis;
+  const std::string id = "host:4242:0123456789ab";
+  RedisJobQueue queue(Options(redis, id));
+  std::string busy_raw = Job("busy");
+  redis.Cli({"LPUSH", id + "-signals", "TSTP"});
+  redis.Cli({"LPUSH", id + "-signals", "TERM"});
+  const double now = 1700000000.25;  // 2023-11-14 UTC
+  auto signals =
+      queue.Heartbeat(Process(id), {{"tid-1", "default", busy_raw, 1700000000}}, 7, 2, now);
+  REQUIRE(signals.ok());
+  CHECK(*signals == std::vector<std::string>{"TSTP", "TERM"});
+  CHECK(redis.Cli({"EXISTS", id + "-signals"}) == "0");
+
+  CHECK(redis.Cli({"SMEMBERS", "processes"}) == id);
+  CHECK(redis.Cli({"HLEN", id}) == "6");
+  Json info = Json::parse(redis.Cli({"HGET", id, "info"}));
+  CHECK(info["hostname"] == "host");
+  CHECK(info["started_at"] == 1700000000.5);
+  CHECK(info["pid"] == 4242);
+  CHECK(info["tag"] == "fibtastic");
+  CHECK(info["concurrency"] == 5);
+  CHECK(info["queues"] == Json::array({"default", "low"}));
+  CHECK(info["labels"] == Json::array());
+  CHECK(info["identity"] == id);
+  CHECK(info.size() == 8);
+  CHECK(redis.Cli({"HGET", id, "busy"}) == "1");
+  CHECK(redis.Cli({"HGET", id, "beat"}) == "1700000000.25");
+  CHECK(redis.Cli({"HGET", id, "quiet"}) == "false");
+  CHECK(redis.Cli({"HGET", id, "rss"}) == "12345");
+  CHECK(std::stoll(redis.Cli({"HGET", id, "rtt_us"})) >= 0);
+  int ttl = std::stoi(redis.Cli({"TTL", id}));
+  CHECK((ttl > 50 && ttl <= 60));
+
+  Json worker = Json::parse(redis.Cli({"HGET", id + ":workers", "tid-1"}));
+  CHECK(worker["queue"] == "default");
+  CHECK(worker["payload"] == busy_raw);  // the job JSON as a string, as Sidekiq 6.4
+  CHECK(worker["run_at"] == 1700000000);
+  CHECK(std::stoi(redis.Cli({"TTL", id + ":workers"})) > 50);
+
+  CHECK(redis.Cli({"GET", "stat:processed"}) == "7");
+  CHECK(redis.Cli({"GET", "stat:failed"}) == "2");
+  CHECK(redis.Cli({"GET", "stat:processed:2023-11-14"}) == "7");
+  CHECK(redis.Cli({"GET", "stat:failed:2023-11-14"}) == "2");
+  CHECK(std::stoll(redis.Cli({"TTL", "stat:processed:2023-11-14"})) > 365LL * 86400);
+
+  // A later beat with nobody busy clears the workers hash; zero deltas change no counters.
+  ProcessInfo quiet = Process(id);
+  quiet.quiet = true;
+  quiet.busy = 0;
+  REQUIRE(queue.Heartbeat(quiet, {}, 0, 0, now + 5).ok());
+  CHECK(redis.Cli({"HGET", id, "quiet"}) == "true");
+  CHECK(redis.Cli({"EXISTS", id + ":workers"}) == "0");
+  CHECK(redis.Cli({"GET", "stat:processed"}) == "7");
+
+  REQUIRE(queue.Unregister(quiet).ok());
+  CHECK(redis.Cli({"SCARD", "processes"}) == "0");
+  CHECK(redis.Cli({"EXISTS", id}) == "0");
+}
+
+TEST_CASE("Redis down: calls fail fast with a clear error; a restarted Redis is used again") {
+  RedisServer redis;
+  redis.Cli({"CONFIG", "SET", "requirepass", "hunter2"});
+  RedisQueueOptions options = Options(redis, "host:1:888888888888");
+  options.url = "redis://:hunter2@127.0.0.1:" + std::to_string(redis.port()) + "/0";
+  RedisJobQueue queue(options);
+  REQUIRE(queue.Push("default", Job("before")).ok());
+  redis.Stop();
+
+  auto start = std::chrono::steady_clock::now();
+  Status down = queue.Push("default", Job("during"));
+  CHECK(Millis(std::chrono::steady_clock::now() - start) < 1500);
+  REQUIRE_FALSE(down.ok());
+  CHECK_THAT(down.message(), Catch::Contains("redis://:***@127.0.0.1:"));
+  CHECK_THAT(down.message(), Catch::Contains("is redis-server running?"));
+  CHECK_THAT(down.message(), !Catch::Contains("hunter2"));
+  auto fetch = queue.Fetch({"default"}, 100);
+  REQUIRE_FALSE(fetch.ok());
+  CHECK_THAT(fetch.message(), !Catch::Contains("hunter2"));
+
+  redis.Start();  // same port, fresh data (no persistence), no password
+  redis.Cli({"CONFIG", "SET", "requirepass", "hunter2"});
+  REQUIRE(queue.Push("default", Job("after")).ok());
+  CHECK(Arg0(MustFetch(queue, {"default"}).raw) == "after");
+}
+
+TEST_CASE("A wrong password is reported without echoing it") {
+  RedisServer redis;
+  redis.Cli({"CONFIG", "SET", "requirepass", "right-one"});
+  RedisQueueOptions options = Options(redis);
+  options.url = "redis://:wrong-one@127.0.0.1:" + std::to_string(redis.port()) + "/0";
+  RedisJobQueue queue(options);
+  Status status = queue.Push("default", Job("x"));
+  REQUIRE_FALSE(status.ok());
+  CHECK_THAT(status.message(), Catch::Contains("refused AUTH"));
+  CHECK_THAT(status.message(), Catch::Contains("check the user name and password"));
+  CHECK_THAT(status.message(), !Catch::Contains("wrong-one"));
+}
+
+TEST_CASE("A stale pooled connection after a restart is re-made transparently") {
+  RedisServer redis;
+  auto connection = RedisConnection::Open(redis.url());
+  REQUIRE(connection.ok());
+  REQUIRE((*connection)->Command({"PING"}).ok());
+  redis.Stop();
+  redis.Start();
+  auto pong = (*connection)->Command({"PING"});
+  REQUIRE(pong.ok());
+  CHECK(pong->str == "PONG");
+}
+
+TEST_CASE("Eval falls back to EVAL when the server does not know the script") {
+  RedisServer redis;
+  auto connection = RedisConnection::Open(redis.url());
+  REQUIRE(connection.ok());
+  RedisScript script("return {KEYS[1], ARGV[1]}");
+  auto first = (*connection)->Eval(script, {"k"}, {"v"});
+  REQUIRE(first.ok());
+  CHECK(first->DebugString() == "[\"k\", \"v\"]");
+  CHECK(redis.Cli({"SCRIPT", "EXISTS", script.sha1()}) == "1");  // our SHA-1 is Redis's
+  CHECK((*connection)->Eval(script, {"k2"}, {"v2"})->elements[0].str == "k2");
+}
+
+}  // namespace
+}  // namespace fib

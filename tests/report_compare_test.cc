@@ -1,0 +1,117 @@
+// fibtastic-report compare, run as a real program on reports generated from known latencies:
+// ratios in the table, exit 1 on a breached --fail-if, 0 when it holds, 2 on bad input.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "bench/report/report_fixture.h"
+#include "tests/support/subprocess.h"
+
+namespace {
+
+using fib::test::BinPath;
+using fib::test::RunCommand;
+
+struct Fixtures {
+  std::string dir = fib::MakeTempDir("fib-report-compare");
+  std::string baseline = dir + "/inline.json";
+  std::string slower = dir + "/background.json";
+  Fixtures() {
+    REQUIRE_FALSE(dir.empty());
+    fib::FixtureOptions a;
+    a.label = "inline";
+    a.latencies_us.assign(1000, 100000);  // every request 100 ms
+    a.offered_rps = 100;
+    fib::FixtureOptions b = a;
+    b.label = "background";
+    b.latencies_us.assign(1000, 150000);  // every request 150 ms: p99 ×1.50
+    b.errors = 4;
+    b.cores = 4;
+    REQUIRE(fib::WriteJsonFile(baseline, fib::MakeFixtureReport(a)));
+    REQUIRE(fib::WriteJsonFile(slower, fib::MakeFixtureReport(b)));
+  }
+  ~Fixtures() { std::filesystem::remove_all(dir); }
+};
+
+int Compare(std::vector<std::string> args, std::string* out) {
+  args.insert(args.begin(), {BinPath("fibtastic-report"), "compare"});
+  return RunCommand(args, out);
+}
+
+}  // namespace
+
+TEST_CASE("compare prints the table with ratios against the baseline", "[report]") {
+  Fixtures f;
+  std::string out;
+  REQUIRE(Compare({f.baseline, f.slower}, &out) == 0);
+  INFO(out);
+  CHECK_THAT(out, Catch::Contains("| metric | inline (baseline) | background |"));
+  // p99 of 100 ms vs 150 ms (HdrHistogram bucket upper bounds, 3 significant digits).
+  CHECK_THAT(out, Catch::Contains("| latency p99 (ms) | 100.0 | 150.0 (×1.50) |"));
+  CHECK_THAT(out, Catch::Contains("| errors | 0 | 4 |"));
+  CHECK_THAT(out, Catch::Contains("- cores: inline=2, background=4"));
+  CHECK_THAT(out, !Catch::Contains("WARNING"));
+
+  REQUIRE(Compare({"--baseline", "2", "--format", "text", f.baseline, f.slower}, &out) == 0);
+  CHECK_THAT(out, Catch::Contains("100.0 (×0.67)"));
+  CHECK_THAT(out, Catch::Contains("background (baseline)"));
+}
+
+TEST_CASE("compare --fail-if exits 1 on a breach and 0 when thresholds hold", "[report]") {
+  Fixtures f;
+  std::string out;
+  CHECK(Compare({"--fail-if", "p99>+10%", f.baseline, f.slower}, &out) == 1);
+  CHECK_THAT(out, Catch::Contains("FAIL p99>+10%: background (" + f.slower + ") p99 = 150.0 ms, "
+                                  "+50.0% vs baseline inline"));
+  CHECK(Compare({"--fail-if", "errors>0", f.baseline, f.slower}, &out) == 1);
+  CHECK_THAT(out, Catch::Contains("errors = 4"));
+  CHECK(Compare({"--fail-if", "p50>120ms", f.baseline, f.slower}, &out) == 1);
+
+  CHECK(Compare({"--fail-if", "p99>+60%", "--fail-if", "p50>200ms", "--fail-if", "rps<-5%",
+                 f.baseline, f.slower},
+                &out) == 0);
+  CHECK_THAT(out, Catch::Contains("0 threshold breach(es) in 4 check(s)"));
+}
+
+TEST_CASE("compare exits 2 on a malformed expression or a non-report file", "[report]") {
+  Fixtures f;
+  std::string out;
+  CHECK(Compare({"--fail-if", "p99>>10%", f.baseline, f.slower}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains("--fail-if 'p99>>10%'"));
+  CHECK(Compare({"--fail-if", "latency>1", f.baseline}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains("unknown metric 'latency'"));
+
+  std::string not_report = f.dir + "/A.json";
+  std::ofstream(not_report) << R"({"hello": "world"})";
+  CHECK(Compare({f.baseline, not_report}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains(not_report + ": not a fibtastic-loadgen report (no \"schema\")"));
+
+  std::string newer = f.dir + "/B.json";
+  std::ofstream(newer) << R"({"schema": 2, "summary": {}})";
+  CHECK(Compare({f.baseline, newer}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains(newer + ": schema 2 is newer than this tool understands (1)"));
+
+  CHECK(Compare({f.baseline, f.dir + "/missing.json"}, &out) == 2);
+  CHECK(Compare({}, &out) == 2);
+  CHECK(Compare({"--format", "xml", f.baseline}, &out) == 2);
+  CHECK(Compare({"--baseline", "3", f.baseline, f.slower}, &out) == 2);
+}
+
+TEST_CASE("compare warns about debug builds and --help documents the grammar", "[report]") {
+  Fixtures f;
+  fib::FixtureOptions debug;
+  debug.label = "debug";
+  debug.latencies_us.assign(10, 1000);
+  debug.build_type = "Debug";
+  std::string debug_path = f.dir + "/debug.json";
+  REQUIRE(fib::WriteJsonFile(debug_path, fib::MakeFixtureReport(debug)));
+  std::string out;
+  REQUIRE(Compare({f.baseline, debug_path}, &out) == 0);
+  CHECK_THAT(out, Catch::Contains("WARNING: debug (" + debug_path + ") is from a debug build"));
+
+  REQUIRE(Compare({"--help"}, &out) == 0);
+  CHECK_THAT(out, Catch::Contains("--fail-if EXPR"));
+  CHECK_THAT(out, Catch::Contains("LIMIT  := [+|-]NUMBER%"));
+  CHECK_THAT(out, Catch::Contains("--format text|markdown|csv|json"));
+  CHECK_THAT(out, Catch::Contains("(default: 'markdown')"));
+}

@@ -1,0 +1,129 @@
+// fibtastic-report plot, run as a real program with the real gnuplot: PNG and SVG files for
+// each chart that has data, ASCII charts with --terminal, .hgrm input, and a clear error
+// naming gnuplot-nox when gnuplot is missing.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "bench/hdr_histogram.h"
+#include "bench/report/report_fixture.h"
+#include "tests/support/subprocess.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using fib::test::BinPath;
+using fib::test::RunCommand;
+
+std::string Head(const std::string& path, size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(n, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(n));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head;
+}
+
+struct Fixtures {
+  std::string dir = fib::MakeTempDir("fib-report-plot");
+  std::string inline_path = dir + "/inline.json";
+  std::string background_path = dir + "/background.json";
+  Fixtures() {
+    REQUIRE_FALSE(dir.empty());
+    fib::FixtureOptions a;
+    a.label = "inline";
+    a.latencies_us = fib::FixtureLatencies(2400, 200000, 260000, 1);
+    a.duration_s = 30;
+    fib::FixtureOptions b;
+    b.label = "background";
+    b.latencies_us = fib::FixtureLatencies(2400, 20000, 30000, 2);
+    b.e2e_latencies_us = fib::FixtureLatencies(2400, 300000, 3000000, 3);
+    b.duration_s = 30;
+    b.with_redis_samples = true;
+    REQUIRE(fib::WriteJsonFile(inline_path, fib::MakeFixtureReport(a)));
+    REQUIRE(fib::WriteJsonFile(background_path, fib::MakeFixtureReport(b)));
+  }
+  ~Fixtures() { fs::remove_all(dir); }
+};
+
+}  // namespace
+
+TEST_CASE("plot writes PNG and SVG files for every chart with data", "[report]") {
+  Fixtures f;
+  std::string out_dir = f.dir + "/plots";
+  std::string out;
+  REQUIRE(RunCommand({BinPath("fibtastic-report"), "plot", "--title", "lesson", "-o", out_dir,
+                      f.inline_path, f.background_path},
+                     &out) == 0);
+  INFO(out);
+  for (const char* chart : {"latency_percentiles", "latency_over_time", "e2e_latency",
+                            "queue_depth"}) {
+    std::string png = out_dir + "/" + chart + ".png", svg = out_dir + "/" + chart + ".svg";
+    INFO(chart);
+    REQUIRE(fs::exists(png));
+    REQUIRE(fs::exists(svg));
+    CHECK(fs::file_size(png) > 1000);
+    CHECK(Head(png, 8) == "\x89PNG\r\n\x1a\n");
+    std::string svg_head = Head(svg, 200);
+    CHECK((svg_head.rfind("<?xml", 0) == 0 || svg_head.rfind("<svg", 0) == 0));
+  }
+  // The SVG carries the labels and the percentile tick labels as text.
+  std::ifstream svg(out_dir + "/latency_percentiles.svg");
+  std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("inline (n=2400"));
+  CHECK_THAT(text, Catch::Contains("background (n=2400"));
+  CHECK_THAT(text, Catch::Contains("99.9%"));
+  CHECK_THAT(text, Catch::Contains("lesson: response latency by percentile"));
+}
+
+TEST_CASE("plot skips charts no input has data for, and says so", "[report]") {
+  Fixtures f;
+  std::string out_dir = f.dir + "/only-inline";
+  std::string out;
+  REQUIRE(RunCommand({BinPath("fibtastic-report"), "plot", "-o", out_dir, f.inline_path}, &out) ==
+          0);
+  CHECK(fs::exists(out_dir + "/latency_percentiles.png"));
+  CHECK_FALSE(fs::exists(out_dir + "/e2e_latency.png"));
+  CHECK_FALSE(fs::exists(out_dir + "/queue_depth.svg"));
+  CHECK_THAT(out, Catch::Contains("e2e_latency: skipped"));
+  CHECK_THAT(out, Catch::Contains("queue_depth: skipped"));
+}
+
+TEST_CASE("plot --terminal draws ASCII charts with the labels on stdout", "[report]") {
+  Fixtures f;
+  std::string out;
+  REQUIRE(RunCommand({BinPath("fibtastic-report"), "plot", "--terminal", f.inline_path,
+                      f.background_path},
+                     &out, 60000, {{"COLUMNS", "120"}}) == 0);
+  CHECK_THAT(out, Catch::Contains("inline (n=2400"));
+  CHECK_THAT(out, Catch::Contains("background (n=2400"));
+  CHECK_THAT(out, Catch::Contains("99.9%"));
+  CHECK_THAT(out, Catch::Contains("background queue depth"));
+  // 120 columns wide, as $COLUMNS asked: some line of the drawing is exactly that long.
+  bool wide = false;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) wide = wide || line.size() == 120;
+  CHECK(wide);
+}
+
+TEST_CASE("plot reads .hgrm files next to JSON reports", "[report]") {
+  Fixtures f;
+  fib::HdrHistogram h;
+  for (int64_t v : fib::FixtureLatencies(5000, 3000, 9000, 4)) h.Record(v);
+  std::string hgrm = f.dir + "/wrk2.hgrm";
+  std::ofstream(hgrm) << "  Detailed Percentile spectrum:\n" << h.FormatHgrm(1000.0, 5);
+  std::string out;
+  REQUIRE(RunCommand({BinPath("fibtastic-report"), "plot", "--terminal", f.inline_path, "--hgrm",
+                      hgrm},
+                     &out) == 0);
+  CHECK_THAT(out, Catch::Contains("wrk2 (n=5000"));
+}
+
+TEST_CASE("plot without gnuplot names the package to install and exits 1", "[report]") {
+  Fixtures f;
+  std::string out;
+  CHECK(RunCommand({BinPath("fibtastic-report"), "plot", "-o", f.dir + "/x", f.inline_path},
+                   &out, 60000, {{"PATH", f.dir}}) == 1);
+  CHECK_THAT(out, Catch::Contains("gnuplot-nox"));
+  CHECK(RunCommand({BinPath("fibtastic-report"), "plot", f.inline_path}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains("-o DIR is required"));
+}

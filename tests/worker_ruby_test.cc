@@ -1,0 +1,136 @@
+// Interop with Ruby Sidekiq 6.4 (Debian ruby-sidekiq): jobs Ruby pushes run in fibtastic-worker,
+// and Sidekiq's own API (ProcessSet, Workers, Stats, RetrySet, quiet!/stop!) sees and controls it.
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "common/text.h"
+#include "tests/worker_fixture.h"
+
+using namespace fib;
+using namespace fib::test;
+
+namespace {
+
+// Runs Ruby with sidekiq loaded against `redis`; returns the JSON the code prints after "RESULT=".
+nlohmann::json Ruby(const RedisServer& redis, const std::string& code) {
+  std::string script =
+      "require 'sidekiq'; require 'sidekiq/api'; require 'json'\n"
+      "Redis.silence_deprecations = true if Redis.respond_to?(:silence_deprecations=)\n"
+      "Sidekiq.logger.level = Logger::WARN\n" +
+      code;
+  std::string output;
+  int code_rc = RunCommand({"ruby", "-e", script}, &output, 60000,
+                           {{"REDIS_URL", redis.url()}, {"REDIS_PROVIDER", ""}});
+  INFO("ruby output:\n" << output);
+  REQUIRE(code_rc == 0);
+  size_t at = output.rfind("RESULT=");
+  REQUIRE(at != std::string::npos);
+  size_t end = output.find('\n', at);
+  return nlohmann::json::parse(
+      output.substr(at + 7, end == std::string::npos ? end : end - at - 7));
+}
+
+std::string Identity(const RedisServer& redis) { return redis.Cli({"SMEMBERS", "processes"}); }
+
+}  // namespace
+
+TEST_CASE("jobs pushed with Sidekiq::Client.push run in our worker", "[worker][ruby]") {
+  RedisServer redis;
+  MailSink sink;
+  auto worker = StartWorker(redis, sink.smtp_url(), {"-q", "default", "-q", "mail"});
+  nlohmann::json jids = Ruby(redis, R"(
+    a = Sidekiq::Client.push('class' => 'SequenceEmailWorker', 'args' => ['ruby@example.com', 12],
+                             'request_id' => 'from-ruby')
+    b = Sidekiq::Client.push('class' => 'SequenceEmailWorker', 'queue' => 'mail',
+                             'args' => ['ruby2@example.com', '9'])
+    c = Sidekiq::Client.push('class' => 'SequenceEmailWorker', 'args' => ['later@example.com', 3],
+                             'at' => Time.now.to_f + 1)
+    puts "RESULT=" + JSON.dump([a, b, c]))");
+  nlohmann::json messages = sink.WaitForMessages(3, 20000);
+  REQUIRE(messages.size() == 3);
+  std::map<std::string, nlohmann::json> by_jid;
+  for (const auto& m : messages) by_jid[m["job_id"].get<std::string>()] = m;
+  REQUIRE(by_jid.count(jids[0]) == 1);
+  CHECK(by_jid[jids[0]]["request_id"] == "from-ruby");
+  CHECK(by_jid.count(jids[1]) == 1);  // the 'mail' queue, with a string length as Rails sends
+  CHECK(by_jid.count(jids[2]) == 1);  // scheduled by Ruby, moved by our poller
+  CHECK(worker->Stop(10000) == 0);
+}
+
+TEST_CASE("Sidekiq's API sees our process, its busy jobs and its counters", "[worker][ruby]") {
+  RedisServer redis;
+  MailSink slow_sink({"--delay-ms", "3000"});
+  auto worker = StartWorker(redis, slow_sink.smtp_url(),
+                            {"-c", "3", "-q", "default", "-q", "mail", "--tag", "interop"});
+  std::string identity = Identity(redis);
+  REQUIRE(!identity.empty());
+  nlohmann::json jid = Ruby(redis, R"(
+    puts "RESULT=" + JSON.dump(Sidekiq::Client.push('class' => 'SequenceEmailWorker',
+                                                    'args' => ['busy@example.com', 8])))");
+  REQUIRE(WaitForValue([&] { return redis.Cli({"HGET", identity, "busy"}); }, "1", 5000));
+  nlohmann::json seen = Ruby(redis, R"(
+    procs = Sidekiq::ProcessSet.new.to_a
+    p = procs.first
+    works = []
+    Sidekiq::Workers.new.each { |process_id, thread_id, work|
+      works << [process_id, work['queue'], work['payload']['jid'], work['run_at'].class.name] }
+    puts "RESULT=" + JSON.dump('size' => procs.size, 'identity' => p['identity'],
+      'busy' => p['busy'], 'queues' => p['queues'], 'tag' => p['tag'],
+      'concurrency' => p['concurrency'], 'quiet' => p['quiet'], 'rss' => p['rss'],
+      'stopping' => p.stopping?, 'works' => works))");
+  CHECK(seen["size"] == 1);
+  CHECK(seen["identity"] == identity);
+  CHECK(seen["busy"] == 1);
+  CHECK(seen["queues"] == nlohmann::json({"default", "mail"}));
+  CHECK(seen["tag"] == "interop");
+  CHECK(seen["concurrency"] == 3);
+  CHECK(seen["quiet"] == "false");
+  CHECK(seen["stopping"] == false);
+  CHECK(seen["rss"].get<int64_t>() > 0);
+  REQUIRE(seen["works"].size() == 1);
+  CHECK(seen["works"][0] == nlohmann::json({identity, "default", jid, "Integer"}));
+
+  REQUIRE(slow_sink.WaitForMessages(1, 20000).size() == 1);
+  REQUIRE(WaitForValue([&] { return redis.Cli({"HGET", identity, "busy"}); }, "0", 5000));
+  nlohmann::json stats = Ruby(redis, R"(
+    s = Sidekiq::Stats.new
+    puts "RESULT=" + JSON.dump([s.processed, s.failed, s.processes_size, s.workers_size]))");
+  CHECK(stats == nlohmann::json({1, 0, 1, 0}));
+  CHECK(worker->Stop(10000) == 0);
+}
+
+TEST_CASE("Ruby's quiet! and stop! control our worker; RetrySet reads our failures",
+          "[worker][ruby]") {
+  RedisServer redis;
+  MailSink sink;
+  auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "2"});
+  std::string identity = Identity(redis);
+  nlohmann::json failed = Ruby(redis, R"(
+    puts "RESULT=" + JSON.dump(Sidekiq::Client.push('class' => 'GhostWorker', 'args' => [1])))");
+  REQUIRE(WaitForValue([&] { return redis.Cli({"ZCARD", "retry"}); }, "1", 10000));
+  nlohmann::json retry = Ruby(redis, R"(
+    e = Sidekiq::RetrySet.new.first
+    puts "RESULT=" + JSON.dump([e.jid, e['error_class'], e['retry_count'], e.klass, e.queue]))");
+  CHECK(retry == nlohmann::json({failed, "UnknownJobClassError", 0, "GhostWorker", "default"}));
+
+  Ruby(redis, "Sidekiq::ProcessSet.new.each(&:quiet!)\nputs 'RESULT=1'");
+  REQUIRE(WaitForLog(*worker, "remote signal TSTP received", 5000));
+  REQUIRE(WaitForValue([&] { return redis.Cli({"HGET", identity, "quiet"}); }, "true", 5000));
+  nlohmann::json quiet = Ruby(redis, R"(
+    Sidekiq::Client.push('class' => 'SequenceEmailWorker', 'args' => ['q@example.com', 4])
+    sleep 2
+    p = Sidekiq::ProcessSet.new.first
+    puts "RESULT=" + JSON.dump([p['quiet'], p.stopping?, Sidekiq::Queue.new('default').size]))");
+  CHECK(quiet == nlohmann::json({"true", true, 1}));  // quiet: the new job was not fetched
+  CHECK(sink.Messages().empty());
+
+  Ruby(redis, "Sidekiq::ProcessSet.new.each(&:stop!)\nputs 'RESULT=1'");
+  CHECK(worker->Wait(10000) == 0);
+  CHECK(CountInLog(*worker, "remote signal TERM received") == 1);
+  nlohmann::json after = Ruby(redis, "puts 'RESULT=' + JSON.dump(Sidekiq::ProcessSet.new.size)");
+  CHECK(after == 0);
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");  // still there for the next worker
+}

@@ -1,0 +1,386 @@
+#include "workers/redis_job_queue.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "workers/payload.h"
+#include "workers/redis_queue_scripts.h"
+
+namespace fib {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr double kDeadMaxAgeSeconds = 180.0 * 24 * 3600;  // Sidekiq's dead_timeout_in_seconds
+constexpr int64_t kStatsTtlSeconds = 5LL * 365 * 24 * 3600;
+constexpr int kHeartbeatTtlSeconds = 60;
+constexpr int kDueBatch = 100;
+
+std::string OwnerRecord(const std::string& identity, const std::string& queue) {
+  return Json{{"identity", identity}, {"queue", queue}}.dump();
+}
+
+std::string UtcDate(double now_seconds) {
+  time_t t = static_cast<time_t>(now_seconds);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buffer[16];
+  strftime(buffer, sizeof(buffer), "%Y-%m-%d", &utc);
+  return buffer;
+}
+
+Status EmptyQueueNameError() {
+  return Status::Error("queue name is empty: pass a queue such as \"default\"");
+}
+
+Status CheckReplies(const Result<std::vector<RedisValue>>& replies, const std::string& what,
+                    const RedisUrl& url) {
+  if (!replies.ok()) return replies.status();
+  return FirstReplyError(*replies, what, url);
+}
+
+}  // namespace
+
+std::string QueueKey(const std::string& queue) { return "queue:" + queue; }
+
+std::string InProgressKey(const std::string& identity, const std::string& queue) {
+  return "fibtastic:inprogress:" + identity + ":" + queue;
+}
+
+RedisJobQueue::RedisJobQueue(RedisQueueOptions options)
+    : options_(std::move(options)),
+      clock_(options_.clock ? *options_.clock : *SystemClock::Default()) {
+  Result<RedisUrl> url = ParseRedisUrl(options_.url);
+  if (!url.ok()) {
+    url_error_ = url.status();
+    return;
+  }
+  RedisPoolOptions pool;
+  pool.connection.connect_timeout_ms = options_.connect_timeout_ms;
+  pool.connection.command_timeout_ms = options_.command_timeout_ms;
+  pool.pool_size = options_.pool_size;
+  pool.checkout_timeout_ms = options_.command_timeout_ms;
+  pool_ = std::make_unique<RedisPool>(*url, pool);
+  // Every concurrent Fetch gets a connection of its own: a blocked BLMOVE must never hold up
+  // the pool that Push and Ack use.
+  pool.pool_size = INT_MAX;
+  fetch_pool_ = std::make_unique<RedisPool>(*url, pool);
+}
+
+RedisJobQueue::~RedisJobQueue() = default;
+
+Status RedisJobQueue::CheckUsable() const { return url_error_; }
+
+// ---- producing ----
+
+Status RedisJobQueue::Push(const std::string& queue, const std::string& raw) {
+  return PushBulk(queue, {raw});
+}
+
+Status RedisJobQueue::PushBulk(const std::string& queue, const std::vector<std::string>& raws) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  if (queue.empty()) return EmptyQueueNameError();
+  if (raws.empty()) return Status::Ok();
+  std::vector<std::string> lpush = {"LPUSH", QueueKey(queue)};
+  lpush.insert(lpush.end(), raws.begin(), raws.end());
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  auto replies = (*lease)->Pipeline({{"SADD", "queues", queue}, std::move(lpush)});
+  return CheckReplies(replies, "LPUSH " + QueueKey(queue), pool_->url());
+}
+
+Status RedisJobQueue::Schedule(double at_seconds, const std::string& raw) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  auto reply = pool_->Command({"ZADD", "schedule", FormatEpochSeconds(at_seconds), raw});
+  return reply.status();
+}
+
+// ---- consuming ----
+
+Result<std::optional<FetchedJob>> RedisJobQueue::FetchNow(RedisConnection& connection,
+                                                          const std::vector<std::string>& queues,
+                                                          double now_seconds) {
+  const std::string& identity = options_.identity;
+  std::vector<std::string> keys = {identity, kInProgressIndexKey};
+  std::vector<std::string> args = {std::to_string(queues.size()), FormatEpochSeconds(now_seconds)};
+  for (const std::string& queue : queues) keys.push_back(QueueKey(queue));
+  for (const std::string& queue : queues) {
+    keys.push_back(InProgressKey(identity, queue));
+    args.push_back(OwnerRecord(identity, queue));
+  }
+  auto reply = connection.Eval(queue_scripts::Fetch(), keys, args);
+  if (!reply.ok()) return reply.status();
+  if (!reply->is_array() || reply->elements.size() != 2) return std::optional<FetchedJob>();
+  size_t index = static_cast<size_t>(reply->elements[0].integer);
+  if (index < 1 || index > queues.size()) {
+    return Status::Error("fetch script returned queue index " + std::to_string(index));
+  }
+  return std::optional<FetchedJob>(FetchedJob{queues[index - 1], reply->elements[1].str});
+}
+
+// Strict order costs one trade-off: Redis can block-and-move from one list only, so after the
+// non-blocking script finds every queue empty we block on the first queue alone. A job arriving
+// in a lower queue then waits up to multi_queue_block_ms; with one queue nothing waits, and an
+// idle fetcher costs Redis one script + one BLMOVE per slice instead of a busy loop.
+Result<std::optional<FetchedJob>> RedisJobQueue::Fetch(const std::vector<std::string>& queues,
+                                                       int timeout_ms) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  if (options_.identity.empty()) {
+    return Status::Error(
+        "Fetch needs RedisQueueOptions.identity (hostname:pid:hex) so fetched "
+        "jobs can be recovered if this process dies");
+  }
+  if (queues.empty()) return Status::Error("Fetch needs at least one queue name");
+  for (const std::string& queue : queues) {
+    if (queue.empty()) return EmptyQueueNameError();
+  }
+  auto lease = fetch_pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    auto job = FetchNow(**lease, queues, clock_.NowSeconds());
+    if (!job.ok() || job->has_value()) return job;
+    auto remaining_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+    if (remaining_ms <= 0) return std::optional<FetchedJob>();
+    int block_ms = static_cast<int>(remaining_ms);
+    if (queues.size() > 1) block_ms = std::min(block_ms, options_.multi_queue_block_ms);
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), "%.3f", std::max(block_ms, 1) / 1000.0);
+    auto moved = (*lease)->BlockingCommand(
+        {"BLMOVE", QueueKey(queues[0]), InProgressKey(options_.identity, queues[0]), "RIGHT",
+         "LEFT", seconds},
+        block_ms);
+    if (!moved.ok()) return moved.status();
+    if (moved->is_string()) return std::optional<FetchedJob>(FetchedJob{queues[0], moved->str});
+  }
+}
+
+Status RedisJobQueue::Ack(const FetchedJob& job) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  auto reply = pool_->Command({"LREM", InProgressKey(options_.identity, job.queue), "1", job.raw});
+  return reply.status();
+}
+
+Status RedisJobQueue::Retry(const FetchedJob& job, const std::string& updated_raw,
+                            double at_seconds) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  auto reply =
+      (*lease)->Eval(queue_scripts::Retry(), {InProgressKey(options_.identity, job.queue), "retry"},
+                     {job.raw, FormatEpochSeconds(at_seconds), updated_raw});
+  return reply.status();
+}
+
+Status RedisJobQueue::Kill(const FetchedJob& job, const std::string& updated_raw,
+                           double now_seconds) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  auto reply =
+      (*lease)->Eval(queue_scripts::Kill(), {InProgressKey(options_.identity, job.queue), "dead"},
+                     {job.raw, FormatEpochSeconds(now_seconds), updated_raw,
+                      FormatEpochSeconds(now_seconds - kDeadMaxAgeSeconds)});
+  return reply.status();
+}
+
+Status RedisJobQueue::Requeue(const FetchedJob& job) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  auto reply = (*lease)->Eval(queue_scripts::Requeue(),
+                              {InProgressKey(options_.identity, job.queue), QueueKey(job.queue)},
+                              {job.raw, job.queue});
+  return reply.status();
+}
+
+// ---- housekeeping ----
+
+Result<bool> RedisJobQueue::EnqueueOne(RedisConnection& connection, const std::string& set,
+                                       const std::string& raw, double now_seconds) {
+  Result<JobPayload> payload = DecodePayload(raw);
+  if (!payload.ok()) {
+    // Pushing it would make every worker fail on it, and leaving it would retry forever.
+    auto buried = connection.Eval(queue_scripts::BuryOne(), {set, "dead"},
+                                  {raw, FormatEpochSeconds(now_seconds),
+                                   FormatEpochSeconds(now_seconds - kDeadMaxAgeSeconds)});
+    if (!buried.ok()) return buried.status();
+    Log("moved an undecodable job from {} to dead: {}", set, payload.message());
+    return false;
+  }
+  payload->enqueued_at = now_seconds;
+  auto moved = connection.Eval(queue_scripts::EnqueueOne(), {set, QueueKey(payload->queue)},
+                               {raw, EncodePayload(*payload), payload->queue});
+  if (!moved.ok()) return moved.status();
+  return moved->integer == 1;
+}
+
+Result<int> RedisJobQueue::EnqueueDueFrom(RedisConnection& connection, const std::string& set,
+                                          double now_seconds) {
+  int moved = 0;
+  while (true) {
+    auto due = connection.Command({"ZRANGEBYSCORE", set, "-inf", FormatEpochSeconds(now_seconds),
+                                   "LIMIT", "0", std::to_string(kDueBatch)});
+    if (!due.ok()) return due.status();
+    if (due->elements.empty()) return moved;
+    // Each member leaves the zset in this pass (moved by us, by another worker, or buried), so
+    // the loop ends.
+    for (const RedisValue& member : due->elements) {
+      auto one = EnqueueOne(connection, set, member.str, now_seconds);
+      if (!one.ok()) return one.status();
+      moved += *one ? 1 : 0;
+    }
+  }
+}
+
+Result<int> RedisJobQueue::EnqueueDue(double now_seconds) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  int total = 0;
+  for (const char* set : {"retry", "schedule"}) {
+    auto moved = EnqueueDueFrom(**lease, set, now_seconds);
+    if (!moved.ok()) return moved.status();
+    total += *moved;
+  }
+  return total;
+}
+
+Result<int> RedisJobQueue::RecoverList(RedisConnection& connection, const std::string& list,
+                                       const std::string& owner_json) {
+  Json owner = Json::parse(owner_json, nullptr, false);
+  if (!owner.is_object() || !owner["identity"].is_string() || !owner["queue"].is_string()) {
+    auto dropped = connection.Command({"HDEL", kInProgressIndexKey, list});
+    return dropped.ok() ? Result<int>(0) : Result<int>(dropped.status());
+  }
+  std::string queue = owner["queue"].get<std::string>();
+  auto moved = connection.Eval(
+      queue_scripts::Recover(),
+      {list, owner["identity"].get<std::string>(), QueueKey(queue), kInProgressIndexKey}, {queue});
+  if (!moved.ok()) return moved.status();
+  return static_cast<int>(std::max<int64_t>(0, moved->integer));
+}
+
+Result<int> RedisJobQueue::RecoverOrphans() {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  auto lists = (*lease)->Command({"HGETALL", kInProgressIndexKey});
+  if (!lists.ok()) return lists.status();
+  int recovered = 0;
+  const auto& fields = lists->elements;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    auto moved = RecoverList(**lease, fields[i].str, fields[i + 1].str);
+    if (!moved.ok()) return moved.status();
+    recovered += *moved;
+  }
+  return recovered;
+}
+
+namespace {
+
+std::string ProcessInfoJson(const ProcessInfo& process) {
+  std::vector<std::string> queues;
+  for (const std::string& queue : process.queues) {
+    if (std::find(queues.begin(), queues.end(), queue) == queues.end()) queues.push_back(queue);
+  }
+  Json info = {
+      {"hostname", process.hostname}, {"started_at", process.started_at},   {"pid", process.pid},
+      {"tag", process.tag},           {"concurrency", process.concurrency}, {"queues", queues},
+      {"labels", Json::array()},      {"identity", process.identity}};
+  return info.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void AddStatCommands(const char* name, int64_t delta, double now_seconds,
+                     std::vector<std::vector<std::string>>* commands) {
+  if (delta <= 0) return;
+  std::string daily = std::string("stat:") + name + ":" + UtcDate(now_seconds);
+  commands->push_back({"INCRBY", std::string("stat:") + name, std::to_string(delta)});
+  commands->push_back({"INCRBY", daily, std::to_string(delta)});
+  commands->push_back({"EXPIRE", daily, std::to_string(kStatsTtlSeconds)});
+}
+
+void AddWorkersCommands(const std::string& identity, const std::vector<BusyJob>& busy,
+                        std::vector<std::vector<std::string>>* commands) {
+  std::string key = identity + ":workers";
+  commands->push_back({"DEL", key});
+  if (!busy.empty()) {
+    std::vector<std::string> hset = {"HSET", key};
+    for (const BusyJob& job : busy) {
+      hset.push_back(job.thread_id);
+      hset.push_back(Json{{"queue", job.queue}, {"payload", job.raw}, {"run_at", job.run_at}}.dump(
+          -1, ' ', false, Json::error_handler_t::replace));
+    }
+    commands->push_back(std::move(hset));
+  }
+  commands->push_back({"EXPIRE", key, std::to_string(kHeartbeatTtlSeconds)});
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> RedisJobQueue::Heartbeat(const ProcessInfo& process,
+                                                          const std::vector<BusyJob>& busy,
+                                                          int64_t processed_delta,
+                                                          int64_t failed_delta,
+                                                          double now_seconds) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  if (process.identity.empty()) return Status::Error("Heartbeat needs ProcessInfo.identity");
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  // Sidekiq's rtt_us: one PING timed on the connection the heartbeat uses.
+  auto ping_start = std::chrono::steady_clock::now();
+  auto pong = (*lease)->Command({"PING"});
+  if (!pong.ok()) return pong.status();
+  auto rtt_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - ping_start)
+                    .count();
+  const std::string& id = process.identity;
+  std::vector<std::vector<std::string>> commands = {{"MULTI"}};
+  AddStatCommands("processed", processed_delta, now_seconds, &commands);
+  AddStatCommands("failed", failed_delta, now_seconds, &commands);
+  AddWorkersCommands(id, busy, &commands);
+  commands.push_back({"SADD", "processes", id});
+  commands.push_back({"HMSET", id, "info", ProcessInfoJson(process), "busy",
+                      std::to_string(process.busy), "beat", FormatEpochSeconds(now_seconds),
+                      "quiet", process.quiet ? "true" : "false", "rss",
+                      std::to_string(process.rss_kb), "rtt_us", std::to_string(rtt_us)});
+  commands.push_back({"EXPIRE", id, std::to_string(kHeartbeatTtlSeconds)});
+  commands.push_back({"LRANGE", id + "-signals", "0", "-1"});
+  commands.push_back({"DEL", id + "-signals"});
+  commands.push_back({"EXEC"});
+  auto replies = (*lease)->Pipeline(commands);
+  if (Status status = CheckReplies(replies, "the heartbeat (MULTI)", pool_->url()); !status.ok()) {
+    return status;
+  }
+  const RedisValue& exec = replies->back();
+  size_t lrange_index = commands.size() - 4;  // position inside EXEC's array (MULTI excluded)
+  if (!exec.is_array() || exec.elements.size() <= lrange_index) {
+    return Status::Error("Redis at " + pool_->url().Redacted() +
+                         " did not run the heartbeat transaction: " + exec.DebugString());
+  }
+  std::vector<std::string> signals;
+  const auto& popped = exec.elements[lrange_index].elements;
+  // The Web UI LPUSHes signals, so the oldest is last.
+  for (auto it = popped.rbegin(); it != popped.rend(); ++it) signals.push_back(it->str);
+  return signals;
+}
+
+Status RedisJobQueue::Unregister(const ProcessInfo& process) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  const std::string& id = process.identity;
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  auto replies =
+      (*lease)->Pipeline({{"SREM", "processes", id}, {"DEL", id}, {"DEL", id + ":workers"}});
+  return CheckReplies(replies, "SREM processes", pool_->url());
+}
+
+}  // namespace fib

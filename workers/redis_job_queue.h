@@ -1,0 +1,91 @@
+// RedisJobQueue: JobQueue over Redis in Sidekiq 6.4's keys and wire format (SIDEKIQ.md), with
+// reliable fetch: a fetched job lives in `fibtastic:inprogress:<identity>:<queue>` until acked,
+// and RecoverOrphans puts back the jobs of processes whose heartbeat key has expired.
+// Thread-safety: every method may be called from many threads at once. Non-blocking commands
+// share a bounded pool; each concurrent Fetch uses a connection of its own.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "workers/job_queue.h"
+#include "workers/redis_pool.h"
+#include "workers/redis_url.h"
+
+namespace fib {
+
+struct RedisQueueOptions {
+  std::string url = "redis://127.0.0.1:6379/0";
+  int connect_timeout_ms = 1000;
+  int command_timeout_ms = 2000;  // non-blocking commands
+  int pool_size = 8;              // connections for non-blocking commands
+  std::string identity;           // this process's identity (consumers); "" for producers
+  const Clock* clock = nullptr;   // nullptr = SystemClock::Default()
+  // With several queues, Fetch blocks on the first queue for at most this long before looking
+  // at the others again, so a job in a lower-priority queue waits at most this long.
+  int multi_queue_block_ms = 500;
+};
+
+// Key names (Sidekiq's, plus ours for reliable fetch).
+std::string QueueKey(const std::string& queue);  // "queue:<queue>"
+std::string InProgressKey(const std::string& identity, const std::string& queue);
+inline constexpr const char kInProgressIndexKey[] = "fibtastic:inprogress";  // hash: list -> owner
+
+class RedisJobQueue : public JobQueue {
+ public:
+  // Never blocks and never fails: connections are made on first use and re-made after errors,
+  // so a Redis that is down makes calls return errors (quickly, bounded by the timeouts) and a
+  // Redis that comes back is used again without a restart. A bad URL makes every call fail
+  // with the parse error.
+  explicit RedisJobQueue(RedisQueueOptions options);
+  ~RedisJobQueue() override;
+
+  Status Push(const std::string& queue, const std::string& raw) override;
+  Status PushBulk(const std::string& queue, const std::vector<std::string>& raws) override;
+  Status Schedule(double at_seconds, const std::string& raw) override;
+
+  // REQUIRES: options.identity is not empty. Strict order: the first non-empty queue wins.
+  // If this process has no heartbeat key yet, a placeholder (expiring in 60 s) is written so
+  // RecoverOrphans never takes the jobs of a process that has not beaten yet.
+  Result<std::optional<FetchedJob>> Fetch(const std::vector<std::string>& queues,
+                                          int timeout_ms) override;
+  Status Ack(const FetchedJob& job) override;
+  Status Retry(const FetchedJob& job, const std::string& updated_raw, double at_seconds) override;
+  Status Kill(const FetchedJob& job, const std::string& updated_raw, double now_seconds) override;
+  // Pushes back only if the job is still in this process's in-progress list (so a job already
+  // recovered by another process is not duplicated).
+  Status Requeue(const FetchedJob& job) override;
+
+  Result<int> EnqueueDue(double now_seconds) override;
+  Result<int> RecoverOrphans() override;
+  Result<std::vector<std::string>> Heartbeat(const ProcessInfo& process,
+                                             const std::vector<BusyJob>& busy,
+                                             int64_t processed_delta, int64_t failed_delta,
+                                             double now_seconds) override;
+  Status Unregister(const ProcessInfo& process) override;
+
+  const std::string& identity() const { return options_.identity; }
+
+ private:
+  Status CheckUsable() const;
+  Result<std::optional<FetchedJob>> FetchNow(RedisConnection& connection,
+                                             const std::vector<std::string>& queues,
+                                             double now_seconds);
+  Result<int> EnqueueDueFrom(RedisConnection& connection, const std::string& set,
+                             double now_seconds);
+  Result<bool> EnqueueOne(RedisConnection& connection, const std::string& set,
+                          const std::string& raw, double now_seconds);
+  Result<int> RecoverList(RedisConnection& connection, const std::string& list,
+                          const std::string& owner_json);
+
+  const RedisQueueOptions options_;
+  const Clock& clock_;
+  Status url_error_;                       // set when options.url does not parse
+  std::unique_ptr<RedisPool> pool_;        // non-blocking commands
+  std::unique_ptr<RedisPool> fetch_pool_;  // one connection per concurrent Fetch
+};
+
+}  // namespace fib

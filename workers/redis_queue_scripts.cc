@@ -1,0 +1,86 @@
+#include "workers/redis_queue_scripts.h"
+
+namespace fib::queue_scripts {
+
+const RedisScript& Fetch() {
+  static const RedisScript kScript(R"lua(
+local n = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'beat', ARGV[2])
+  redis.call('EXPIRE', KEYS[1], 60)
+end
+for i = 1, n do
+  local inprogress = KEYS[2 + n + i]
+  redis.call('HSET', KEYS[2], inprogress, ARGV[2 + i])
+  local job = redis.call('LMOVE', KEYS[2 + i], inprogress, 'RIGHT', 'LEFT')
+  if job then return {i, job} end
+end
+return false
+)lua");
+  return kScript;
+}
+
+const RedisScript& Recover() {
+  static const RedisScript kScript(R"lua(
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+local n = 0
+while redis.call('LMOVE', KEYS[1], KEYS[3], 'LEFT', 'RIGHT') do n = n + 1 end
+redis.call('HDEL', KEYS[4], KEYS[1])
+if n > 0 then redis.call('SADD', 'queues', ARGV[1]) end
+return n
+)lua");
+  return kScript;
+}
+
+const RedisScript& Requeue() {
+  static const RedisScript kScript(R"lua(
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('SADD', 'queues', ARGV[2])
+return 1
+)lua");
+  return kScript;
+}
+
+const RedisScript& Retry() {
+  static const RedisScript kScript(R"lua(
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+)lua");
+  return kScript;
+}
+
+const RedisScript& Kill() {
+  static const RedisScript kScript(R"lua(
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -10001)
+return 1
+)lua");
+  return kScript;
+}
+
+const RedisScript& EnqueueOne() {
+  static const RedisScript kScript(R"lua(
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[2], ARGV[2])
+redis.call('SADD', 'queues', ARGV[3])
+return 1
+)lua");
+  return kScript;
+}
+
+const RedisScript& BuryOne() {
+  static const RedisScript kScript(R"lua(
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -10001)
+return 1
+)lua");
+  return kScript;
+}
+
+}  // namespace fib::queue_scripts

@@ -1,0 +1,39 @@
+// The Lua scripts RedisJobQueue runs, each one atomic step on the server (so a crash of the
+// client between two writes cannot lose or duplicate a job), with their KEYS/ARGV contracts.
+// Thread-safety: the returned scripts are immutable; share freely.
+#pragma once
+
+#include "workers/redis_script.h"
+
+namespace fib::queue_scripts {
+
+// Strict-order non-blocking fetch. KEYS: identity, index hash, n queue keys, n in-progress keys.
+// ARGV: n, now (seconds), n owner records. Writes a placeholder heartbeat (EXPIRE 60) when the
+// identity key is missing, registers the in-progress list in the index, and LMOVEs the oldest job
+// of the first non-empty queue. Returns {1-based queue index, job} or nil.
+const RedisScript& Fetch();
+
+// Recovers one orphaned in-progress list. KEYS: list, owner identity, queue key, index hash.
+// ARGV: queue name. Returns -1 when the owner is alive, else how many jobs went back to the pop
+// end of the queue (oldest fetched is popped first).
+const RedisScript& Recover();
+
+// Requeue. KEYS: in-progress list, queue key. ARGV: raw, queue name. RPUSHes only when the job
+// was still in the list. Returns 1 or 0.
+const RedisScript& Requeue();
+
+// Retry. KEYS: in-progress list, retry zset. ARGV: raw, at seconds, updated raw.
+const RedisScript& Retry();
+
+// Kill. KEYS: in-progress list (may be a dummy), dead zset. ARGV: raw, now, updated raw, cutoff
+// seconds (now - 180 days). Keeps the newest 10,000 entries.
+const RedisScript& Kill();
+
+// Moves one due job. KEYS: source zset, queue key. ARGV: old raw, new raw, queue name.
+// Returns 1 when this caller removed it from the zset (and pushed it), else 0.
+const RedisScript& EnqueueOne();
+
+// Moves one undecodable due job to dead. KEYS: source zset, dead zset. ARGV: raw, now, cutoff.
+const RedisScript& BuryOne();
+
+}  // namespace fib::queue_scripts

@@ -1,0 +1,153 @@
+// Worker: the runtime behind fibtastic-worker, as `bundle exec sidekiq` but losing nothing:
+// `concurrency` processor threads each fetch reliably (the job sits in this process's in-progress
+// list until acked), run it through the JobRegistry and ack, retry or kill it by Sidekiq's rules;
+// a heartbeat thread publishes the process (and acts on remote TSTP/TERM); a poller thread moves
+// due retry/scheduled jobs to their queues and recovers orphans of dead processes.
+// Thread-safety: Start, Stop and Run from one thread; RequestStop and Quiet from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "workers/job_queue.h"
+#include "workers/job_registry.h"
+#include "workers/job_runner.h"
+#include "workers/mailer.h"
+#include "workers/queue_selector.h"
+
+namespace fib {
+
+struct WorkerOptions {
+  int concurrency = 10;             // processor threads (sidekiq -c)
+  std::vector<std::string> queues;  // -q values "NAME" or "NAME,WEIGHT"; empty = {"default"}
+  int shutdown_timeout_ms = 25000;  // sidekiq -t: how long running jobs get on TERM
+  std::string tag;                  // shown in the process list
+  std::vector<std::string> labels;
+  double retry_delay_scale = 1.0;    // multiplies Sidekiq's retry backoff (tests, demos)
+  double poll_interval_s = 5.0;      // average schedule/retry poll; each wait is 0.5x..1.5x
+  double recover_interval_s = 15.0;  // how often to look for orphans of dead processes
+  double heartbeat_interval_s = 5.0;
+  int fetch_timeout_ms = 1000;  // longest a fetch blocks, so shutdown stays prompt
+  std::string hostname;         // "" = gethostname()
+  std::string identity;         // "" = hostname:pid:<12 hex>
+  bool log_each_job = true;     // one log line per job
+};
+
+// Returns a new Sidekiq process identity, "hostname:pid:<12 hex>" ("" hostname = gethostname()).
+std::string NewProcessIdentity(const std::string& hostname = "");
+
+// What a graceful stop left behind.
+struct ShutdownReport {
+  int requeued = 0;       // jobs still running at the timeout, pushed back onto their queues
+  int stuck_threads = 0;  // threads still inside those jobs (they cannot be interrupted)
+};
+
+class Worker {
+ public:
+  // `queue`, `registry`, `mailer` (may be null), `clock` must outlive the worker. `random`
+  // (uniform in [0, bound)) drives retry jitter, weighted queue order and poll waits; null = a
+  // seeded std::mt19937_64. Calls to it are serialised.
+  Worker(WorkerOptions options, JobQueue* queue, const JobRegistry* registry, Mailer* mailer,
+         const Clock* clock, RandomFn random = nullptr);
+  // Stops if still running, then joins every thread (waiting for stuck jobs, if any).
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Checks the options, publishes the first heartbeat, recovers orphaned jobs, then starts the
+  // threads. Returns an error (bad -q value, queue unreachable) without starting anything.
+  Status Start();
+  // Asks for a graceful stop (SIGTERM/SIGINT, remote TERM). Returns at once.
+  void RequestStop();
+  // Stops fetching new jobs (SIGTSTP, remote TSTP); running jobs finish. Irreversible, as Sidekiq.
+  void Quiet();
+  // Blocks until RequestStop was called or `timeout_ms` passed; returns whether it was called.
+  bool WaitForStopRequest(int timeout_ms);
+  // Graceful stop: no more fetches, waits up to shutdown_timeout_ms for running jobs, requeues the
+  // unfinished ones, publishes a last heartbeat and unregisters. Threads stuck in a job are left
+  // running (see ShutdownReport::stuck_threads); a program should then exit without waiting.
+  ShutdownReport Stop();
+  // Start, wait for a stop request, Stop.
+  Result<ShutdownReport> Run();
+
+  // Publishes one heartbeat now and acts on the signals it returns.
+  Status Beat();
+  // Runs one fetched job on the calling thread and reports it to the queue (for tests).
+  void Process(const FetchedJob& job) { RunJob(-1, job); }
+
+  const std::string& identity() const { return identity_; }
+  bool quiet() const { return quiet_; }
+  int64_t processed_total() const { return processed_total_; }
+  int64_t failed_total() const { return failed_total_; }
+
+ private:
+  enum class SlotState { kIdle, kRunning, kReporting, kAbandoned };
+  struct Slot {
+    SlotState state = SlotState::kIdle;
+    FetchedJob job;
+    int64_t run_at_s = 0;
+  };
+
+  uint64_t Random(uint64_t bound);
+  void ProcessorLoop(int slot);
+  // REQUIRES: slot < 0 or slots_[slot] is kRunning with `job`.
+  void RunJob(int slot, const FetchedJob& job);
+  bool BeginJob(int slot, const FetchedJob& job);
+  bool BeginReport(int slot);
+  void EndJob(int slot);
+  void Report(const FetchedJob& job, const JobOutcome& outcome);
+  Status ReportOnce(const FetchedJob& job, const JobOutcome& outcome);
+  void HeartbeatLoop();
+  void PollerLoop();
+  // Sleeps up to `seconds`; returns true when housekeeping must end.
+  bool HousekeepingSleep(double seconds);
+  void SleepUnlessStopping(int ms);
+  void HandleRemoteSignal(const std::string& signal);
+  ProcessInfo Info() const;
+  std::vector<BusyJob> BusyJobs() const;
+  int WaitForRunningJobs();
+  int AbandonRunningJobs();
+  void StopHousekeeping();
+
+  WorkerOptions options_;
+  JobQueue* queue_;
+  const Clock* clock_;
+  RandomFn random_;
+  std::mutex random_mu_;
+  JobRunner runner_;
+  QueueSelector selector_;
+  std::string hostname_, identity_;
+  double started_at_ = 0;
+
+  std::atomic<bool> quiet_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+
+  mutable std::mutex slots_mu_;
+  std::condition_variable slots_cv_;
+  std::vector<Slot> slots_;
+  bool stopping_ = false;  // guarded by slots_mu_; no job may start once set
+  std::atomic<bool> stopping_flag_{false};
+  std::vector<std::thread> processors_;
+  std::vector<bool> processor_stuck_;
+
+  std::mutex housekeeping_mu_;
+  std::condition_variable housekeeping_cv_;
+  bool housekeeping_stop_ = false;
+  std::thread heartbeat_thread_, poller_thread_;
+
+  std::atomic<int64_t> processed_delta_{0}, failed_delta_{0};
+  std::atomic<int64_t> processed_total_{0}, failed_total_{0};
+  std::atomic<int64_t> last_error_log_us_{0};
+  bool started_ = false, stopped_ = false;
+};
+
+}  // namespace fib
