@@ -46,19 +46,21 @@ cli() { redis-cli -p "$PORT" "$@"; }
 now_s() { date +%s.%N; }
 peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# Runs "$@" (a worker) until it drains N jobs; prints "<seconds> <peak rss KB>".
+# drain <log> cmd...: runs the worker until it drains N jobs; prints "<seconds> <peak rss KB>".
 drain() {
+  local log=$1
+  shift
   cli FLUSHALL >/dev/null
   REDIS_URL=$REDIS_URL ruby "$ROOT/bench/noop_fill.rb" "$N" >/dev/null
   [[ $(cli LLEN queue:default) == "$N" ]] || die "pre-fill failed"
-  REDIS_URL=$REDIS_URL REDIS_PROVIDER= "$@" >"$TMP/worker.log" 2>&1 &
+  REDIS_URL=$REDIS_URL REDIS_PROVIDER= "$@" >"$log" 2>&1 &
   local pid=$! start="" end="" left
   PIDS+=("$pid")
   while :; do
     left=$(cli LLEN queue:default)
     if [[ -z $start && $left -lt $N ]]; then start=$(now_s); fi
     if [[ $left == 0 ]]; then end=$(now_s); break; fi
-    kill -0 "$pid" 2>/dev/null || { tail -20 "$TMP/worker.log" >&2; die "worker exited early"; }
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$log" >&2; die "worker exited early"; }
     sleep 0.02
   done
   # Jobs popped last may still be running; wait for our in-progress lists (if any) to empty.
@@ -71,11 +73,11 @@ drain() {
   echo "$(echo "$end - $start" | bc -l) $rss"
 }
 
-best_of() {  # best_of <runs> cmd... : prints the fastest "<seconds> <rss>"
-  local runs=$1 best="" result
-  shift
+best_of() {  # best_of <runs> <log> cmd... : prints the fastest "<seconds> <rss>"
+  local runs=$1 log=$2 best="" result
+  shift 2
   for _ in $(seq "$runs"); do
-    result=$(drain "$@")
+    result=$(drain "$log" "$@")
     if [[ -z $best ]] || (($(echo "${result%% *} < ${best%% *}" | bc -l))); then best=$result; fi
   done
   echo "$best"
@@ -83,13 +85,15 @@ best_of() {  # best_of <runs> cmd... : prints the fastest "<seconds> <rss>"
 
 echo "# worker throughput: $N NoopWorker jobs, -c $CONCURRENCY, private redis-server $(redis-server --version | grep -o 'v=[0-9.]*')"
 echo "# machine: $(nproc) cores, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# ours: $WORKER ($(strings "$WORKER" | grep -m1 -o 'Release\|Debug\|RelWithDebInfo' || echo '?') build), reliable fetch on"
 echo "# sidekiq: $SIDEKIQ $(ruby -r sidekiq -e 'print Sidekiq::VERSION' 2>/dev/null) on $(ruby -e 'print RUBY_DESCRIPTION')"
 
-read -r ours_s ours_rss < <(best_of "$RUNS" "$WORKER" -c "$CONCURRENCY" --redis-url "$REDIS_URL" \
+read -r ours_s ours_rss < <(best_of "$RUNS" "$TMP/ours.log" "$WORKER" -c "$CONCURRENCY" --redis-url "$REDIS_URL" \
   --smtp-url smtp://127.0.0.1:9 $WORKER_FLAGS)
-read -r ruby_s ruby_rss < <(best_of "$RUNS" "$SIDEKIQ" -r "$ROOT/bench/noop_worker.rb" -c "$CONCURRENCY")
+read -r ruby_s ruby_rss < <(best_of "$RUNS" "$TMP/sidekiq.log" "$SIDEKIQ" -r "$ROOT/bench/noop_worker.rb" -c "$CONCURRENCY")
 
+build_type=$(grep -m1 -o -E '\([A-Za-z]+ build\)' "$TMP/ours.log" | tr -d '()' || true)
+echo "# ours: $WORKER ($build_type), reliable fetch on, flags: -c $CONCURRENCY $WORKER_FLAGS"
+if [[ $build_type == "Debug build" ]]; then echo "WARNING: debug build; figures are not representative"; fi
 rate() { echo "$N / $1" | bc -l | xargs printf '%.0f'; }
 printf '%-18s %10s %12s %14s\n' worker "drain s" "jobs/s" "peak RSS MB"
 printf '%-18s %10.2f %12s %14.1f\n' fibtastic-worker "$ours_s" "$(rate "$ours_s")" "$(echo "$ours_rss / 1024" | bc -l)"

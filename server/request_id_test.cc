@@ -18,9 +18,10 @@ TEST_CASE("a safe incoming request id is kept as sent", "[request_id]") {
 }
 
 TEST_CASE("a missing or unsafe request id is replaced by a fresh UUID", "[request_id]") {
-  for (std::string bad : {std::string(""), std::string("has space"), std::string("a\r\nX-Evil: 1"),
-                          std::string("<script>"), std::string("semi;colon"), std::string("ü"),
-                          std::string(kMaxRequestIdLength + 1, 'a')}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("has space"), std::string("a\r\nX-Evil: 1"),
+        std::string("<script>"), std::string("semi;colon"), std::string("ü"),
+        std::string(kMaxRequestIdLength + 1, 'a')}) {
     INFO("incoming: " << bad);
     std::string id = RequestIdFor(bad);
     CHECK(id != bad);

@@ -67,25 +67,25 @@ WebResponse SequencesController::CreateSequence(const WebRequest& request) const
     return Rejected(request, 422, valid.message(), form->email, form->sequence_length);
   }
   ServerTiming timing;
-  WebResponse response;
-  if (Status before = pipeline_->RunBeforeJob(request.request_id, &timing); !before.ok()) {
-    response = Error(request, 500, "Internal Server Error", before.message());
-  } else {
-    nlohmann::json args = nlohmann::json::array({valid->email, valid->sequence_length});
-    DispatchResult result =
-        dispatcher_->Dispatch(SequenceEmailJob::kClassName, args, request.request_id);
-    timing.Add(result.timing_name, result.duration_us);
-    Status after = result.ok() ? pipeline_->RunAfterJob(request.request_id, &timing) : Status::Ok();
-    if (!result.ok()) {
-      response = DispatchFailed(request, result);
-    } else if (!after.ok()) {
-      response = Error(request, 500, "Internal Server Error", after.message());
-    } else {
-      response = Accepted(request, result);
-    }
-  }
+  WebResponse response = RunJob(request, *valid, &timing);
   AddTiming(timing, &response);
   return response;
+}
+
+WebResponse SequencesController::RunJob(const WebRequest& request, const SequenceRequest& job,
+                                        ServerTiming* timing) const {
+  if (Status before = pipeline_->RunBeforeJob(request.request_id, timing); !before.ok()) {
+    return Error(request, 500, "Internal Server Error", before.message());
+  }
+  nlohmann::json args = nlohmann::json::array({job.email, job.sequence_length});
+  DispatchResult result =
+      dispatcher_->Dispatch(SequenceEmailJob::kClassName, args, request.request_id);
+  timing->Add(result.timing_name, result.duration_us);
+  if (!result.ok()) return DispatchFailed(request, result);
+  if (Status after = pipeline_->RunAfterJob(request.request_id, timing); !after.ok()) {
+    return Error(request, 500, "Internal Server Error", after.message());
+  }
+  return Accepted(request, result);
 }
 
 WebResponse SequencesController::Rejected(const WebRequest& request, int status,

@@ -10,6 +10,7 @@
 
 #include "server/job_dispatcher.h"
 #include "server/request_pipeline.h"
+#include "workers/sequence_email_job.h"
 
 namespace fib {
 
@@ -46,6 +47,9 @@ class SequencesController {
   static bool WantsJson(const WebRequest& request);
 
  private:
+  // Runs the before stages, the job (through the dispatcher) and the after stages.
+  WebResponse RunJob(const WebRequest& request, const SequenceRequest& job,
+                     ServerTiming* timing) const;
   WebResponse Rejected(const WebRequest& request, int status, const std::string& message,
                        const std::string& email, const std::string& sequence_length) const;
   WebResponse DispatchFailed(const WebRequest& request, const DispatchResult& result) const;

@@ -61,7 +61,8 @@ TEST_CASE("compare --fail-if exits 1 on a breach and 0 when thresholds hold", "[
   Fixtures f;
   std::string out;
   CHECK(Compare({"--fail-if", "p99>+10%", f.baseline, f.slower}, &out) == 1);
-  CHECK_THAT(out, Catch::Contains("FAIL p99>+10%: background (" + f.slower + ") p99 = 150.0 ms, "
+  CHECK_THAT(out, Catch::Contains("FAIL p99>+10%: background (" + f.slower +
+                                  ") p99 = 150.0 ms, "
                                   "+50.0% vs baseline inline"));
   CHECK(Compare({"--fail-if", "errors>0", f.baseline, f.slower}, &out) == 1);
   CHECK_THAT(out, Catch::Contains("errors = 4"));

@@ -55,8 +55,8 @@ TEST_CASE("plot writes PNG and SVG files for every chart with data", "[report]")
                       f.inline_path, f.background_path},
                      &out) == 0);
   INFO(out);
-  for (const char* chart : {"latency_percentiles", "latency_over_time", "e2e_latency",
-                            "queue_depth"}) {
+  for (const char* chart :
+       {"latency_percentiles", "latency_over_time", "e2e_latency", "queue_depth"}) {
     std::string png = out_dir + "/" + chart + ".png", svg = out_dir + "/" + chart + ".svg";
     INFO(chart);
     REQUIRE(fs::exists(png));
@@ -91,9 +91,9 @@ TEST_CASE("plot skips charts no input has data for, and says so", "[report]") {
 TEST_CASE("plot --terminal draws ASCII charts with the labels on stdout", "[report]") {
   Fixtures f;
   std::string out;
-  REQUIRE(RunCommand({BinPath("fibtastic-report"), "plot", "--terminal", f.inline_path,
-                      f.background_path},
-                     &out, 60000, {{"COLUMNS", "120"}}) == 0);
+  REQUIRE(RunCommand(
+              {BinPath("fibtastic-report"), "plot", "--terminal", f.inline_path, f.background_path},
+              &out, 60000, {{"COLUMNS", "120"}}) == 0);
   CHECK_THAT(out, Catch::Contains("inline (n=2400"));
   CHECK_THAT(out, Catch::Contains("background (n=2400"));
   CHECK_THAT(out, Catch::Contains("99.9%"));
@@ -112,17 +112,17 @@ TEST_CASE("plot reads .hgrm files next to JSON reports", "[report]") {
   std::string hgrm = f.dir + "/wrk2.hgrm";
   std::ofstream(hgrm) << "  Detailed Percentile spectrum:\n" << h.FormatHgrm(1000.0, 5);
   std::string out;
-  REQUIRE(RunCommand({BinPath("fibtastic-report"), "plot", "--terminal", f.inline_path, "--hgrm",
-                      hgrm},
-                     &out) == 0);
+  REQUIRE(
+      RunCommand({BinPath("fibtastic-report"), "plot", "--terminal", f.inline_path, "--hgrm", hgrm},
+                 &out) == 0);
   CHECK_THAT(out, Catch::Contains("wrk2 (n=5000"));
 }
 
 TEST_CASE("plot without gnuplot names the package to install and exits 1", "[report]") {
   Fixtures f;
   std::string out;
-  CHECK(RunCommand({BinPath("fibtastic-report"), "plot", "-o", f.dir + "/x", f.inline_path},
-                   &out, 60000, {{"PATH", f.dir}}) == 1);
+  CHECK(RunCommand({BinPath("fibtastic-report"), "plot", "-o", f.dir + "/x", f.inline_path}, &out,
+                   60000, {{"PATH", f.dir}}) == 1);
   CHECK_THAT(out, Catch::Contains("gnuplot-nox"));
   CHECK(RunCommand({BinPath("fibtastic-report"), "plot", f.inline_path}, &out) == 2);
   CHECK_THAT(out, Catch::Contains("-o DIR is required"));

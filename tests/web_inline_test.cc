@@ -75,8 +75,8 @@ TEST_CASE("invalid input is a 4xx with its message, the form keeps the values, n
     int status;
     std::string message;
   };
-  const std::string megabyte(1 << 20, 'x');
-  const std::vector<Case> cases = {
+  std::string megabyte(1 << 20, 'x');
+  std::vector<Case> cases = {
       {"email=a%40example.com&sequence_length=0", 422, "please provide a valid sequence length"},
       {"email=a%40example.com&sequence_length=28", 422,
        "sequences longer than 27 are reserved for our paid customers"},

@@ -125,14 +125,16 @@ Result<RunResult> LoadRunner::Run() {
     });
   }
   if (sampler) sampler->Start(plan.measure_start_us);
-  int64_t finished_us = 0;
+  plan_ = &plan;
+  if (stop_.load()) plan.stop = true;
   while (running.load() > 0) {
-    if (stop_.load()) plan.stop = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    ShowProgress(plan, MonoMicros(), plan.end_us);
+    ShowProgress(plan, MonoMicros());
   }
-  finished_us = MonoMicros();
   for (auto& t : threads) t.join();
+  plan_ = nullptr;
+  int64_t finished_us = 0;
+  for (auto& load : loads) finished_us = std::max(finished_us, load->stopped_us());
   if (sampler) sampler->Stop();
   if (options_.progress && isatty(STDERR_FILENO)) fmt::print(stderr, "\r\033[K");
 
@@ -162,7 +164,12 @@ Result<RunResult> LoadRunner::Run() {
   return result;
 }
 
-void LoadRunner::ShowProgress(const RunPlan& plan, int64_t now_us, int64_t end_us) const {
+void LoadRunner::RequestStop() {
+  stop_ = true;
+  if (RunPlan* plan = plan_.load()) plan->stop = true;
+}
+
+void LoadRunner::ShowProgress(const RunPlan& plan, int64_t now_us) const {
   if (!options_.progress || !isatty(STDERR_FILENO)) return;
   double elapsed = static_cast<double>(now_us - plan.measure_start_us) / 1e6;
   std::string total = options_.requests > 0

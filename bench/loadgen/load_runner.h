@@ -48,15 +48,16 @@ class LoadRunner {
   // Runs the load. An error means nothing was measured (target unreachable at the start,
   // Redis unreachable): main prints it and exits 2.
   Result<RunResult> Run();
-  void RequestStop() { stop_ = true; }
+  void RequestStop();
 
  private:
   Status CheckReachable() const;
-  void ShowProgress(const RunPlan& plan, int64_t now_us, int64_t end_us) const;
+  void ShowProgress(const RunPlan& plan, int64_t now_us) const;
   void AddWarnings(RunResult* result) const;
 
   const LoadgenOptions& options_;
   std::atomic<bool> stop_{false};
+  std::atomic<RunPlan*> plan_{nullptr};  // while running, so RequestStop reaches the threads
 };
 
 // Resolves "host" to an IPv4 address. Error names the host.

@@ -66,6 +66,7 @@ void LoadThread::Run() {
     if (!active) break;
     Wait(next - MonoMicros());
   }
+  stopped_us_ = now;
   for (auto& c : conns_) {
     if (c->state == State::kBusy && c->intended_us >= plan_->measure_start_us) ++in_flight_at_end_;
     // A connection that stopped because --requests were all sent owes nothing.

@@ -52,6 +52,8 @@ class LoadThread {
   int64_t in_flight_at_end() const { return in_flight_at_end_; }
   int64_t unsent_at_end() const { return unsent_at_end_; }
   double cpu_fraction() const { return cpu_fraction_; }
+  // When the loop stopped sending (monotonic µs).
+  int64_t stopped_us() const { return stopped_us_; }
 
  private:
   enum class State { kClosed, kConnecting, kIdle, kBusy, kDone };
@@ -96,6 +98,7 @@ class LoadThread {
   int64_t second_requests_ = 0, second_errors_ = 0;
   int64_t in_flight_at_end_ = 0, unsent_at_end_ = 0;
   double cpu_fraction_ = 0;
+  int64_t stopped_us_ = 0;
 };
 
 }  // namespace fib

@@ -68,8 +68,8 @@ int RunReportTool(int argc, char** argv, const ReportToolEnv& env) {
   if (command == "compare") return RunCompare(argc - 1, argv + 1);
   if (command == "merge") return RunMerge(argc - 1, argv + 1);
   if (command == "plot") return RunPlot(argc - 1, argv + 1, env);
-  return UsageError("fibtastic-report", "unknown command '" + command +
-                                            "' (expected compare, merge or plot)");
+  return UsageError("fibtastic-report",
+                    "unknown command '" + command + "' (expected compare, merge or plot)");
 }
 
 }  // namespace fib

@@ -8,9 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "common/flags.h"
-
 #include "bench/report/report.h"
+#include "common/flags.h"
 
 namespace fib {
 

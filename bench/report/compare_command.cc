@@ -61,10 +61,12 @@ int RunCompare(int argc, char** argv) {
                    "exit 1 when a report breaks EXPR, e.g. 'p99>+10%' (repeatable; grammar below)");
   flags.StringList("label", 'l', &o.labels, "TEXT",
                    "label for the inputs in order, replacing theirs (repeatable)");
-  flags.Epilog(Threshold::GrammarHelp() +
-               "\nExamples:\n"
-               "  fibtastic-report compare inline.json background.json\n"
-               "  fibtastic-report compare --fail-if 'p99>+10%' --fail-if 'errors>0' base.json new.json");
+  flags.Epilog(
+      Threshold::GrammarHelp() +
+      "\nExamples:\n"
+      "  fibtastic-report compare inline.json background.json\n"
+      "  fibtastic-report compare --fail-if 'p99>+10%' --fail-if 'errors>0' base.json new.json\n"
+      "Breaches print one FAIL line each on stderr and make the exit code 1.");
   std::vector<std::string> files;
   if (auto done = ParseCommandFlags(flags, kProgram, argc, argv, &files)) return *done;
   if (files.empty()) return UsageError(kProgram, "no report files given");

@@ -7,15 +7,15 @@ namespace fib {
 namespace {
 // The metrics compare's table shows, in order.
 constexpr const char* kTableMetrics[] = {
-    "requests", "rps", "offered_rps", "errors", "p50", "p90", "p99", "p99_9", "max",
-    "uncorrected_p99", "e2e_p50", "e2e_p99", "e2e_missing",
+    "requests", "rps", "offered_rps",     "errors",  "p50",     "p90",         "p99",
+    "p99_9",    "max", "uncorrected_p99", "e2e_p50", "e2e_p99", "e2e_missing",
 };
 
 // The run conditions worth pointing out when they differ (REPORT_FORMAT.md "conditions").
 constexpr const char* kConditionKeys[] = {
-    "build_type", "debug_build", "cores", "load_model", "offered_rps", "connections", "threads",
-    "duration_s", "warmup_s", "timeout_ms", "url", "method", "hostname", "compiler",
-    "project_version",
+    "build_type",  "debug_build", "cores",      "load_model", "offered_rps",
+    "connections", "threads",     "duration_s", "warmup_s",   "timeout_ms",
+    "url",         "method",      "hostname",   "compiler",   "project_version",
 };
 
 std::string ConditionText(const nlohmann::json& conditions, const char* key) {

@@ -116,16 +116,22 @@ std::string RenderJson(const Comparison& c) {
       metrics[name] = value;
       if (auto ratio = c.Ratio(i, name)) ratios[name] = *ratio;
     }
-    reports.push_back({{"label", r.label}, {"file", r.source}, {"baseline", i == c.baseline()},
-                       {"debug_build", r.debug_build()}, {"metrics", metrics},
-                       {"ratios", ratios}, {"notes", r.notes}});
+    reports.push_back({{"label", r.label},
+                       {"file", r.source},
+                       {"baseline", i == c.baseline()},
+                       {"debug_build", r.debug_build()},
+                       {"metrics", metrics},
+                       {"ratios", ratios},
+                       {"notes", r.notes}});
   }
   nlohmann::json differ = nlohmann::json::object();
   for (const ConditionDiff& d : c.differing_conditions()) {
     for (size_t i = 0; i < d.values.size(); ++i) differ[d.key][c.Heading(i)] = d.values[i];
   }
-  nlohmann::json out = {{"baseline", c.baseline() + 1}, {"reports", reports},
-                        {"conditions_differ", differ}, {"warnings", c.Warnings()}};
+  nlohmann::json out = {{"baseline", c.baseline() + 1},
+                        {"reports", reports},
+                        {"conditions_differ", differ},
+                        {"warnings", c.Warnings()}};
   return out.dump(2) + "\n";
 }
 }  // namespace

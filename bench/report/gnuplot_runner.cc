@@ -30,8 +30,8 @@ class TempFile {
     int fd = mkstemp(pattern.data());
     if (fd < 0) return;
     path_ = pattern;
-    ok_ = contents.empty() || write(fd, contents.data(), contents.size()) ==
-                                  static_cast<ssize_t>(contents.size());
+    ok_ = contents.empty() ||
+          write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
     close(fd);
   }
   ~TempFile() {
@@ -101,8 +101,8 @@ Status RunGnuplot(const std::string& path, const std::string& script, bool inher
     return Status::Error(std::string("cannot create a temporary file for gnuplot: ") +
                          std::strerror(errno));
   }
-  Result<int> exit_code = SpawnAndWait(path, script_file.path(), stderr_file.path(),
-                                       inherit_stdout);
+  Result<int> exit_code =
+      SpawnAndWait(path, script_file.path(), stderr_file.path(), inherit_stdout);
   if (!exit_code.ok()) return exit_code.status();
   std::string errors = stderr_file.Read();
   if (*exit_code != 0) {

@@ -27,8 +27,8 @@ std::string TerminalCommands(PlotTerminal terminal, const std::string& output_pa
           size);
       break;
     case PlotTerminal::kSvg:
-      out = fmt::format("set terminal svg {} dynamic noenhanced font 'sans,12' background '#ffffff'\n",
-                        size);
+      out = fmt::format(
+          "set terminal svg {} dynamic noenhanced font 'sans,12' background '#ffffff'\n", size);
       break;
     case PlotTerminal::kDumb:
       out = fmt::format("set terminal dumb size {},{} noenhanced\n", o.text_width_chars,

@@ -30,8 +30,7 @@ TEST_CASE("percentile chart: log axis labelled as percentiles, a line per report
   REQUIRE(spec->series.size() == 2);
   // 20000 values reach 1/(1-p) of 10^4..10^5, so the axis ends at a power of ten above.
   CHECK(spec->x_max >= 10000);
-  std::string script =
-      fib::GnuplotScript(*spec, fib::PlotTerminal::kSvg, "/tmp/out dir/x.svg", {});
+  std::string script = fib::GnuplotScript(*spec, fib::PlotTerminal::kSvg, "/tmp/out dir/x.svg", {});
   CHECK_THAT(script, Catch::Contains("set logscale x 10"));
   CHECK_THAT(script, Catch::Contains("\"0%%\" 1, \"90%%\" 10, \"99%%\" 100, \"99.9%%\" 1000, "
                                      "\"99.99%%\" 10000"));

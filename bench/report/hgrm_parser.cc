@@ -41,8 +41,8 @@ void ParseFooterLine(const std::string& line, HgrmFooter* footer) {
 // Returns true and fills `row` when `fields` are the four numeric .hgrm columns.
 bool ParseRow(const std::vector<std::string>& fields, SpectrumPoint* row) {
   double value = 0, fraction = 0, count = 0, inverse_tail = 0;
-  if (fields.size() != 4 || !ParseNumber(fields[0], &value) ||
-      !ParseNumber(fields[1], &fraction) || !ParseNumber(fields[2], &count)) {
+  if (fields.size() != 4 || !ParseNumber(fields[0], &value) || !ParseNumber(fields[1], &fraction) ||
+      !ParseNumber(fields[2], &count)) {
     return false;
   }
   if (fields[3] != "inf" && !ParseNumber(fields[3], &inverse_tail)) return false;

@@ -79,9 +79,9 @@ double LatencySpectrum::ValueAtMs(double percentile) const {
   double exact_rank = p / 100.0 * static_cast<double>(total_count_);
   auto rank = static_cast<int64_t>(std::ceil(exact_rank - exact_rank * 1e-12));
   rank = std::clamp<int64_t>(rank, 1, total_count_);
-  auto it = std::lower_bound(
-      buckets_.begin(), buckets_.end(), rank,
-      [](const Bucket& b, int64_t wanted) { return b.cumulative_count < wanted; });
+  auto it =
+      std::lower_bound(buckets_.begin(), buckets_.end(), rank,
+                       [](const Bucket& b, int64_t wanted) { return b.cumulative_count < wanted; });
   return it == buckets_.end() ? buckets_.back().value_ms : it->value_ms;
 }
 
@@ -107,9 +107,9 @@ std::vector<SpectrumPoint> LatencySpectrum::Ticks(int ticks_per_half_distance) c
 }
 
 nlohmann::json LatencySpectrum::SummaryJson() const {
-  return {{"p50", ValueAtMs(50)},       {"p75", ValueAtMs(75)},      {"p90", ValueAtMs(90)},
-          {"p99", ValueAtMs(99)},       {"p99_9", ValueAtMs(99.9)},  {"p99_99", ValueAtMs(99.99)},
-          {"min", min_ms_},             {"max", max_ms_},            {"mean", mean_ms_},
+  return {{"p50", ValueAtMs(50)}, {"p75", ValueAtMs(75)},     {"p90", ValueAtMs(90)},
+          {"p99", ValueAtMs(99)}, {"p99_9", ValueAtMs(99.9)}, {"p99_99", ValueAtMs(99.99)},
+          {"min", min_ms_},       {"max", max_ms_},           {"mean", mean_ms_},
           {"stdev", stdev_ms_}};
 }
 

@@ -63,7 +63,7 @@ class LatencySpectrum {
   };
   LatencySpectrum() = default;
 
-  std::vector<Bucket> buckets_;  // non-empty buckets (or .hgrm rows), increasing value
+  std::vector<Bucket> buckets_;           // non-empty buckets (or .hgrm rows), increasing value
   std::vector<SpectrumPoint> hgrm_rows_;  // when built from .hgrm: its rows, returned by Ticks
   int64_t total_count_ = 0;
   double min_ms_ = 0, max_ms_ = 0, mean_ms_ = 0, stdev_ms_ = 0;

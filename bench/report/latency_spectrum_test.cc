@@ -83,8 +83,8 @@ TEST_CASE("spectrum ticks are HdrHistogram's .hgrm rows", "[report]") {
 TEST_CASE("spectrum summary has the REPORT_FORMAT keys", "[report]") {
   HdrHistogram h = RecordAll({1000, 2000, 3000, 4000});
   nlohmann::json summary = LatencySpectrum::FromHistogram(h).SummaryJson();
-  for (const char* key : {"p50", "p75", "p90", "p99", "p99_9", "p99_99", "min", "max", "mean",
-                          "stdev"}) {
+  for (const char* key :
+       {"p50", "p75", "p90", "p99", "p99_9", "p99_99", "min", "max", "mean", "stdev"}) {
     CHECK(summary.contains(key));
   }
   CHECK(summary["p50"].get<double>() == Approx(2.0).epsilon(0.001));
@@ -99,8 +99,8 @@ TEST_CASE("empty histogram gives an empty spectrum", "[report]") {
 }
 
 TEST_CASE("spectrum from .hgrm rows resolves percentiles to the next row", "[report]") {
-  std::vector<fib::SpectrumPoint> rows = {{1.0, 0, 1}, {2.0, 50, 50}, {3.0, 90, 90},
-                                          {10.0, 100, 100}};
+  std::vector<fib::SpectrumPoint> rows = {
+      {1.0, 0, 1}, {2.0, 50, 50}, {3.0, 90, 90}, {10.0, 100, 100}};
   auto s = LatencySpectrum::FromRows(rows, {});
   REQUIRE(s.ok());
   CHECK(s->ValueAtMs(50) == 2.0);

@@ -40,7 +40,8 @@ int RunMerge(int argc, char** argv) {
                 "status codes and achieved rates summed (load from several machines adds up),\n"
                 "summary percentiles recomputed from the merged histograms, and each input's\n"
                 "conditions kept under \"merged_from\". compare and plot read the result.");
-  flags.String("output", 'o', &o.output_path, "FILE", "where to write the merged report ('-' = stdout)");
+  flags.String("output", 'o', &o.output_path, "FILE",
+               "where to write the merged report ('-' = stdout)");
   flags.String("label", 'l', &o.label, "TEXT",
                "label of the merged report (default: the input labels joined with ' + ')");
   std::vector<std::string> files;

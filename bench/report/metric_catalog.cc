@@ -14,7 +14,7 @@ struct LatencyKey {
   const char* display;
 };
 constexpr LatencyKey kLatencyKeys[] = {
-    {"p50", "p50"},     {"p75", "p75"}, {"p90", "p90"},   {"p99", "p99"},   {"p99_9", "p99.9"},
+    {"p50", "p50"},       {"p75", "p75"}, {"p90", "p90"}, {"p99", "p99"},   {"p99_9", "p99.9"},
     {"p99_99", "p99.99"}, {"min", "min"}, {"max", "max"}, {"mean", "mean"}, {"stdev", "stdev"},
 };
 

@@ -59,11 +59,13 @@ int RunPlot(int argc, char** argv, const ReportToolEnv& env) {
     std::fprintf(stderr, "%s: %s\n", kProgram, outcome.message().c_str());
     return 1;
   }
-  for (const std::string& line : outcome->skipped) std::fprintf(stderr, "%s: %s\n", kProgram, line.c_str());
+  for (const std::string& line : outcome->skipped)
+    std::fprintf(stderr, "%s: %s\n", kProgram, line.c_str());
   if (!outcome->gnuplot_warnings.empty()) {
     std::fprintf(stderr, "%s: gnuplot said: %s", kProgram, outcome->gnuplot_warnings.c_str());
   }
-  for (const std::string& file : outcome->files) std::fprintf(stderr, "%s: wrote %s\n", kProgram, file.c_str());
+  for (const std::string& file : outcome->files)
+    std::fprintf(stderr, "%s: wrote %s\n", kProgram, file.c_str());
   return 0;
 }
 

@@ -87,8 +87,7 @@ std::optional<PlotSpec> LatencyOverTimePlot(const std::vector<Report>& reports,
   return spec;
 }
 
-std::optional<PlotSpec> EndToEndPlot(const std::vector<Report>& reports,
-                                     const std::string& title) {
+std::optional<PlotSpec> EndToEndPlot(const std::vector<Report>& reports, const std::string& title) {
   PlotSpec spec = MakeSpec(
       "e2e_latency",
       Titled(title, "time to email (e2e, solid) vs response latency (dashed) by percentile"),

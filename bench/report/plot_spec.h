@@ -12,15 +12,15 @@
 namespace fib {
 
 struct PlotSeries {
-  std::string title;       // legend entry
-  std::string data;        // whitespace-separated rows
-  std::string y_column;    // gnuplot `using` expression for y, e.g. "2"
-  int color_index = 0;     // same report = same colour in every chart
+  std::string title;     // legend entry
+  std::string data;      // whitespace-separated rows
+  std::string y_column;  // gnuplot `using` expression for y, e.g. "2"
+  int color_index = 0;   // same report = same colour in every chart
   bool dashed = false;
 };
 
 struct PlotSpec {
-  std::string file_stem;   // "latency_percentiles" → latency_percentiles.png / .svg
+  std::string file_stem;  // "latency_percentiles" → latency_percentiles.png / .svg
   std::string title;
   std::string x_label, y_label;
   // x is 1/(1-p) on a log axis labelled 0%, 90%, 99%, ... up to x_max (a power of ten).

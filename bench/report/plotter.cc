@@ -54,8 +54,8 @@ Result<PlotOutcome> DrawPlots(const std::vector<Report>& reports, const PlotOpti
       script += GnuplotScript(*spec, PlotTerminal::kDumb, "", options.script);
       continue;
     }
-    for (auto [terminal, extension] : {std::pair{PlotTerminal::kPng, ".png"},
-                                       std::pair{PlotTerminal::kSvg, ".svg"}}) {
+    for (auto [terminal, extension] :
+         {std::pair{PlotTerminal::kPng, ".png"}, std::pair{PlotTerminal::kSvg, ".svg"}}) {
       std::string path = (fs::path(options.output_dir) / (spec->file_stem + extension)).string();
       script += GnuplotScript(*spec, terminal, path, options.script);
       outcome.files.push_back(path);

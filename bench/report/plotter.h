@@ -14,9 +14,9 @@
 namespace fib {
 
 struct PlotOptions {
-  std::string output_dir;                // PNG/SVG go here (created when missing)
-  std::string title;                     // prefixes every chart title
-  bool terminal = false;                 // ASCII charts on stdout instead of files
+  std::string output_dir;  // PNG/SVG go here (created when missing)
+  std::string title;       // prefixes every chart title
+  bool terminal = false;   // ASCII charts on stdout instead of files
   std::string gnuplot_program = "gnuplot";
   std::string search_path = "/usr/bin:/bin";  // where to look for gnuplot_program ($PATH)
   GnuplotScriptOptions script;

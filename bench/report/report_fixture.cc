@@ -16,11 +16,16 @@ using nlohmann::json;
 
 json Summary(const HdrHistogram& h) {
   auto ms = [](double us) { return us / 1000.0; };
-  return {{"p50", ms(h.ValueAtPercentile(50))},     {"p75", ms(h.ValueAtPercentile(75))},
-          {"p90", ms(h.ValueAtPercentile(90))},     {"p99", ms(h.ValueAtPercentile(99))},
-          {"p99_9", ms(h.ValueAtPercentile(99.9))}, {"p99_99", ms(h.ValueAtPercentile(99.99))},
-          {"min", ms(h.Min())},                     {"max", ms(h.Max())},
-          {"mean", ms(h.Mean())},                   {"stdev", ms(h.StdDev())}};
+  return {{"p50", ms(h.ValueAtPercentile(50))},
+          {"p75", ms(h.ValueAtPercentile(75))},
+          {"p90", ms(h.ValueAtPercentile(90))},
+          {"p99", ms(h.ValueAtPercentile(99))},
+          {"p99_9", ms(h.ValueAtPercentile(99.9))},
+          {"p99_99", ms(h.ValueAtPercentile(99.99))},
+          {"min", ms(h.Min())},
+          {"max", ms(h.Max())},
+          {"mean", ms(h.Mean())},
+          {"stdev", ms(h.StdDev())}};
 }
 
 HdrHistogram Record(const std::vector<int64_t>& values_us) {
@@ -38,8 +43,8 @@ json Timeseries(const std::vector<int64_t>& values_us, double duration_s) {
     size_t begin = std::min(values_us.size(), s * per_second);
     size_t end = std::min(values_us.size(), begin + per_second);
     HdrHistogram h = Record({values_us.begin() + begin, values_us.begin() + end});
-    json row = {{"t_s", s + 1}, {"requests", end - begin}, {"rps", double(end - begin)},
-                {"errors", 0}};
+    json row = {
+        {"t_s", s + 1}, {"requests", end - begin}, {"rps", double(end - begin)}, {"errors", 0}};
     if (end > begin) {
       row["p50_ms"] = h.ValueAtPercentile(50) / 1000.0;
       row["p99_ms"] = h.ValueAtPercentile(99) / 1000.0;
@@ -55,7 +60,10 @@ json RedisSamples(double duration_s) {
   for (int i = 1; i <= samples; ++i) {
     // Depth rises for the first half of the run and drains in the second.
     int depth = i <= samples / 2 ? i : std::max(0, samples - i);
-    rows.push_back({{"t_s", i / 10.0}, {"queue_depth", depth}, {"retry", 0}, {"dead", 0},
+    rows.push_back({{"t_s", i / 10.0},
+                    {"queue_depth", depth},
+                    {"retry", 0},
+                    {"dead", 0},
                     {"busy", depth > 0 ? 2 : 0}});
   }
   return rows;
@@ -115,22 +123,24 @@ json MakeFixtureReport(const FixtureOptions& o) {
     HdrHistogram e2e = Record(o.e2e_latencies_us);
     summary["e2e_ms"] = Summary(e2e);
     int64_t expected = static_cast<int64_t>(o.e2e_latencies_us.size()) + o.e2e_missing;
-    summary["e2e"] = {{"expected", expected}, {"received", o.e2e_latencies_us.size()},
-                      {"missing", o.e2e_missing}, {"duplicates", 0},
+    summary["e2e"] = {{"expected", expected},
+                      {"received", o.e2e_latencies_us.size()},
+                      {"missing", o.e2e_missing},
+                      {"duplicates", 0},
                       {"missing_ids", json::array()}};
     histograms["e2e"] = e2e.ToJson();
   }
   int64_t ok = static_cast<int64_t>(o.latencies_us.size()) - o.errors;
-  json report = {{"schema", 1},
-                 {"tool", "fibtastic-loadgen"},
-                 {"label", o.label},
-                 {"conditions", Conditions(o, offered)},
-                 {"summary", summary},
-                 {"status_codes", {{"200", ok}}},
-                 {"errors", {{"connect", 0}, {"read", 0}, {"write", 0}, {"timeout", 0},
-                             {"status", o.errors}}},
-                 {"histograms", histograms},
-                 {"timeseries", Timeseries(o.latencies_us, o.duration_s)}};
+  json report = {
+      {"schema", 1},
+      {"tool", "fibtastic-loadgen"},
+      {"label", o.label},
+      {"conditions", Conditions(o, offered)},
+      {"summary", summary},
+      {"status_codes", {{"200", ok}}},
+      {"errors", {{"connect", 0}, {"read", 0}, {"write", 0}, {"timeout", 0}, {"status", o.errors}}},
+      {"histograms", histograms},
+      {"timeseries", Timeseries(o.latencies_us, o.duration_s)}};
   if (o.errors > 0) report["status_codes"]["500"] = o.errors;
   if (o.with_redis_samples) report["redis_samples"] = RedisSamples(o.duration_s);
   return report;

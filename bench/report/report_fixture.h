@@ -24,7 +24,7 @@ struct FixtureOptions {
   int connections = 4;
   int cores = 2;
   std::string build_type = "Release";
-  bool with_redis_samples = false;                // a queue that fills then drains
+  bool with_redis_samples = false;  // a queue that fills then drains
 };
 
 // Returns the report as fibtastic-loadgen --json would write it for these latencies.

@@ -20,12 +20,14 @@ const std::set<std::string> kMaxConditions = {"duration_s", "warmup_s", "timeout
 
 Status CheckMergeable(const Report& r) {
   if (r.is_hgrm) {
-    return Status::Error(r.source + ": an .hgrm file holds no histogram; merge needs "
-                                    "fibtastic-loadgen --json reports");
+    return Status::Error(r.source +
+                         ": an .hgrm file holds no histogram; merge needs "
+                         "fibtastic-loadgen --json reports");
   }
   if (!r.latency.histogram_us) {
-    return Status::Error(r.source + ": has no histograms.latency; merging needs the full "
-                                    "histograms that fibtastic-loadgen --json writes");
+    return Status::Error(r.source +
+                         ": has no histograms.latency; merging needs the full "
+                         "histograms that fibtastic-loadgen --json writes");
   }
   return Status::Ok();
 }
@@ -54,9 +56,8 @@ json MergeConditions(const std::vector<Report>& reports) {
   }
   json merged = json::object();
   for (const auto& [key, list] : values) {
-    bool all_numbers = std::all_of(list.begin(), list.end(), [](const json& v) {
-      return v.is_number();
-    });
+    bool all_numbers =
+        std::all_of(list.begin(), list.end(), [](const json& v) { return v.is_number(); });
     if (all_numbers && kSummedConditions.count(key)) {
       double sum = 0;
       for (const json& v : list) sum += v.get<double>();
@@ -96,7 +97,10 @@ std::optional<HdrHistogram> MergeHistograms(const std::vector<Report>& reports,
 }
 
 json MergeE2eCounts(const std::vector<Report>& reports) {
-  json e2e = {{"expected", 0}, {"received", 0}, {"missing", 0}, {"duplicates", 0},
+  json e2e = {{"expected", 0},
+              {"received", 0},
+              {"missing", 0},
+              {"duplicates", 0},
               {"missing_ids", json::array()}};
   bool any = false;
   for (const Report& r : reports) {

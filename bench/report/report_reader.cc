@@ -48,8 +48,8 @@ Status CheckSchema(const json& root) {
   int64_t version = schema->get<int64_t>();
   if (version > kReportSchema) {
     return Status::Error("schema " + std::to_string(version) +
-                         " is newer than this tool understands (" +
-                         std::to_string(kReportSchema) + "); update fibtastic-report");
+                         " is newer than this tool understands (" + std::to_string(kReportSchema) +
+                         "); update fibtastic-report");
   }
   if (version < 1) return Status::Error("schema " + std::to_string(version) + " is not valid");
   return Status::Ok();
@@ -63,8 +63,7 @@ Status ReadLatency(const json& root, const char* histogram_key, const char* summ
   if (h != histograms.end() && !h->is_null()) {
     Result<HdrHistogram> histogram = HdrHistogram::FromJson(*h);
     if (!histogram.ok()) {
-      return Status::Error(std::string("histograms.") + histogram_key + ": " +
-                           histogram.message());
+      return Status::Error(std::string("histograms.") + histogram_key + ": " + histogram.message());
     }
     data->spectrum = LatencySpectrum::FromHistogram(*histogram);
     data->histogram_us = std::move(*histogram);
@@ -137,11 +136,11 @@ Status ReadSeries(const json& root, Report* report) {
   }
   for (const json& row : root.value("redis_samples", json::array())) {
     if (!row.is_object()) return Status::Error("redis_samples rows must be objects");
-    report->redis_samples.push_back(
-        {NumberOr(row, "t_s", 0), static_cast<int64_t>(NumberOr(row, "queue_depth", 0)),
-         static_cast<int64_t>(NumberOr(row, "retry", 0)),
-         static_cast<int64_t>(NumberOr(row, "dead", 0)),
-         static_cast<int64_t>(NumberOr(row, "busy", 0))});
+    report->redis_samples.push_back({NumberOr(row, "t_s", 0),
+                                     static_cast<int64_t>(NumberOr(row, "queue_depth", 0)),
+                                     static_cast<int64_t>(NumberOr(row, "retry", 0)),
+                                     static_cast<int64_t>(NumberOr(row, "dead", 0)),
+                                     static_cast<int64_t>(NumberOr(row, "busy", 0))});
   }
   return Status::Ok();
 }

@@ -87,8 +87,8 @@ TEST_CASE("reader reads JSON and .hgrm files and rejects other files", "[report]
     std::ofstream out(hgrm_path);
     out << "Running 30s test @ http://127.0.0.1:8080/\n  2 threads and 10 connections\n"
         << "  Latency Distribution (HdrHistogram - Recorded Latency)\n 50.000%    1.50ms\n\n"
-        << "  Detailed Percentile spectrum:\n" << h.FormatHgrm(1000.0, 5)
-        << "----------------------------------------------------------\n"
+        << "  Detailed Percentile spectrum:\n"
+        << h.FormatHgrm(1000.0, 5) << "----------------------------------------------------------\n"
         << "  1001 requests in 30.00s, 100.00KB read\n";
     std::ofstream(text_path) << "just some notes\nnothing to see\n";
   }

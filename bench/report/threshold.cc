@@ -164,8 +164,8 @@ std::optional<std::string> Threshold::Check(const Report& report, const Report* 
   }
   if (!relative_) {
     if (!Breaks(*value)) return std::nullopt;
-    return fmt::format("FAIL {}: {} {} = {} ({} {}{})", text_, report.DisplayName(),
-                       metric_->name, FormatValue(*metric_, *value), OpText(op_),
+    return fmt::format("FAIL {}: {} {} = {} ({} {}{})", text_, report.DisplayName(), metric_->name,
+                       FormatValue(*metric_, *value), OpText(op_),
                        FormatMetricValue(metric_->unit, limit_), UnitName(metric_->unit));
   }
   double change = ChangePercent(*value, *base);

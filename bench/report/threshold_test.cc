@@ -96,17 +96,23 @@ TEST_CASE("absolute thresholds check every report", "[report]") {
   auto outcome = fib::CheckThresholds({Parse("p50>250ms"), Parse("errors>0")}, reports, 0);
   CHECK(outcome.checks == 4);
   REQUIRE(outcome.breaches.size() == 2);
-  CHECK_THAT(outcome.breaches[0], Catch::Contains("slow (slow.json) p50 = 300.")
-                                      && Catch::Contains("> 250"));
+  CHECK_THAT(outcome.breaches[0],
+             Catch::Contains("slow (slow.json) p50 = 300.") && Catch::Contains("> 250"));
   CHECK_THAT(outcome.breaches[1], Catch::Contains("errors = 2"));
   CHECK(fib::CheckThresholds({Parse("p50>0.5s")}, reports, 0).breaches.empty());
 }
 
 TEST_CASE("each metric family is checked: rates, counts, uncorrected and e2e", "[report]") {
-  Report base = WithMetrics("a", {{"rps", 100}, {"requests", 1000}, {"uncorrected_p99", 5},
-                                  {"e2e_p99", 1000}, {"e2e_missing", 0}});
-  Report other = WithMetrics("b", {{"rps", 94}, {"requests", 940}, {"uncorrected_p99", 5.2},
-                                   {"e2e_p99", 1300}, {"e2e_missing", 3}});
+  Report base = WithMetrics("a", {{"rps", 100},
+                                  {"requests", 1000},
+                                  {"uncorrected_p99", 5},
+                                  {"e2e_p99", 1000},
+                                  {"e2e_missing", 0}});
+  Report other = WithMetrics("b", {{"rps", 94},
+                                   {"requests", 940},
+                                   {"uncorrected_p99", 5.2},
+                                   {"e2e_p99", 1300},
+                                   {"e2e_missing", 3}});
   std::vector<Report> reports = {base, other};
   CHECK(fib::CheckThresholds({Parse("rps<-5%")}, reports, 0).breaches.size() == 1);
   CHECK(fib::CheckThresholds({Parse("rps<-10%")}, reports, 0).breaches.empty());

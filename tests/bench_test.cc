@@ -1,0 +1,145 @@
+// Integration tests of `make bench`'s orchestrator (fibtastic-bench) and `make demo`: they run
+// the real programs end to end (Redis, mail sink, both webs, workers, loadgen, report, gnuplot).
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/subprocess.h"
+
+namespace fs = std::filesystem;
+using fib::test::BinPath;
+using fib::test::RunCommand;
+using fib::test::Subprocess;
+
+namespace {
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/fibtastic-bench-test-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Returns the pids whose environment carries FIBTASTIC_BENCH_RUN under `dir` (the run's marker).
+std::vector<int> ProcessesOfRun(const std::string& dir) {
+  std::vector<int> pids;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string env = Slurp("/proc/" + name + "/environ");
+    for (size_t at = 0; at < env.size();) {
+      std::string var = env.substr(at, env.find('\0', at) - at);
+      if (var.rfind("FIBTASTIC_BENCH_RUN=" + dir, 0) == 0) pids.push_back(std::stoi(name));
+      at += var.size() + 1;
+    }
+  }
+  return pids;
+}
+
+}  // namespace
+
+TEST_CASE("fibtastic-bench refuses bad usage with one clear message", "[bench]") {
+  std::string out;
+  CHECK(RunCommand({BinPath("fibtastic-bench"), "--help"}, &out) == 0);
+  CHECK(out.find("--scenario") != std::string::npos);
+  CHECK(out.find("--quick") != std::string::npos);
+  CHECK(RunCommand({BinPath("fibtastic-bench"), "--scenario", "nosuch"}, &out) == 2);
+  CHECK(out.find("unknown scenario 'nosuch'; available: lesson, fibtastic") != std::string::npos);
+  CHECK(RunCommand({BinPath("fibtastic-bench"), "--placement", "diagonal"}, &out) == 2);
+}
+
+TEST_CASE("A malformed profile is named with its file and line and nothing is left running",
+          "[bench]") {
+  std::string dir = TempDir();
+  fs::create_directories(dir + "/profiles");
+  std::ofstream(dir + "/profiles/broken.toml")
+      << "name = \"broken\"\njob_class = \"BrokenWorker\"\n[[job]]\nname = \"x\"\nkind = \"gpu\"\nms = 5\n";
+  std::string out;
+  int code = RunCommand({BinPath("fibtastic-bench"), "--scenario", "broken", "--profiles-dir",
+                         dir + "/profiles", "--results-dir", dir + "/results"},
+                        &out, 120000);
+  CHECK(code == 1);
+  CHECK(out.find("broken.toml:") != std::string::npos);
+  CHECK(out.find("gpu") != std::string::npos);
+  CHECK(ProcessesOfRun(dir).empty());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("make bench QUICK=1 on the lesson writes the report, summary and plots", "[bench]") {
+  std::string dir = TempDir();
+  std::string out;
+  int code = RunCommand({BinPath("fibtastic-bench"), "--quick", "--scenario", "lesson",
+                         "--results-dir", dir},
+                        &out, 300000);
+  INFO(out);
+  REQUIRE(code == 0);
+  REQUIRE(fs::is_symlink(dir + "/latest"));
+  std::ifstream in(dir + "/latest/summary.json");
+  nlohmann::json summary = nlohmann::json::parse(in);
+  const auto& lesson = summary["lesson"];
+  // The lesson's request is 223 ms inline and 23 ms + enqueue in the background; these bounds
+  // are far wider than the ±5% the report checks, so the test holds on a loaded machine.
+  double inline_p50 = lesson["inline"]["p50_ms"].get<double>();
+  double background_p50 = lesson["background"]["p50_ms"].get<double>();
+  CHECK(inline_p50 > 200);
+  CHECK(background_p50 > 20);
+  CHECK(background_p50 < inline_p50 / 2);
+  double email_p50 = lesson["background"]["email_p50_ms"].get<double>();
+  CHECK(email_p50 > background_p50);
+  CHECK(lesson["background"]["emails_missing"].get<double>() == 0);
+  CHECK(summary["conditions"]["build_type"].is_string());
+  std::string report = Slurp(dir + "/latest/report.md");
+  CHECK(report.find("| response time p50 / p99 | 223 ms / 24 ms |") != std::string::npos);
+  CHECK(fs::file_size(dir + "/latest/lesson/plots/latency_percentiles.png") > 1000);
+  CHECK(fs::exists(dir + "/latest/lesson/lesson-inline.hgrm"));
+  CHECK(fs::exists(dir + "/latest/lesson/lesson-background.csv"));
+  CHECK(out.find("| step | lesson says | measured inline | measured background |") != std::string::npos);
+  CHECK(ProcessesOfRun(dir).empty());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("Ctrl-C during make bench stops every process it started", "[bench]") {
+  std::string dir = TempDir();
+  Subprocess bench({BinPath("fibtastic-bench"), "--quick", "--scenario", "saturation",
+                    "--results-dir", dir});
+  // Wait until the stack is up (web, worker, mail sink, redis of this run).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (ProcessesOfRun(dir).size() < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(ProcessesOfRun(dir).size() >= 4);
+  bench.Signal(SIGINT);
+  CHECK(bench.Wait(20000) == 130);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!ProcessesOfRun(dir).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(bench.Log());
+  CHECK(ProcessesOfRun(dir).empty());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("make demo runs the lesson live to the end with DEMO_AUTO=1", "[demo]") {
+  std::string out;
+  int code = RunCommand({std::string(FIB_SOURCE_DIR) + "/scripts/demo"}, &out, 180000,
+                        {{"DEMO_AUTO", "1"}, {"DEMO_N", "22"}, {"BIN_DIR", FIB_BIN_DIR}});
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(out.find("INLINE app") != std::string::npos);
+  CHECK(out.find("HTTP 200 after") != std::string::npos);
+  CHECK(out.find("the email arrived") != std::string::npos);
+  CHECK(out.find("demo: done") != std::string::npos);
+}
