@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +14,8 @@ namespace fib {
 HttpConnection::HttpConnection() {
   http_parser_settings_init(&settings_);
   settings_.on_message_complete = &HttpConnection::OnMessageComplete;
+  settings_.on_header_field = &HttpConnection::OnHeaderField;
+  settings_.on_header_value = &HttpConnection::OnHeaderValue;
   parser_.data = this;
 }
 
@@ -22,6 +25,28 @@ int HttpConnection::OnMessageComplete(http_parser* parser) {
   self->keep_alive_ = http_should_keep_alive(parser) != 0;
   // Pause: bytes after the response (there should be none: we never pipeline) stay unparsed.
   http_parser_pause(parser, 1);
+  return 0;
+}
+
+int HttpConnection::OnHeaderField(http_parser* parser, const char* at, size_t length) {
+  auto* self = static_cast<HttpConnection*>(parser->data);
+  if (self->in_header_value_) self->header_field_.clear();
+  self->in_header_value_ = false;
+  self->header_field_.append(at, length);
+  return 0;
+}
+
+int HttpConnection::OnHeaderValue(http_parser* parser, const char* at, size_t length) {
+  auto* self = static_cast<HttpConnection*>(parser->data);
+  // Only Server-Timing is kept; every other header costs nothing but this comparison.
+  if (!self->in_header_value_ && strcasecmp(self->header_field_.c_str(), "server-timing") == 0 &&
+      !self->server_timing_.empty()) {
+    self->server_timing_ += ", ";
+  }
+  self->in_header_value_ = true;
+  if (strcasecmp(self->header_field_.c_str(), "server-timing") == 0) {
+    self->server_timing_.append(at, length);
+  }
   return 0;
 }
 
@@ -63,6 +88,9 @@ std::string* HttpConnection::PrepareRequest() {
   complete_ = false;
   keep_alive_ = true;
   response_started_ = false;
+  header_field_.clear();
+  in_header_value_ = false;
+  server_timing_.clear();
   http_parser_init(&parser_, HTTP_RESPONSE);
   parser_.data = this;
   return &request_;

@@ -47,9 +47,13 @@ class HttpConnection {
   // Returns whether any response bytes arrived for the current request.
   bool response_started() const { return response_started_; }
   const std::string& error() const { return error_; }
+  // Returns the response's Server-Timing header value(s), joined by ", " ("" when absent).
+  const std::string& server_timing() const { return server_timing_; }
 
  private:
   static int OnMessageComplete(http_parser* parser);
+  static int OnHeaderField(http_parser* parser, const char* at, size_t length);
+  static int OnHeaderValue(http_parser* parser, const char* at, size_t length);
   IoResult Parse(const char* data, size_t length);
 
   int fd_ = -1;
@@ -62,6 +66,10 @@ class HttpConnection {
   bool keep_alive_ = true;
   bool response_started_ = false;
   std::string error_;
+  // Header parsing state: libhttp-parser may deliver a field or value in several pieces.
+  std::string header_field_;
+  bool in_header_value_ = false;
+  std::string server_timing_;
 };
 
 }  // namespace fib

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "bench/loadgen/server_timing_metrics.h"
 #include "bench/loadgen/mono_time.h"
 
 namespace fib {
@@ -200,6 +201,11 @@ void LoadThread::OnResponse(Conn& c, int64_t now) {
     phase.ok_requests.push_back({c.number, WallFromMono(c.intended_us), latency});
   }
   if (measured) NoteMeasured(now, latency, bad_status);
+  if (measured && !c.http.server_timing().empty()) {
+    for (const auto& [name, us] : ParseServerTiming(c.http.server_timing())) {
+      phase.server_timing[name].Record(us);
+    }
+  }
   c.failures = 0;
   c.ready_us = now;
   if (c.http.keep_alive()) {

@@ -57,6 +57,11 @@ nlohmann::json Summary(const LoadgenOptions& o, const RunResult& r) {
       {"thread_cpu", r.thread_cpu},
       {"warnings", r.warnings},
   };
+  if (!m.server_timing.empty()) {
+    nlohmann::json st = nlohmann::json::object();
+    for (const auto& [name, h] : m.server_timing) st[name] = LatencySummaryMs(h);
+    s["server_timing_ms"] = st;
+  }
   if (r.e2e) {
     s["e2e_ms"] = LatencySummaryMs(r.e2e->e2e);
     s["e2e"] = {{"expected", r.e2e->expected}, {"received", r.e2e->received},
@@ -95,6 +100,7 @@ nlohmann::json ReportJson(const LoadgenOptions& o, const RunResult& r) {
                                {"uncorrected_latency", m.uncorrected_latency.ToJson()},
                                {"schedule_lag", m.schedule_lag.ToJson()}};
   if (r.e2e) histograms["e2e"] = r.e2e->e2e.ToJson();
+  for (const auto& [name, h] : m.server_timing) histograms["server_timing"][name] = h.ToJson();
   nlohmann::json series = nlohmann::json::array();
   for (const auto& row : r.timeseries) {
     series.push_back({{"t_s", row.t_s}, {"requests", row.requests}, {"rps", row.rps},

@@ -28,6 +28,7 @@ void RunStats::Merge(const RunStats& other) {
   for (const auto& [code, count] : other.status_codes) status_codes[code] += count;
   for (int i = 0; i < kErrorKinds; ++i) errors[i] += other.errors[i];
   ok_requests.insert(ok_requests.end(), other.ok_requests.begin(), other.ok_requests.end());
+  for (const auto& [name, histogram] : other.server_timing) server_timing[name].Merge(histogram);
 }
 
 }  // namespace fib

@@ -34,6 +34,8 @@ struct RunStats {
   std::map<int, int64_t> status_codes;
   std::array<int64_t, kErrorKinds> errors{};
   std::vector<SentRequest> ok_requests;  // only with --mail
+  // Durations the server reported in its Server-Timing header, by metric name (µs).
+  std::map<std::string, HdrHistogram> server_timing;
 
   void CountError(ErrorKind kind) { ++errors[static_cast<int>(kind)]; }
   int64_t total_errors() const;
