@@ -14,6 +14,8 @@ std::string& Program() {
 
 void SetLogProgram(const std::string& name) { Program() = name; }
 
+std::string LogProgram() { return Program(); }
+
 void LogLine(const std::string& message) {
   timeval tv{};
   gettimeofday(&tv, nullptr);

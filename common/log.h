@@ -10,6 +10,9 @@ namespace fib {
 
 // Sets the name printed on every line (call once from main).
 void SetLogProgram(const std::string& name);
+// Returns the name set by SetLogProgram ("fibtastic" by default), for writers that buffer lines
+// in LogLine's format themselves.
+std::string LogProgram();
 // Writes "2026-01-01T00:00:00.123Z program: message\n" to stderr.
 void LogLine(const std::string& message);
 

@@ -27,8 +27,9 @@ void AddTiming(const ServerTiming& timing, WebResponse* response) {
 
 }  // namespace
 
-SequencesController::SequencesController(JobDispatcher* dispatcher, const RequestPipeline* pipeline)
-    : dispatcher_(dispatcher), pipeline_(pipeline) {}
+SequencesController::SequencesController(JobDispatcher* dispatcher, const RequestPipeline* pipeline,
+                                         std::string job_class)
+    : dispatcher_(dispatcher), pipeline_(pipeline), job_class_(std::move(job_class)) {}
 
 bool SequencesController::WantsJson(const WebRequest& request) {
   return BodyFormatOf(request.content_type) == BodyFormat::kJson ||
@@ -79,7 +80,7 @@ WebResponse SequencesController::RunJob(const WebRequest& request, const Sequenc
   }
   nlohmann::json args = nlohmann::json::array({job.email, job.sequence_length});
   DispatchResult result =
-      dispatcher_->Dispatch(SequenceEmailJob::kClassName, args, request.request_id);
+      dispatcher_->Dispatch(job_class_, args, request.request_id);
   timing->Add(result.timing_name, result.duration_us);
   if (!result.ok()) return DispatchFailed(request, result);
   if (Status after = pipeline_->RunAfterJob(request.request_id, timing); !after.ok()) {

@@ -30,8 +30,10 @@ struct WebResponse {
 
 class SequencesController {
  public:
-  // REQUIRES: dispatcher and pipeline outlive this object.
-  SequencesController(JobDispatcher* dispatcher, const RequestPipeline* pipeline);
+  // REQUIRES: dispatcher and pipeline outlive this object. `job_class` is the job a valid form
+  // dispatches (a profile may name another registered class; args stay [email, length]).
+  SequencesController(JobDispatcher* dispatcher, const RequestPipeline* pipeline,
+                      std::string job_class = SequenceEmailJob::kClassName);
 
   // GET /: the empty form, naming the running mode.
   WebResponse ShowForm(const WebRequest& request) const;
@@ -57,6 +59,7 @@ class SequencesController {
 
   JobDispatcher* dispatcher_;
   const RequestPipeline* pipeline_;
+  std::string job_class_;
 };
 
 }  // namespace fib

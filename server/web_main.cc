@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -13,12 +14,16 @@
 #include "common/shutdown.h"
 #include "common/text.h"
 #include "server/inline_dispatcher.h"
+#include "server/profile_stages.h"
 #include "server/queue_dispatcher.h"
 #include "server/request_pipeline.h"
 #include "server/sequences_controller.h"
 #include "server/web_server.h"
+#include "workers/example_jobs.h"
 #include "workers/job_registry.h"
 #include "workers/mailer.h"
+#include "workers/profile.h"
+#include "workers/profile_job.h"
 #include "workers/redis_job_queue.h"
 #include "workers/redis_url.h"
 
@@ -37,6 +42,8 @@ struct WebFlags {
   int redis_pool_size = 0;  // 0 = one connection per request thread
   int64_t max_body_bytes = static_cast<int64_t>(WebServerOptions().max_body_bytes);
   std::string queue = "default";
+  std::string profile;  // "" = the plain FibTastic app
+  std::string profiles_dir = FIB_PROFILES_DIR;
 };
 
 // Everything one variant needs, owned together so main() stays short.
@@ -88,6 +95,10 @@ void RegisterFlags(WebFlags* f, FlagSet* flags) {
              "idle keep-alive connections are closed after this (each holds a thread meanwhile)");
   flags->Int("keep-alive-max-requests", 0, &f->server.keep_alive_max_requests, "N",
              "requests per keep-alive connection");
+  flags->String("profile", 0, &f->profile, "NAME|FILE",
+                "stage profile (bench/profiles/NAME.toml): its request/response stages run around "
+                "the job, and its job_class is what POST /sequences dispatches");
+  flags->String("profiles-dir", 0, &f->profiles_dir, "DIR", "where --profile NAME is looked up");
   flags->Bool("access-log", 0, &f->server.access_log, "log one line per request to stderr");
   flags->Epilog(
       "Environment: PORT (default 3000), SMTP_URL (default smtp://127.0.0.1:1025), REDIS_URL,\n"
@@ -165,13 +176,27 @@ int main(int argc, char** argv) {
 
   Variant variant;
   RegisterBuiltinJobs(&variant.registry);
+  RegisterExampleJobs(&variant.registry);
+  std::optional<Profile> profile;
+  if (!f.profile.empty()) {
+    auto loaded = LoadProfile(f.profile, f.profiles_dir);
+    if (!loaded.ok()) UsageError(loaded.message());
+    profile = std::move(*loaded);
+    if (Status s = RegisterProfileJobs({*profile}, &variant.registry); !s.ok()) {
+      UsageError(s.message());
+    }
+  }
   if (f.mode == "inline") {
     MakeInline(f, &variant);
   } else {
     MakeBackground(f, &variant);
   }
   RequestPipeline pipeline(SystemClock::Default());
-  SequencesController controller(variant.dispatcher.get(), &pipeline);
+  // Request/response stages may send mail too (an smtp stage), always through SMTP_URL.
+  SmtpMailer stage_mailer(f.smtp);
+  if (profile) AddProfileStages(*profile, &stage_mailer, &pipeline);
+  SequencesController controller(variant.dispatcher.get(), &pipeline,
+                                 profile ? profile->job_class : SequenceEmailJob::kClassName);
   WebServer server(f.server, &controller);
   {
     std::lock_guard<std::mutex> lock(server_mu);
@@ -184,9 +209,9 @@ int main(int argc, char** argv) {
     running = nullptr;
     return 1;
   }
-  Log("listening on http://{}:{} (mode {}, {} threads, {}; max body {} bytes)",
+  Log("listening on http://{}:{} (mode {}, {} threads, {}; max body {} bytes; profile {})",
       f.server.bind_address, server.port(), f.mode, f.server.threads, variant.summary,
-      f.server.max_body_bytes);
+      f.server.max_body_bytes, profile ? profile->name : "none");
   Status served = server.Serve();
   {
     std::lock_guard<std::mutex> lock(server_mu);

@@ -5,8 +5,10 @@
 // Thread-safety: every method may be called from many threads at once.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -17,6 +19,12 @@ namespace fib {
 struct FetchedJob {
   std::string queue;  // queue name without the "queue:" prefix
   std::string raw;    // the payload exactly as stored
+};
+
+// What one FetchBatch moved into in-progress.
+struct FetchedBatch {
+  std::vector<FetchedJob> jobs;  // all from one queue, oldest first (the order Fetch would give)
+  int64_t left = -1;             // jobs still waiting in that queue after the move; -1 = unknown
 };
 
 // What the heartbeat publishes about this process (Sidekiq's `processes` registry).
@@ -60,6 +68,14 @@ class JobQueue {
                                                   int timeout_ms) = 0;
   // Removes a finished job from the in-progress list.
   virtual Status Ack(const FetchedJob& job) = 0;
+  // As up to `max_jobs` Fetches in a row, in one step: atomically moves the oldest jobs of the
+  // first non-empty queue in `queues` (never several queues in one batch) into in-progress.
+  // Waits up to timeout_ms when all are empty; returns an empty batch when nothing arrived.
+  // REQUIRES: max_jobs >= 1. The default fetches one job with Fetch.
+  virtual Result<FetchedBatch> FetchBatch(const std::vector<std::string>& queues, int max_jobs,
+                                          int timeout_ms);
+  // As Ack on each job, in as few round trips as the store allows. The default calls Ack.
+  virtual Status AckBatch(const std::vector<FetchedJob>& jobs);
   // Atomically removes `job` from the in-progress list and adds `updated_raw` to `retry` at `at`.
   virtual Status Retry(const FetchedJob& job, const std::string& updated_raw, double at_seconds) = 0;
   // Atomically removes `job` from in-progress and adds `updated_raw` to `dead` (with its trims:
@@ -85,5 +101,21 @@ class JobQueue {
   // Removes this process from the registry (clean exit).
   virtual Status Unregister(const ProcessInfo& process) = 0;
 };
+
+inline Result<FetchedBatch> JobQueue::FetchBatch(const std::vector<std::string>& queues, int,
+                                                int timeout_ms) {
+  auto job = Fetch(queues, timeout_ms);
+  if (!job.ok()) return job.status();
+  FetchedBatch batch;
+  if (job->has_value()) batch.jobs.push_back(std::move(**job));
+  return batch;
+}
+
+inline Status JobQueue::AckBatch(const std::vector<FetchedJob>& jobs) {
+  for (const FetchedJob& job : jobs) {
+    if (Status status = Ack(job); !status.ok()) return status;
+  }
+  return Status::Ok();
+}
 
 }  // namespace fib

@@ -50,6 +50,46 @@ Result<std::optional<FetchedJob>> MemoryJobQueue::Fetch(const std::vector<std::s
   }
 }
 
+FetchedBatch MemoryJobQueue::TakeBatchLocked(const std::vector<std::string>& queues,
+                                             int max_jobs) {
+  FetchedBatch batch;
+  for (const std::string& name : queues) {
+    auto it = queues_.find(name);
+    if (it == queues_.end() || it->second.empty()) continue;
+    while (!it->second.empty() && static_cast<int>(batch.jobs.size()) < max_jobs) {
+      batch.jobs.push_back(FetchedJob{name, std::move(it->second.back())});
+      it->second.pop_back();
+      in_progress_.push_back(batch.jobs.back());
+    }
+    batch.left = static_cast<int64_t>(it->second.size());
+    changed_.notify_all();
+    break;
+  }
+  return batch;
+}
+
+Result<FetchedBatch> MemoryJobQueue::FetchBatch(const std::vector<std::string>& queues,
+                                                int max_jobs, int timeout_ms) {
+  if (max_jobs < 1) return Status::Error("FetchBatch needs max_jobs >= 1");
+  std::unique_lock lock(mu_);
+  ++fetch_batch_calls_;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (Status s = CheckAvailable(); !s.ok()) return s;
+    FetchedBatch batch = TakeBatchLocked(queues, max_jobs);
+    if (!batch.jobs.empty()) return batch;
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) return FetchedBatch{};
+  }
+}
+
+Status MemoryJobQueue::AckBatch(const std::vector<FetchedJob>& jobs) {
+  std::lock_guard lock(mu_);
+  ++ack_batch_calls_;
+  if (Status s = CheckAvailable(); !s.ok()) return s;
+  for (const FetchedJob& job : jobs) TakeInProgress(job);
+  return Status::Ok();
+}
+
 bool MemoryJobQueue::TakeInProgress(const FetchedJob& job) {
   auto it = std::find_if(in_progress_.begin(), in_progress_.end(), [&](const FetchedJob& j) {
     return j.queue == job.queue && j.raw == job.raw;
@@ -216,6 +256,16 @@ bool MemoryJobQueue::WaitUntil(const std::function<bool(const MemoryJobQueue&)>&
   std::unique_lock lock(mu_);
   return changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                            [&] { return predicate(*this); });
+}
+
+int MemoryJobQueue::fetch_batch_calls() const {
+  std::lock_guard lock(mu_);
+  return fetch_batch_calls_;
+}
+
+int MemoryJobQueue::ack_batch_calls() const {
+  std::lock_guard lock(mu_);
+  return ack_batch_calls_;
 }
 
 int64_t MemoryJobQueue::processed() const {

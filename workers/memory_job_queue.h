@@ -34,6 +34,9 @@ class MemoryJobQueue : public JobQueue {
   Result<std::optional<FetchedJob>> Fetch(const std::vector<std::string>& queues,
                                           int timeout_ms) override;
   Status Ack(const FetchedJob& job) override;
+  Result<FetchedBatch> FetchBatch(const std::vector<std::string>& queues, int max_jobs,
+                                  int timeout_ms) override;
+  Status AckBatch(const std::vector<FetchedJob>& jobs) override;
   Status Retry(const FetchedJob& job, const std::string& updated_raw, double at_seconds) override;
   Status Kill(const FetchedJob& job, const std::string& updated_raw, double now_seconds) override;
   Status Requeue(const FetchedJob& job) override;
@@ -62,6 +65,9 @@ class MemoryJobQueue : public JobQueue {
   // The predicate runs under the queue's lock and must not call back into the queue.
   bool WaitUntil(const std::function<bool(const MemoryJobQueue&)>& predicate, int timeout_ms);
 
+  // How many FetchBatch / AckBatch calls were made (each one round trip in Redis).
+  int fetch_batch_calls() const;
+  int ack_batch_calls() const;
   int64_t processed() const;
   int64_t failed() const;
   int heartbeats() const;
@@ -78,6 +84,8 @@ class MemoryJobQueue : public JobQueue {
 
  private:
   Status CheckAvailable() const;
+  // Moves up to max_jobs from the first non-empty queue into in-progress. REQUIRES: mu_ held.
+  FetchedBatch TakeBatchLocked(const std::vector<std::string>& queues, int max_jobs);
   // Removes `job` from in-progress; returns false if it was not there. REQUIRES: mu_ held.
   bool TakeInProgress(const FetchedJob& job);
   static std::vector<ScoredJob> Sorted(const std::multimap<double, std::string>& set);
@@ -92,6 +100,7 @@ class MemoryJobQueue : public JobQueue {
   bool unavailable_ = false;
   int64_t processed_ = 0, failed_ = 0;
   int heartbeats_ = 0;
+  int fetch_batch_calls_ = 0, ack_batch_calls_ = 0;
   std::optional<ProcessInfo> last_process_;
   std::vector<BusyJob> last_busy_;
   bool unregistered_ = false;

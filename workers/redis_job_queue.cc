@@ -1,7 +1,5 @@
 #include "workers/redis_job_queue.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -9,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "workers/heartbeat_commands.h"
 #include "workers/payload.h"
 #include "workers/redis_queue_scripts.h"
 
@@ -18,21 +17,11 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr double kDeadMaxAgeSeconds = 180.0 * 24 * 3600;  // Sidekiq's dead_timeout_in_seconds
-constexpr int64_t kStatsTtlSeconds = 5LL * 365 * 24 * 3600;
-constexpr int kHeartbeatTtlSeconds = 60;
 constexpr int kDueBatch = 100;
+constexpr int kMaxBatchJobs = 1000;  // the batch script unpacks this many values at most
 
 std::string OwnerRecord(const std::string& identity, const std::string& queue) {
   return Json{{"identity", identity}, {"queue", queue}}.dump();
-}
-
-std::string UtcDate(double now_seconds) {
-  time_t t = static_cast<time_t>(now_seconds);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buffer[16];
-  strftime(buffer, sizeof(buffer), "%Y-%m-%d", &utc);
-  return buffer;
 }
 
 Status EmptyQueueNameError() {
@@ -124,12 +113,7 @@ Result<std::optional<FetchedJob>> RedisJobQueue::FetchNow(RedisConnection& conne
   return std::optional<FetchedJob>(FetchedJob{queues[index - 1], reply->elements[1].str});
 }
 
-// Strict order costs one trade-off: Redis can block-and-move from one list only, so after the
-// non-blocking script finds every queue empty we block on the first queue alone. A job arriving
-// in a lower queue then waits up to multi_queue_block_ms; with one queue nothing waits, and an
-// idle fetcher costs Redis one script + one BLMOVE per slice instead of a busy loop.
-Result<std::optional<FetchedJob>> RedisJobQueue::Fetch(const std::vector<std::string>& queues,
-                                                       int timeout_ms) {
+Status RedisJobQueue::CheckFetchArguments(const std::vector<std::string>& queues) const {
   if (Status usable = CheckUsable(); !usable.ok()) return usable;
   if (options_.identity.empty()) {
     return Status::Error(
@@ -140,26 +124,103 @@ Result<std::optional<FetchedJob>> RedisJobQueue::Fetch(const std::vector<std::st
   for (const std::string& queue : queues) {
     if (queue.empty()) return EmptyQueueNameError();
   }
+  return Status::Ok();
+}
+
+// Strict order costs one trade-off: Redis can block-and-move from one list only, so after the
+// non-blocking script finds every queue empty we block on the first queue alone. A job arriving
+// in a lower queue then waits up to multi_queue_block_ms; with one queue nothing waits, and an
+// idle fetcher costs Redis one script + one BLMOVE per slice instead of a busy loop.
+Result<std::optional<FetchedJob>> RedisJobQueue::BlockOnFirstQueue(
+    RedisConnection& connection, const std::vector<std::string>& queues, int remaining_ms) {
+  int block_ms = remaining_ms;
+  if (queues.size() > 1) block_ms = std::min(block_ms, options_.multi_queue_block_ms);
+  char seconds[32];
+  std::snprintf(seconds, sizeof(seconds), "%.3f", std::max(block_ms, 1) / 1000.0);
+  auto moved = connection.BlockingCommand(
+      {"BLMOVE", QueueKey(queues[0]), InProgressKey(options_.identity, queues[0]), "RIGHT", "LEFT",
+       seconds},
+      block_ms);
+  if (!moved.ok()) return moved.status();
+  if (!moved->is_string()) return std::optional<FetchedJob>();
+  return std::optional<FetchedJob>(FetchedJob{queues[0], std::move(moved->str)});
+}
+
+namespace {
+
+int64_t RemainingMs(std::chrono::steady_clock::time_point deadline) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                               std::chrono::steady_clock::now())
+      .count();
+}
+
+}  // namespace
+
+Result<std::optional<FetchedJob>> RedisJobQueue::Fetch(const std::vector<std::string>& queues,
+                                                       int timeout_ms) {
+  if (Status ok = CheckFetchArguments(queues); !ok.ok()) return ok;
   auto lease = fetch_pool_->Acquire();
   if (!lease.ok()) return lease.status();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
     auto job = FetchNow(**lease, queues, clock_.NowSeconds());
     if (!job.ok() || job->has_value()) return job;
-    auto remaining_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            deadline - std::chrono::steady_clock::now())
-                            .count();
+    int64_t remaining_ms = RemainingMs(deadline);
     if (remaining_ms <= 0) return std::optional<FetchedJob>();
-    int block_ms = static_cast<int>(remaining_ms);
-    if (queues.size() > 1) block_ms = std::min(block_ms, options_.multi_queue_block_ms);
-    char seconds[32];
-    std::snprintf(seconds, sizeof(seconds), "%.3f", std::max(block_ms, 1) / 1000.0);
-    auto moved = (*lease)->BlockingCommand(
-        {"BLMOVE", QueueKey(queues[0]), InProgressKey(options_.identity, queues[0]), "RIGHT",
-         "LEFT", seconds},
-        block_ms);
+    auto moved = BlockOnFirstQueue(**lease, queues, static_cast<int>(remaining_ms));
+    if (!moved.ok() || moved->has_value()) return moved;
+  }
+}
+
+Result<FetchedBatch> RedisJobQueue::FetchBatchNow(RedisConnection& connection,
+                                                  const std::vector<std::string>& queues,
+                                                  int max_jobs, double now_seconds) {
+  const std::string& identity = options_.identity;
+  std::vector<std::string> keys = {identity, kInProgressIndexKey};
+  std::vector<std::string> args = {std::to_string(queues.size()), FormatEpochSeconds(now_seconds),
+                                   std::to_string(max_jobs)};
+  for (const std::string& queue : queues) keys.push_back(QueueKey(queue));
+  for (const std::string& queue : queues) {
+    keys.push_back(InProgressKey(identity, queue));
+    args.push_back(OwnerRecord(identity, queue));
+  }
+  auto reply = connection.Eval(queue_scripts::FetchBatch(), keys, args);
+  if (!reply.ok()) return reply.status();
+  FetchedBatch batch;
+  if (!reply->is_array() || reply->elements.size() < 3) return batch;
+  size_t index = static_cast<size_t>(reply->elements[0].integer);
+  if (index < 1 || index > queues.size()) {
+    return Status::Error("batch fetch script returned queue index " + std::to_string(index));
+  }
+  batch.left = reply->elements[1].integer;
+  batch.jobs.reserve(reply->elements.size() - 2);
+  for (size_t i = 2; i < reply->elements.size(); ++i) {
+    batch.jobs.push_back(FetchedJob{queues[index - 1], std::move(reply->elements[i].str)});
+  }
+  return batch;
+}
+
+Result<FetchedBatch> RedisJobQueue::FetchBatch(const std::vector<std::string>& queues,
+                                               int max_jobs, int timeout_ms) {
+  if (Status ok = CheckFetchArguments(queues); !ok.ok()) return ok;
+  if (max_jobs < 1) return Status::Error("FetchBatch needs max_jobs >= 1");
+  max_jobs = std::min(max_jobs, kMaxBatchJobs);
+  auto lease = fetch_pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    auto batch = FetchBatchNow(**lease, queues, max_jobs, clock_.NowSeconds());
+    if (!batch.ok() || !batch->jobs.empty()) return batch;
+    int64_t remaining_ms = RemainingMs(deadline);
+    if (remaining_ms <= 0) return batch;
+    // Woken by one job: return it at once (the caller's next batch takes the rest).
+    auto moved = BlockOnFirstQueue(**lease, queues, static_cast<int>(remaining_ms));
     if (!moved.ok()) return moved.status();
-    if (moved->is_string()) return std::optional<FetchedJob>(FetchedJob{queues[0], moved->str});
+    if (moved->has_value()) {
+      FetchedBatch one;
+      one.jobs.push_back(std::move(**moved));
+      return one;
+    }
   }
 }
 
@@ -167,6 +228,22 @@ Status RedisJobQueue::Ack(const FetchedJob& job) {
   if (Status usable = CheckUsable(); !usable.ok()) return usable;
   auto reply = pool_->Command({"LREM", InProgressKey(options_.identity, job.queue), "1", job.raw});
   return reply.status();
+}
+
+// One pipelined LREM per job. Count -1 scans from the tail, where the oldest fetched jobs (the
+// ones finishing first) sit, so each LREM stops after a few comparisons.
+Status RedisJobQueue::AckBatch(const std::vector<FetchedJob>& jobs) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  if (jobs.empty()) return Status::Ok();
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(jobs.size());
+  for (const FetchedJob& job : jobs) {
+    commands.push_back({"LREM", InProgressKey(options_.identity, job.queue), "-1", job.raw});
+  }
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  auto replies = (*lease)->Pipeline(commands);
+  return CheckReplies(replies, "LREM (batched acks)", pool_->url());
 }
 
 Status RedisJobQueue::Retry(const FetchedJob& job, const std::string& updated_raw,
@@ -285,47 +362,6 @@ Result<int> RedisJobQueue::RecoverOrphans() {
   return recovered;
 }
 
-namespace {
-
-std::string ProcessInfoJson(const ProcessInfo& process) {
-  std::vector<std::string> queues;
-  for (const std::string& queue : process.queues) {
-    if (std::find(queues.begin(), queues.end(), queue) == queues.end()) queues.push_back(queue);
-  }
-  Json info = {
-      {"hostname", process.hostname}, {"started_at", process.started_at},   {"pid", process.pid},
-      {"tag", process.tag},           {"concurrency", process.concurrency}, {"queues", queues},
-      {"labels", Json::array()},      {"identity", process.identity}};
-  return info.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-void AddStatCommands(const char* name, int64_t delta, double now_seconds,
-                     std::vector<std::vector<std::string>>* commands) {
-  if (delta <= 0) return;
-  std::string daily = std::string("stat:") + name + ":" + UtcDate(now_seconds);
-  commands->push_back({"INCRBY", std::string("stat:") + name, std::to_string(delta)});
-  commands->push_back({"INCRBY", daily, std::to_string(delta)});
-  commands->push_back({"EXPIRE", daily, std::to_string(kStatsTtlSeconds)});
-}
-
-void AddWorkersCommands(const std::string& identity, const std::vector<BusyJob>& busy,
-                        std::vector<std::vector<std::string>>* commands) {
-  std::string key = identity + ":workers";
-  commands->push_back({"DEL", key});
-  if (!busy.empty()) {
-    std::vector<std::string> hset = {"HSET", key};
-    for (const BusyJob& job : busy) {
-      hset.push_back(job.thread_id);
-      hset.push_back(Json{{"queue", job.queue}, {"payload", job.raw}, {"run_at", job.run_at}}.dump(
-          -1, ' ', false, Json::error_handler_t::replace));
-    }
-    commands->push_back(std::move(hset));
-  }
-  commands->push_back({"EXPIRE", key, std::to_string(kHeartbeatTtlSeconds)});
-}
-
-}  // namespace
-
 Result<std::vector<std::string>> RedisJobQueue::Heartbeat(const ProcessInfo& process,
                                                           const std::vector<BusyJob>& busy,
                                                           int64_t processed_delta,
@@ -342,26 +378,14 @@ Result<std::vector<std::string>> RedisJobQueue::Heartbeat(const ProcessInfo& pro
   auto rtt_us = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - ping_start)
                     .count();
-  const std::string& id = process.identity;
-  std::vector<std::vector<std::string>> commands = {{"MULTI"}};
-  AddStatCommands("processed", processed_delta, now_seconds, &commands);
-  AddStatCommands("failed", failed_delta, now_seconds, &commands);
-  AddWorkersCommands(id, busy, &commands);
-  commands.push_back({"SADD", "processes", id});
-  commands.push_back({"HMSET", id, "info", ProcessInfoJson(process), "busy",
-                      std::to_string(process.busy), "beat", FormatEpochSeconds(now_seconds),
-                      "quiet", process.quiet ? "true" : "false", "rss",
-                      std::to_string(process.rss_kb), "rtt_us", std::to_string(rtt_us)});
-  commands.push_back({"EXPIRE", id, std::to_string(kHeartbeatTtlSeconds)});
-  commands.push_back({"LRANGE", id + "-signals", "0", "-1"});
-  commands.push_back({"DEL", id + "-signals"});
-  commands.push_back({"EXEC"});
+  std::vector<std::vector<std::string>> commands =
+      HeartbeatCommands(process, busy, processed_delta, failed_delta, now_seconds, rtt_us);
   auto replies = (*lease)->Pipeline(commands);
   if (Status status = CheckReplies(replies, "the heartbeat (MULTI)", pool_->url()); !status.ok()) {
     return status;
   }
   const RedisValue& exec = replies->back();
-  size_t lrange_index = commands.size() - 4;  // position inside EXEC's array (MULTI excluded)
+  size_t lrange_index = commands.size() - kHeartbeatSignalsFromEnd - 1;  // MULTI not in EXEC
   if (!exec.is_array() || exec.elements.size() <= lrange_index) {
     return Status::Error("Redis at " + pool_->url().Redacted() +
                          " did not run the heartbeat transaction: " + exec.DebugString());

@@ -53,6 +53,13 @@ class RedisJobQueue : public JobQueue {
   Result<std::optional<FetchedJob>> Fetch(const std::vector<std::string>& queues,
                                           int timeout_ms) override;
   Status Ack(const FetchedJob& job) override;
+  // As Fetch (identity, strict order, placeholder heartbeat, blocking on the first queue), but
+  // moves up to max_jobs (at most 1000) jobs of one queue in one Lua script. After blocking it
+  // returns the single job that woke it. `left` is the queue's length after the move.
+  Result<FetchedBatch> FetchBatch(const std::vector<std::string>& queues, int max_jobs,
+                                  int timeout_ms) override;
+  // One round trip: pipelined LREMs, each removing one copy of a job from its in-progress list.
+  Status AckBatch(const std::vector<FetchedJob>& jobs) override;
   Status Retry(const FetchedJob& job, const std::string& updated_raw, double at_seconds) override;
   Status Kill(const FetchedJob& job, const std::string& updated_raw, double now_seconds) override;
   // Pushes back only if the job is still in this process's in-progress list (so a job already
@@ -71,6 +78,13 @@ class RedisJobQueue : public JobQueue {
 
  private:
   Status CheckUsable() const;
+  Status CheckFetchArguments(const std::vector<std::string>& queues) const;
+  Result<std::optional<FetchedJob>> BlockOnFirstQueue(RedisConnection& connection,
+                                                      const std::vector<std::string>& queues,
+                                                      int remaining_ms);
+  Result<FetchedBatch> FetchBatchNow(RedisConnection& connection,
+                                     const std::vector<std::string>& queues, int max_jobs,
+                                     double now_seconds);
   Result<std::optional<FetchedJob>> FetchNow(RedisConnection& connection,
                                              const std::vector<std::string>& queues,
                                              double now_seconds);

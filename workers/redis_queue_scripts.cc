@@ -20,6 +20,34 @@ return false
   return kScript;
 }
 
+const RedisScript& FetchBatch() {
+  static const RedisScript kScript(R"lua(
+local n = tonumber(ARGV[1])
+local max = tonumber(ARGV[3])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'beat', ARGV[2])
+  redis.call('EXPIRE', KEYS[1], 60)
+end
+for i = 1, n do
+  local newest_first = redis.call('LRANGE', KEYS[2 + i], -max, -1)
+  local k = #newest_first
+  if k > 0 then
+    local inprogress = KEYS[2 + n + i]
+    redis.call('HSET', KEYS[2], inprogress, ARGV[3 + i])
+    redis.call('LTRIM', KEYS[2 + i], 0, -k - 1)
+    local oldest_first = {}
+    for j = k, 1, -1 do oldest_first[#oldest_first + 1] = newest_first[j] end
+    redis.call('LPUSH', inprogress, unpack(oldest_first))
+    local reply = {i, redis.call('LLEN', KEYS[2 + i])}
+    for j = 1, k do reply[j + 2] = oldest_first[j] end
+    return reply
+  end
+end
+return false
+)lua");
+  return kScript;
+}
+
 const RedisScript& Recover() {
   static const RedisScript kScript(R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end

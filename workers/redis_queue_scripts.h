@@ -13,6 +13,13 @@ namespace fib::queue_scripts {
 // of the first non-empty queue. Returns {1-based queue index, job} or nil.
 const RedisScript& Fetch();
 
+// Strict-order non-blocking batch fetch: as up to ARGV[3] Fetches in a row, but from the first
+// non-empty queue only. KEYS: identity, index hash, n queue keys, n in-progress keys. ARGV: n,
+// now (seconds), max jobs (<= 1000: Lua's unpack limit), n owner records. Moves the oldest jobs
+// (LRANGE + LTRIM + LPUSH) so the in-progress list ends as LMOVE one by one would leave it.
+// Returns {1-based queue index, jobs left in that queue, job, job, ...} (oldest first) or nil.
+const RedisScript& FetchBatch();
+
 // Recovers one orphaned in-progress list. KEYS: list, owner identity, queue key, index hash.
 // ARGV: queue name. Returns -1 when the owner is alive, else how many jobs went back to the pop
 // end of the queue (oldest fetched is popped first).

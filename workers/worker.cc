@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include "common/log.h"
@@ -37,7 +38,14 @@ RandomFn DefaultRandom() {
 }
 
 constexpr int kReportAttempts = 5;
-constexpr int kErrorLogIntervalUs = 5000000;
+constexpr int kAckBatchMax = 256;
+
+AckBatcherOptions AckOptions(const WorkerOptions& options) {
+  AckBatcherOptions acks;
+  acks.flush_interval_ms = options.ack_interval_ms;
+  acks.max_batch = kAckBatchMax;
+  return acks;
+}
 
 }  // namespace
 
@@ -53,7 +61,8 @@ Worker::Worker(WorkerOptions options, JobQueue* queue, const JobRegistry* regist
       clock_(clock),
       random_(random ? std::move(random) : DefaultRandom()),
       runner_(JobRunnerOptions{options_.retry_delay_scale}, registry, mailer, clock,
-              [this](uint64_t bound) { return Random(bound); }) {
+              [this](uint64_t bound) { return Random(bound); }),
+      acks_(AckOptions(options_), queue, [this] { job_log_.Flush(); }) {
   hostname_ = options_.hostname.empty() ? LocalHostname() : options_.hostname;
   identity_ = options_.identity.empty() ? NewProcessIdentity(hostname_) : options_.identity;
 }
@@ -63,7 +72,9 @@ Worker::~Worker() {
   for (auto& thread : processors_) {
     if (thread.joinable()) thread.join();
   }
+  if (fetcher_) fetcher_->Join();
   StopHousekeeping();
+  job_log_.Flush();
 }
 
 uint64_t Worker::Random(uint64_t bound) {
@@ -86,6 +97,18 @@ Status Worker::Start() {
   if (*recovered > 0) Log("recovered {} orphaned jobs of dead workers", *recovered);
   started_ = true;
   slots_.resize(options_.concurrency);
+  JobBufferOptions buffer;
+  buffer.concurrency = options_.concurrency;
+  buffer.prefetch = options_.prefetch < 0 ? options_.concurrency : options_.prefetch;
+  buffer.prefetch_max_job_ms = options_.prefetch_max_job_ms;
+  buffer_ = std::make_unique<JobBuffer>(buffer);
+  JobFetcherOptions fetch;
+  fetch.fetch_timeout_ms = options_.fetch_timeout_ms;
+  fetcher_ = std::make_unique<JobFetcher>(fetch, queue_, buffer_.get(), selector_,
+                                          [this](uint64_t bound) { return Random(bound); },
+                                          &quiet_);
+  acks_.Start();
+  fetcher_->Start();
   for (int i = 0; i < options_.concurrency; ++i) {
     processors_.emplace_back([this, i] { ProcessorLoop(i); });
   }
@@ -102,7 +125,6 @@ void Worker::RequestStop() {
 
 void Worker::Quiet() {
   if (!quiet_.exchange(true)) Log("quiet: fetching no new jobs; running jobs finish");
-  housekeeping_cv_.notify_all();
 }
 
 bool Worker::WaitForStopRequest(int timeout_ms) {
@@ -121,32 +143,14 @@ Result<ShutdownReport> Worker::Run() {
 // ---- processors ----
 
 void Worker::ProcessorLoop(int slot) {
-  while (!stopping_flag_) {
-    if (quiet_) {
-      SleepUnlessStopping(options_.fetch_timeout_ms);
+  while (std::optional<FetchedJob> job = buffer_->Take()) {
+    if (!BeginJob(slot, *job)) {
+      // Stopping: the job was taken after shutdown began, so it goes straight back, unrun.
+      unstarted_requeued_ += PutBackUnstarted(queue_, {std::move(*job)});
+      buffer_->Done(-1);
       continue;
     }
-    auto fetched = queue_->Fetch(selector_.Order([this](uint64_t b) { return Random(b); }),
-                                 options_.fetch_timeout_ms);
-    if (!fetched.ok()) {
-      int64_t now_us = clock_->MonotonicMicros(), last = last_error_log_us_;
-      if (now_us - last >= kErrorLogIntervalUs || last == 0) {
-        last_error_log_us_ = now_us;
-        Log("fetch failed (retrying every second): {}", fetched.message());
-      }
-      SleepUnlessStopping(1000);
-      continue;
-    }
-    if (!fetched->has_value()) continue;
-    if (!BeginJob(slot, **fetched)) {
-      // Stopping: the job came in after shutdown began, so it goes straight back, unrun.
-      if (Status s = queue_->Requeue(**fetched); !s.ok()) {
-        Log("cannot requeue a job fetched during shutdown (it will be recovered later): {}",
-            s.message());
-      }
-      continue;
-    }
-    RunJob(slot, **fetched);
+    buffer_->Done(RunJob(slot, *job));
   }
 }
 
@@ -170,7 +174,7 @@ void Worker::EndJob(int slot) {
   slots_cv_.notify_all();
 }
 
-void Worker::RunJob(int slot, const FetchedJob& job) {
+double Worker::RunJob(int slot, const FetchedJob& job) {
   JobOutcome outcome;
   try {
     outcome = runner_.Run(job);
@@ -185,18 +189,27 @@ void Worker::RunJob(int slot, const FetchedJob& job) {
   if (slot >= 0 && !BeginReport(slot)) {
     Log("{} (result discarded: the job was already requeued at shutdown)",
         DescribeOutcome(job, outcome));
-    return;
+    return outcome.elapsed_ms;
   }
-  Report(job, outcome);
+  Report(slot, job, outcome);
   if (slot >= 0) EndJob(slot);
+  return outcome.elapsed_ms;
 }
 
-void Worker::Report(const FetchedJob& job, const JobOutcome& outcome) {
+// A successful job from a processor is acked in a batch (AckBatcher); failures, and jobs run by
+// Process() for tests, are reported synchronously with retries.
+void Worker::Report(int slot, const FetchedJob& job, const JobOutcome& outcome) {
   Status reported;
-  for (int attempt = 1; attempt <= kReportAttempts; ++attempt) {
-    reported = ReportOnce(job, outcome);
-    if (reported.ok()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+  bool batched = slot >= 0 && (outcome.kind == JobOutcome::Kind::kDone ||
+                               outcome.kind == JobOutcome::Kind::kDropped);
+  if (batched) {
+    acks_.Add(job);
+  } else {
+    for (int attempt = 1; attempt <= kReportAttempts; ++attempt) {
+      reported = ReportOnce(job, outcome);
+      if (reported.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+    }
   }
   ++processed_delta_;
   ++processed_total_;
@@ -204,7 +217,9 @@ void Worker::Report(const FetchedJob& job, const JobOutcome& outcome) {
     ++failed_delta_;
     ++failed_total_;
   }
-  if (options_.log_each_job || outcome.failed()) Log("{}", DescribeOutcome(job, outcome));
+  if (options_.log_each_job || outcome.failed()) job_log_.Add(DescribeOutcome(job, outcome));
+  if (slot < 0) job_log_.Flush();
+  if (outcome.failed()) acks_.Touch();  // failure lines do not wait for the next ack
   if (!reported.ok()) {
     Log("cannot record the result of jid={} ({}); it stays in this worker's in-progress list and "
         "will run again after this worker exits: {}",
@@ -223,12 +238,6 @@ Status Worker::ReportOnce(const FetchedJob& job, const JobOutcome& outcome) {
       return queue_->Kill(job, outcome.raw, outcome.at_seconds);
   }
   return Status::Error("unknown outcome");
-}
-
-void Worker::SleepUnlessStopping(int ms) {
-  std::unique_lock lock(housekeeping_mu_);
-  housekeeping_cv_.wait_for(lock, std::chrono::milliseconds(ms),
-                            [this] { return stopping_flag_.load(); });
 }
 
 // ---- heartbeat and poller ----
@@ -264,6 +273,10 @@ std::vector<BusyJob> Worker::BusyJobs() const {
 }
 
 Status Worker::Beat() {
+  // Finished jobs leave the in-progress list before the beat that counts them. A failure leaves
+  // them pending; the batcher retries.
+  Status flushed = acks_.Flush();
+  (void)flushed;
   int64_t processed = processed_delta_.exchange(0), failed = failed_delta_.exchange(0);
   auto signals = queue_->Heartbeat(Info(), BusyJobs(), processed, failed, clock_->NowSeconds());
   if (!signals.ok()) {
@@ -387,22 +400,28 @@ ShutdownReport Worker::Stop() {
   {
     std::lock_guard lock(slots_mu_);
     stopping_ = true;
-    stopping_flag_ = true;
   }
-  {
-    std::lock_guard lock(housekeeping_mu_);  // wake processors sleeping while quiet
+  fetcher_->RequestStop();
+  // Prefetched jobs have not started: they go back now, not after the running jobs.
+  std::vector<FetchedJob> unstarted = buffer_->Close();
+  if (!unstarted.empty()) {
+    int n = PutBackUnstarted(queue_, std::move(unstarted));
+    unstarted_requeued_ += n;
+    Log("put {} prefetched jobs that had not started back on their queues", n);
   }
-  housekeeping_cv_.notify_all();
   processor_stuck_.assign(processors_.size(), false);
   int running = WaitForRunningJobs();
   if (running > 0) report.requeued = report.stuck_threads = AbandonRunningJobs();
   for (size_t i = 0; i < processors_.size(); ++i) {
     if (!processor_stuck_[i]) processors_[i].join();
   }
+  fetcher_->Join();  // puts back whatever a fetch in flight brought
+  report.prefetched_requeued = fetcher_->put_back() + unstarted_requeued_;
+  acks_.Stop(kReportAttempts);
   StopHousekeeping();
   if (Status s = Beat(); !s.ok()) Log("last heartbeat failed: {}", s.message());
   if (Status s = queue_->Unregister(Info()); !s.ok()) Log("cannot unregister: {}", s.message());
+  job_log_.Flush();
   return report;
 }
-
 }  // namespace fib

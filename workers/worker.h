@@ -1,14 +1,24 @@
-// Worker: the runtime behind fibtastic-worker, as `bundle exec sidekiq` but losing nothing:
-// `concurrency` processor threads each fetch reliably (the job sits in this process's in-progress
-// list until acked), run it through the JobRegistry and ack, retry or kill it by Sidekiq's rules;
-// a heartbeat thread publishes the process (and acts on remote TSTP/TERM); a poller thread moves
-// due retry/scheduled jobs to their queues and recovers orphans of dead processes.
+// Worker: the runtime behind fibtastic-worker, as `bundle exec sidekiq` but losing nothing.
+// A fetcher thread moves jobs in batches into this process's in-progress list (reliable fetch)
+// and hands them to `concurrency` processor threads through a bounded JobBuffer (one job per
+// idle thread, plus a small prefetch only while the queue is deep and jobs are fast). Each job
+// runs through the JobRegistry and is acked, retried or killed by Sidekiq's rules; a heartbeat
+// thread publishes the process (and acts on remote TSTP/TERM); a poller thread moves due
+// retry/scheduled jobs to their queues and recovers orphans of dead processes.
+// Delivery is at-least-once. kill -9 loses nothing: running, prefetched and finished-but-unacked
+// jobs all sit in the in-progress list and are recovered. Acks of successful jobs are batched
+// (AckBatcher: flushed every ack_interval_ms, before each heartbeat and at shutdown), so a job
+// that finished in the last few ms before a kill -9 runs again (a duplicate, never a loss).
+// TERM puts prefetched jobs that have not started back on their queues at once, and gives
+// running jobs shutdown_timeout_ms. Per-job log lines are buffered (JobLog) and written with
+// the ack flushes.
 // Thread-safety: Start, Stop and Run from one thread; RequestStop and Quiet from any thread.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -16,6 +26,10 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "workers/ack_batcher.h"
+#include "workers/job_buffer.h"
+#include "workers/job_fetcher.h"
+#include "workers/job_log.h"
 #include "workers/job_queue.h"
 #include "workers/job_registry.h"
 #include "workers/job_runner.h"
@@ -35,6 +49,10 @@ struct WorkerOptions {
   double recover_interval_s = 15.0;  // how often to look for orphans of dead processes
   double heartbeat_interval_s = 5.0;
   int fetch_timeout_ms = 1000;  // longest a fetch blocks, so shutdown stays prompt
+  int prefetch = -1;            // jobs held beyond one per thread when the queue is deep and
+                                // jobs are fast; -1 = concurrency (so at most 2x concurrency)
+  double prefetch_max_job_ms = 5.0;  // prefetch only while jobs average less than this
+  int ack_interval_ms = 2;           // longest a finished job waits for its batched ack
   std::string hostname;         // "" = gethostname()
   std::string identity;         // "" = hostname:pid:<12 hex>
   bool log_each_job = true;     // one log line per job
@@ -46,6 +64,7 @@ std::string NewProcessIdentity(const std::string& hostname = "");
 // What a graceful stop left behind.
 struct ShutdownReport {
   int requeued = 0;       // jobs still running at the timeout, pushed back onto their queues
+  int prefetched_requeued = 0;  // fetched jobs that had not started, pushed back at once
   int stuck_threads = 0;  // threads still inside those jobs (they cannot be interrupted)
 };
 
@@ -70,16 +89,18 @@ class Worker {
   void Quiet();
   // Blocks until RequestStop was called or `timeout_ms` passed; returns whether it was called.
   bool WaitForStopRequest(int timeout_ms);
-  // Graceful stop: no more fetches, waits up to shutdown_timeout_ms for running jobs, requeues the
-  // unfinished ones, publishes a last heartbeat and unregisters. Threads stuck in a job are left
+  // Graceful stop: no more fetches, puts prefetched jobs that have not started back on their
+  // queues at once, waits up to shutdown_timeout_ms for running jobs, requeues the unfinished
+  // ones, acks the finished ones, publishes a last heartbeat and unregisters. Threads stuck in a job are left
   // running (see ShutdownReport::stuck_threads); a program should then exit without waiting.
   ShutdownReport Stop();
   // Start, wait for a stop request, Stop.
   Result<ShutdownReport> Run();
 
-  // Publishes one heartbeat now and acts on the signals it returns.
+  // Flushes pending acks, publishes one heartbeat now and acts on the signals it returns.
   Status Beat();
-  // Runs one fetched job on the calling thread and reports it to the queue (for tests).
+  // Runs one fetched job on the calling thread and reports it to the queue, ack included, before
+  // returning (for tests).
   void Process(const FetchedJob& job) { RunJob(-1, job); }
 
   const std::string& identity() const { return identity_; }
@@ -97,18 +118,18 @@ class Worker {
 
   uint64_t Random(uint64_t bound);
   void ProcessorLoop(int slot);
+  // Runs `job` and reports its outcome; returns the job's elapsed ms.
   // REQUIRES: slot < 0 or slots_[slot] is kRunning with `job`.
-  void RunJob(int slot, const FetchedJob& job);
+  double RunJob(int slot, const FetchedJob& job);
   bool BeginJob(int slot, const FetchedJob& job);
   bool BeginReport(int slot);
   void EndJob(int slot);
-  void Report(const FetchedJob& job, const JobOutcome& outcome);
+  void Report(int slot, const FetchedJob& job, const JobOutcome& outcome);
   Status ReportOnce(const FetchedJob& job, const JobOutcome& outcome);
   void HeartbeatLoop();
   void PollerLoop();
   // Sleeps up to `seconds`; returns true when housekeeping must end.
   bool HousekeepingSleep(double seconds);
-  void SleepUnlessStopping(int ms);
   void HandleRemoteSignal(const std::string& signal);
   ProcessInfo Info() const;
   std::vector<BusyJob> BusyJobs() const;
@@ -123,6 +144,10 @@ class Worker {
   std::mutex random_mu_;
   JobRunner runner_;
   QueueSelector selector_;
+  JobLog job_log_;  // before acks_: the batcher flushes it until it is destroyed
+  AckBatcher acks_;
+  std::unique_ptr<JobBuffer> buffer_;
+  std::unique_ptr<JobFetcher> fetcher_;
   std::string hostname_, identity_;
   double started_at_ = 0;
 
@@ -135,7 +160,7 @@ class Worker {
   std::condition_variable slots_cv_;
   std::vector<Slot> slots_;
   bool stopping_ = false;  // guarded by slots_mu_; no job may start once set
-  std::atomic<bool> stopping_flag_{false};
+  std::atomic<int> unstarted_requeued_{0};  // taken from the buffer after stopping_ was set
   std::vector<std::thread> processors_;
   std::vector<bool> processor_stuck_;
 
@@ -146,7 +171,6 @@ class Worker {
 
   std::atomic<int64_t> processed_delta_{0}, failed_delta_{0};
   std::atomic<int64_t> processed_total_{0}, failed_total_{0};
-  std::atomic<int64_t> last_error_log_us_{0};
   bool started_ = false, stopped_ = false;
 };
 

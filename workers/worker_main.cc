@@ -33,7 +33,7 @@ struct MainOptions {
   std::string redis_url;  // "" = REDIS_PROVIDER / REDIS_URL / default
   std::string smtp_url;   // "" = SMTP_URL / default
   int redis_timeout_ms = 2000;
-  std::string profiles_dir;  // "" = only the C++ job types
+  std::string profiles_dir = FIB_PROFILES_DIR;  // "" = only the C++ job types
 };
 
 constexpr char kAbout[] =

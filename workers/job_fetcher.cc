@@ -1,0 +1,102 @@
+#include "workers/job_fetcher.h"
+
+#include <chrono>
+
+#include "common/log.h"
+
+namespace fib {
+namespace {
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int PutBackUnstarted(JobQueue* queue, std::vector<FetchedJob> jobs) {
+  int put_back = 0;
+  // Requeue RPUSHes to the pop end: the newest goes first so the oldest ends up next in line.
+  for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {
+    if (Status s = queue->Requeue(*it); !s.ok()) {
+      Log("cannot put back an unstarted job (it stays in progress and will be recovered after "
+          "this worker exits): {}",
+          s.message());
+      continue;
+    }
+    ++put_back;
+  }
+  return put_back;
+}
+
+JobFetcher::JobFetcher(JobFetcherOptions options, JobQueue* queue, JobBuffer* buffer,
+                       QueueSelector selector, RandomFn random, const std::atomic<bool>* quiet)
+    : options_(options),
+      queue_(queue),
+      buffer_(buffer),
+      selector_(std::move(selector)),
+      random_(std::move(random)),
+      quiet_(quiet) {}
+
+JobFetcher::~JobFetcher() {
+  RequestStop();
+  Join();
+}
+
+void JobFetcher::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void JobFetcher::RequestStop() {
+  std::lock_guard lock(mu_);
+  stop_ = true;
+  stop_flag_ = true;
+  stop_cv_.notify_all();
+}
+
+void JobFetcher::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+bool JobFetcher::SleepUnlessStopping(int ms) {
+  std::unique_lock lock(mu_);
+  return stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_; });
+}
+
+void JobFetcher::Loop() {
+  while (!stop_flag_) {
+    if (*quiet_) {
+      std::vector<FetchedJob> buffered = buffer_->TakeAll();
+      int n = static_cast<int>(buffered.size());
+      if (n > 0) {
+        put_back_ += PutBackUnstarted(queue_, std::move(buffered));
+        Log("put {} prefetched jobs that had not started back on their queues", n);
+      }
+      SleepUnlessStopping(options_.fetch_timeout_ms);
+      continue;
+    }
+    int want = buffer_->WaitForRoom(options_.fetch_timeout_ms);
+    if (want > 0 && !stop_flag_) FetchOnce(want);
+  }
+}
+
+void JobFetcher::FetchOnce(int want) {
+  auto batch = queue_->FetchBatch(selector_.Order(random_), want, options_.fetch_timeout_ms);
+  if (!batch.ok()) {
+    int64_t now_ms = SteadyMs();
+    if (last_error_log_ms_ < 0 || now_ms - last_error_log_ms_ >= options_.error_log_interval_ms) {
+      last_error_log_ms_ = now_ms;
+      Log("fetch failed (retrying every {} ms): {}", options_.error_retry_ms, batch.message());
+    }
+    SleepUnlessStopping(options_.error_retry_ms);
+    return;
+  }
+  if (batch->jobs.empty()) return;
+  // Fetched while going quiet or stopping: nobody will start these, so they go back unrun.
+  if (*quiet_ || !buffer_->Put(&batch->jobs, batch->left)) {
+    put_back_ += PutBackUnstarted(queue_, std::move(batch->jobs));
+  }
+}
+
+}  // namespace fib
