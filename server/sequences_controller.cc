@@ -4,6 +4,7 @@
 
 #include "server/pages.h"
 #include "server/sequence_form.h"
+#include "workers/profile.h"
 #include "workers/sequence_email_job.h"
 
 namespace fib {
@@ -28,8 +29,11 @@ void AddTiming(const ServerTiming& timing, WebResponse* response) {
 }  // namespace
 
 SequencesController::SequencesController(JobDispatcher* dispatcher, const RequestPipeline* pipeline,
-                                         std::string job_class)
-    : dispatcher_(dispatcher), pipeline_(pipeline), job_class_(std::move(job_class)) {}
+                                         std::string job_class, nlohmann::json args_template)
+    : dispatcher_(dispatcher),
+      pipeline_(pipeline),
+      job_class_(std::move(job_class)),
+      args_template_(std::move(args_template)) {}
 
 bool SequencesController::WantsJson(const WebRequest& request) {
   return BodyFormatOf(request.content_type) == BodyFormat::kJson ||
@@ -78,7 +82,7 @@ WebResponse SequencesController::RunJob(const WebRequest& request, const Sequenc
   if (Status before = pipeline_->RunBeforeJob(request.request_id, timing); !before.ok()) {
     return Error(request, 500, "Internal Server Error", before.message());
   }
-  nlohmann::json args = nlohmann::json::array({job.email, job.sequence_length});
+  nlohmann::json args = JobArgs(args_template_, job.email, job.sequence_length);
   DispatchResult result =
       dispatcher_->Dispatch(job_class_, args, request.request_id);
   timing->Add(result.timing_name, result.duration_us);

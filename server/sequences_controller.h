@@ -33,7 +33,8 @@ class SequencesController {
   // REQUIRES: dispatcher and pipeline outlive this object. `job_class` is the job a valid form
   // dispatches (a profile may name another registered class; args stay [email, length]).
   SequencesController(JobDispatcher* dispatcher, const RequestPipeline* pipeline,
-                      std::string job_class = SequenceEmailJob::kClassName);
+                      std::string job_class = SequenceEmailJob::kClassName,
+                      nlohmann::json args_template = nlohmann::json::array());
 
   // GET /: the empty form, naming the running mode.
   WebResponse ShowForm(const WebRequest& request) const;
@@ -60,6 +61,7 @@ class SequencesController {
   JobDispatcher* dispatcher_;
   const RequestPipeline* pipeline_;
   std::string job_class_;
+  nlohmann::json args_template_;  // a profile's args (see JobArgs in workers/profile.h)
 };
 
 }  // namespace fib

@@ -196,7 +196,8 @@ int main(int argc, char** argv) {
   SmtpMailer stage_mailer(f.smtp);
   if (profile) AddProfileStages(*profile, &stage_mailer, &pipeline);
   SequencesController controller(variant.dispatcher.get(), &pipeline,
-                                 profile ? profile->job_class : SequenceEmailJob::kClassName);
+                                 profile ? profile->job_class : SequenceEmailJob::kClassName,
+                                 profile ? profile->args : nlohmann::json::array());
   WebServer server(f.server, &controller);
   {
     std::lock_guard<std::mutex> lock(server_mu);

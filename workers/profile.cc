@@ -23,7 +23,7 @@ constexpr int64_t kMaxStageMs = 600000;
 constexpr size_t kMaxStageNameLength = 80;
 
 const std::vector<std::string> kTopLevelKeys = {
-    "name", "description", "job_class", "mail_delay_ms", "request", "job", "response"};
+    "name", "description", "job_class", "mail_delay_ms", "args", "request", "job", "response"};
 const char kTop[] = "at the top of the profile";
 const std::vector<std::string> kStageKeys = {"name", "kind", "ms", "jitter_ms"};
 
@@ -276,6 +276,19 @@ Result<Profile> ProfileParser::ParseRoot(const toml::table& root,
   std::optional<int> mail_delay_ms;
   if (Status s = Millis(root, "mail_delay_ms", kTop, &mail_delay_ms); !s.ok()) return s;
   profile.mail_delay_ms = mail_delay_ms.value_or(0);
+  if (const toml::node* args = root.get("args")) {
+    const toml::array* list = args->as_array();
+    if (!list) return Error(args->source(), "args must be an array, e.g. args = [\"{email}\", 320]");
+    for (const toml::node& item : *list) {
+      if (auto text = item.value<std::string>(); text && item.is_string()) {
+        profile.args.push_back(*text);
+      } else if (auto number = item.value<int64_t>(); number && item.is_integer()) {
+        profile.args.push_back(*number);
+      } else {
+        return Error(item.source(), "args may hold only strings and whole numbers");
+      }
+    }
+  }
   for (StagePhase phase : {StagePhase::kRequest, StagePhase::kJob, StagePhase::kResponse}) {
     if (Status s = ParsePhase(root, phase, MutableStages(&profile, phase)); !s.ok()) return s;
   }
@@ -296,6 +309,22 @@ std::string AvailableText(const std::string& dir) {
 }
 
 }  // namespace
+
+nlohmann::json JobArgs(const nlohmann::json& args_template, const std::string& email,
+                       int sequence_length) {
+  if (args_template.empty()) return nlohmann::json::array({email, sequence_length});
+  nlohmann::json args = nlohmann::json::array();
+  for (const nlohmann::json& item : args_template) {
+    if (item == "{email}") {
+      args.push_back(email);
+    } else if (item == "{sequence_length}") {
+      args.push_back(sequence_length);
+    } else {
+      args.push_back(item);
+    }
+  }
+  return args;
+}
 
 const char* StageKindName(StageKind kind) {
   switch (kind) {

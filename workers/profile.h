@@ -4,6 +4,7 @@
 // Thread-safety: Profile is an immutable value once loaded; the functions are thread-compatible.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,9 @@ struct Profile {
   std::string description;      // one line for --help and reports
   std::string job_class;        // Sidekiq class the job is registered and enqueued under
   int mail_delay_ms = 0;        // the mail sink --delay-ms this profile assumes (what smtp costs)
+  // The job's args as the web builds them from the form: strings "{email}" and
+  // "{sequence_length}" are replaced; empty = ["{email}", "{sequence_length}"].
+  nlohmann::json args = nlohmann::json::array();
   std::vector<Stage> request;   // [[request]]: before the job point
   std::vector<Stage> job;       // [[job]]: the job (empty: job_class is an existing C++ job)
   std::vector<Stage> response;  // [[response]]: after the job point
@@ -48,6 +52,11 @@ struct Profile {
   // Returns the sum of NominalMs over one phase (0 for kJob when the job is a C++ class).
   int NominalMs(StagePhase phase) const;
 };
+
+// Returns the job args the web dispatches for a valid form: `args_template` (Profile::args) with
+// "{email}" and "{sequence_length}" replaced; an empty template gives [email, sequence_length].
+nlohmann::json JobArgs(const nlohmann::json& args_template, const std::string& email,
+                       int sequence_length);
 
 // Parses a profile from TOML text. `source_name` names the text in messages (a path or
 // "<string>"); the profile's name is the stem of source_name unless the text sets `name`.

@@ -200,3 +200,18 @@ TEST_CASE("RegisterProfileJobs refuses a missing C++ job and a clash with one", 
   CHECK(taken.message().find("'NoopWorker', but a job type of that name is already registered") !=
         std::string::npos);
 }
+
+TEST_CASE("A profile's args template fills in the form's values", "[profile]") {
+  auto profile = fib::ParseProfile(
+      "job_class = \"ThumbnailWorker\"\nargs = [320, 240, \"{sequence_length}\", \"{email}\"]\n",
+      "thumb.toml");
+  REQUIRE(profile.ok());
+  CHECK(fib::JobArgs(profile->args, "a@example.com", 7) ==
+        nlohmann::json::array({320, 240, 7, "a@example.com"}));
+  CHECK(fib::JobArgs(nlohmann::json::array(), "a@example.com", 7) ==
+        nlohmann::json::array({"a@example.com", 7}));
+  auto bad = fib::ParseProfile("job_class = \"X\"\nargs = [1.5]\n", "bad.toml");
+  REQUIRE(!bad.ok());
+  CHECK(bad.message().find("bad.toml:2:") == 0);
+  CHECK(bad.message().find("only strings and whole numbers") != std::string::npos);
+}
