@@ -39,7 +39,7 @@ Report Recorded(const std::string& label, size_t n, int64_t latency_us, int64_t 
 
 }  // namespace
 
-TEST_CASE("--fail-if parses relative and absolute limits", "[report]") {
+TEST_CASE("Thresholds (--fail-if) parse relative and absolute limits", "[report]") {
   Threshold t = Parse("p99>+10%");
   CHECK(t.metric().name == "p99");
   CHECK(t.op() == Threshold::Op::kGreater);
@@ -65,7 +65,7 @@ TEST_CASE("--fail-if parses relative and absolute limits", "[report]") {
   CHECK(Parse("rps<100rps").limit() == 100);
 }
 
-TEST_CASE("--fail-if rejects malformed expressions, naming them", "[report]") {
+TEST_CASE("Thresholds (--fail-if) reject malformed expressions, naming them", "[report]") {
   for (const char* bad : {"p99", "p99>", ">10%", "p98>10%", "errors>5ms", "p99>abc", "p99=10",
                           "rps<5ms", "p99>10%%", "p99>>10%", "p99>10 parsecs"}) {
     auto t = Threshold::Parse(bad);

@@ -1,13 +1,17 @@
 // Subprocess: starts a real program for an integration test and always stops it.
 // Output (stdout+stderr) goes to a log file that Log() returns, to print when a test fails.
+// A thin test wrapper of ChildProcess: the child also dies if the test process is killed.
 // Thread-safety: one owner thread.
 #pragma once
 
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "common/process.h"
 
 namespace fib::test {
 
@@ -23,7 +27,7 @@ class Subprocess {
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_->pid(); }
   bool running();
   // Sends `signal`; does not wait.
   void Signal(int signal);
@@ -36,10 +40,8 @@ class Subprocess {
   const std::string& log_path() const { return log_path_; }
 
  private:
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
-  bool exited_ = false;
   std::string log_path_;
+  std::unique_ptr<ChildProcess> child_;
 };
 
 // Runs a command to completion (up to timeout_ms); returns its exit code and fills `output`.
