@@ -7,8 +7,9 @@
 # Environment: CONCURRENCY (default 10), BIN_DIR (default <repo>/build/bin), SIDEKIQ (sidekiq
 #              binary, default: sidekiq in PATH), WORKER_FLAGS (extra fibtastic-worker flags),
 #              RUNS (default 1: best of RUNS drains per side).
-# Drain time runs from the first job taken to the queue being empty, so start-up (Ruby's boot,
-# our heartbeat) is not counted for either side. Both log every job, as Sidekiq does by default.
+# Drain time runs from the first job taken to the queue being empty (and, for ours, every job
+# acked), so start-up (Ruby's boot, our heartbeat) is not counted for either side. Both log
+# every job, as Sidekiq does by default.
 set -euo pipefail
 
 N=${1:-20000}
@@ -43,7 +44,31 @@ PIDS+=($!)
 for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
 cli() { redis-cli -p "$PORT" "$@"; }
 
-now_s() { date +%s.%N; }
+# Times one drain over one Redis connection (a redis-cli per poll costs milliseconds, too coarse
+# for drains well under a second). It connects before the worker starts, polls every 2 ms, or
+# every 0.2% of the time so far once that is longer (so polling costs a long drain no more CPU
+# than a short one), and prints seconds from the first job taken until the queue is empty and
+# no in-progress list (ours) is left: jobs popped last may still be running, and ours count as
+# done once acked.
+DRAIN_TIMER='
+require "redis"
+Redis.silence_deprecations = true if Redis.respond_to?(:silence_deprecations=)
+n = Integer(ARGV[0])
+redis = Redis.new(url: ENV.fetch("REDIS_URL"))
+redis.ping
+File.write(ARGV[1], "")
+now = -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) }
+start = nil
+pause = -> { sleep(start ? [0.002, (now.call - start) / 500].max : 0.002) }
+loop do
+  left = redis.llen("queue:default")
+  start ||= now.call if left < n
+  break if left.zero?
+  pause.call
+end
+pause.call until redis.keys("fibtastic:inprogress:*").empty?
+printf("%.4f\n", now.call - start)
+'
 peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # drain <log> cmd...: runs the worker until it drains N jobs; prints "<seconds> <peak rss KB>".
@@ -53,24 +78,25 @@ drain() {
   cli FLUSHALL >/dev/null
   REDIS_URL=$REDIS_URL ruby "$ROOT/bench/noop_fill.rb" "$N" >/dev/null
   [[ $(cli LLEN queue:default) == "$N" ]] || die "pre-fill failed"
+  rm -f "$TMP/timer.ready" "$TMP/timer.out"
+  REDIS_URL=$REDIS_URL ruby -e "$DRAIN_TIMER" "$N" "$TMP/timer.ready" >"$TMP/timer.out" &
+  local timer=$!
+  PIDS+=("$timer")
+  while [[ ! -e $TMP/timer.ready ]]; do sleep 0.01; done  # Ruby boots before the worker starts
   REDIS_URL=$REDIS_URL REDIS_PROVIDER= "$@" >"$log" 2>&1 &
-  local pid=$! start="" end="" left
+  local pid=$! seconds
   PIDS+=("$pid")
-  while :; do
-    left=$(cli LLEN queue:default)
-    if [[ -z $start && $left -lt $N ]]; then start=$(now_s); fi
-    if [[ $left == 0 ]]; then end=$(now_s); break; fi
-    kill -0 "$pid" 2>/dev/null || { tail -20 "$log" >&2; die "worker exited early"; }
-    sleep 0.02
+  while kill -0 "$timer" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { kill "$timer"; tail -20 "$log" >&2; die "worker exited early"; }
+    sleep 0.05
   done
-  # Jobs popped last may still be running; wait for our in-progress lists (if any) to empty.
-  while [[ -n $(cli --scan --pattern 'fibtastic:inprogress:*') ]]; do sleep 0.01; done
-  end=$(now_s)
+  wait "$timer" || die "the drain timer failed"
+  seconds=$(cat "$TMP/timer.out")
   local rss
   rss=$(peak_rss_kb "$pid")
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
-  echo "$(echo "$end - $start" | bc -l) $rss"
+  echo "$seconds $rss"
 }
 
 best_of() {  # best_of <runs> <log> cmd... : prints the fastest "<seconds> <rss>"

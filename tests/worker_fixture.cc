@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "common/clock.h"
@@ -120,6 +121,25 @@ bool WaitForValue(const std::function<std::string()>& probe, const std::string& 
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+size_t InProgressJobs(const RedisServer& redis) {
+  std::istringstream keys(redis.Cli({"KEYS", "fibtastic:inprogress:*"}));
+  size_t total = 0;
+  std::string key;
+  while (std::getline(keys, key)) {
+    if (!key.empty()) total += std::stoul(redis.Cli({"LLEN", key}));
+  }
+  return total;
 }
 
 }  // namespace fib::test

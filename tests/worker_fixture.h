@@ -3,6 +3,7 @@
 // Thread-safety: each object belongs to one test thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -61,5 +62,9 @@ Delivery CountDelivery(const nlohmann::json& messages, const std::set<std::strin
 // Polls `probe` (e.g. a redis-cli reading) every 100 ms until it returns `want` or timeout_ms.
 bool WaitForValue(const std::function<std::string()>& probe, const std::string& want,
                   int timeout_ms);
+// Polls `condition` every 50 ms until it holds or timeout_ms passed; returns whether it held.
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
+// Returns how many jobs all `fibtastic:inprogress:*` lists hold (fetched, not yet finished).
+size_t InProgressJobs(const RedisServer& redis);
 
 }  // namespace fib::test

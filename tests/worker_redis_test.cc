@@ -211,3 +211,51 @@ TEST_CASE("SIGTSTP makes the worker quiet; SIGINT then stops it cleanly",
   CHECK(redis.Cli({"SCARD", "processes"}) == "0");
   CHECK(redis.Cli({"EXISTS", identity + ":workers"}) == "0");
 }
+
+// Prefetched jobs have not started, so TERM puts them back at once instead of holding them for
+// the -t timeout; jobs already running finish. A generous --prefetch-budget-ms makes these 2 s
+// jobs count as fast, so the worker prefetches them.
+TEST_CASE("TERM puts prefetched jobs back at once while running jobs finish",
+          "[worker][redis][shutdown][batch]") {
+  RedisServer redis;
+  MailSink slow_sink({"--delay-ms", "2000"});
+  auto worker =
+      StartWorker(redis, slow_sink.smtp_url(),
+                  {"-c", "2", "-t", "10", "--max-prefetch", "6", "--prefetch-budget-ms", "100000"});
+  auto producer = Producer(redis);
+  // Two jobs first, so the worker knows how long its jobs take (nothing is prefetched before).
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(producer->Push("default", EncodePayload(SequenceJob("w@example.com", 3, "warm"))).ok());
+  }
+  REQUIRE(slow_sink.WaitForMessages(2, 20000).size() == 2);
+  std::set<std::string> ids;
+  std::vector<std::string> raws;
+  for (int i = 0; i < 12; ++i) {
+    JobPayload job = SequenceJob("t@example.com", 3, fmt::format("pf-{}", i));
+    raws.push_back(EncodePayload(job));
+    ids.insert(job.request_id);
+  }
+  REQUIRE(producer->PushBulk("default", raws).ok());
+  REQUIRE(WaitFor([&] { return InProgressJobs(redis) == 2 + 6; }, 5000));
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "4");
+
+  auto term = std::chrono::steady_clock::now();
+  worker->Signal(SIGTERM);
+  // Back within a second: the two running sends still have well over a second to go.
+  CHECK(WaitForValue([&] { return redis.Cli({"LLEN", "queue:default"}); }, "10", 1000));
+  CHECK(std::chrono::steady_clock::now() - term < std::chrono::milliseconds(1500));
+  CHECK(InProgressJobs(redis) == 2);
+  CHECK(worker->Wait(15000) == 0);
+  CHECK(CountInLog(*worker, "put 6 prefetched jobs that had not started back") == 1);
+  CHECK(CountInLog(*worker, "requeued an unfinished job") == 0);  // the running two finished
+  CHECK(InProgressJobs(redis) == 0);
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "10");
+
+  auto second = StartWorker(redis, slow_sink.smtp_url(), {"-c", "10"});
+  nlohmann::json messages = slow_sink.WaitForMessages(2 + 12, 30000);
+  Delivery delivery = CountDelivery(messages, ids);
+  CHECK(delivery.missing.empty());
+  CHECK(delivery.delivered == 12);
+  CHECK(delivery.duplicates == 0);
+  CHECK(second->Stop(10000) == 0);
+}

@@ -20,8 +20,8 @@
 namespace fib {
 
 struct AckBatcherOptions {
-  int flush_interval_ms = 2;  // longest a finished job waits for its ack (unless Redis fails)
-  int max_batch = 256;        // acks per round trip; a full batch goes out at once
+  int flush_interval_ms = 2;    // longest a finished job waits for its ack (unless Redis fails)
+  int max_batch = 256;          // acks per round trip; a full batch goes out at once
   int retry_interval_ms = 500;  // wait after a failed flush before trying again
 };
 

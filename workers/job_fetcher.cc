@@ -31,13 +31,15 @@ int PutBackUnstarted(JobQueue* queue, std::vector<FetchedJob> jobs) {
 }
 
 JobFetcher::JobFetcher(JobFetcherOptions options, JobQueue* queue, JobBuffer* buffer,
-                       QueueSelector selector, RandomFn random, const std::atomic<bool>* quiet)
+                       QueueSelector selector, RandomFn random, const std::atomic<bool>* quiet,
+                       std::function<void()> on_exit)
     : options_(options),
       queue_(queue),
       buffer_(buffer),
       selector_(std::move(selector)),
       random_(std::move(random)),
-      quiet_(quiet) {}
+      quiet_(quiet),
+      on_exit_(std::move(on_exit)) {}
 
 JobFetcher::~JobFetcher() {
   RequestStop();
@@ -45,7 +47,10 @@ JobFetcher::~JobFetcher() {
 }
 
 void JobFetcher::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    Loop();
+    if (on_exit_) on_exit_();
+  });
 }
 
 void JobFetcher::RequestStop() {
@@ -93,10 +98,10 @@ void JobFetcher::FetchOnce(int want) {
     return;
   }
   if (batch->jobs.empty()) return;
-  // Fetched while going quiet or stopping: nobody will start these, so they go back unrun.
-  if (*quiet_ || !buffer_->Put(&batch->jobs, batch->left)) {
-    put_back_ += PutBackUnstarted(queue_, std::move(batch->jobs));
-  }
+  // Even while stopping or going quiet, a fetch in flight starts its jobs on processors idle
+  // right then (as Sidekiq); the buffer hands back what nobody will run.
+  buffer_->Put(&batch->jobs, batch->left);
+  if (!batch->jobs.empty()) put_back_ += PutBackUnstarted(queue_, std::move(batch->jobs));
 }
 
 }  // namespace fib

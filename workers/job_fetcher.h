@@ -1,6 +1,6 @@
 // JobFetcher: the worker's one fetching thread. It asks the JobBuffer how many jobs are worth
 // taking, moves that many into this process's in-progress list with one JobQueue::FetchBatch,
-// and hands them to the processors through the buffer. Jobs it cannot hand over (the worker went
+// and hands them to the processors through the buffer. Jobs nobody will start (the worker went
 // quiet or is stopping) go straight back to their queues, unrun.
 // Thread-safety: Start, RequestStop and Join from one thread; the quiet flag from any thread.
 #pragma once
@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -19,8 +20,8 @@
 namespace fib {
 
 struct JobFetcherOptions {
-  int fetch_timeout_ms = 1000;    // longest one fetch blocks (bounds how fast a stop is seen)
-  int error_retry_ms = 1000;      // wait after a failed fetch
+  int fetch_timeout_ms = 1000;       // longest one fetch blocks (bounds how fast a stop is seen)
+  int error_retry_ms = 1000;         // wait after a failed fetch
   int error_log_interval_ms = 5000;  // at most one "fetch failed" line per interval
 };
 
@@ -33,9 +34,10 @@ class JobFetcher {
  public:
   // All pointers must outlive the fetcher. `random` orders weighted queues for each fetch. Once
   // `*quiet` is true the fetcher fetches no more and puts buffered jobs back on their queues
-  // (SIGTSTP); it looks at least every fetch_timeout_ms.
+  // (SIGTSTP); it looks at least every fetch_timeout_ms. `on_exit` (may be empty) runs on the
+  // fetcher's thread when it ends, after the last fetch's jobs were started or put back.
   JobFetcher(JobFetcherOptions options, JobQueue* queue, JobBuffer* buffer, QueueSelector selector,
-             RandomFn random, const std::atomic<bool>* quiet);
+             RandomFn random, const std::atomic<bool>* quiet, std::function<void()> on_exit);
   ~JobFetcher();  // RequestStop + Join
 
   void Start();
@@ -57,6 +59,7 @@ class JobFetcher {
   const QueueSelector selector_;
   RandomFn random_;
   const std::atomic<bool>* quiet_;
+  std::function<void()> on_exit_;
   std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stop_ = false;  // guarded by mu_

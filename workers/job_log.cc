@@ -28,8 +28,12 @@ void JobLog::AppendStampLocked() {
     stamp_second_ = now.tv_sec;
   }
   int ms = static_cast<int>(now.tv_nsec / 1000000);
-  char millis[6] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
-                    static_cast<char>('0' + ms % 10), 'Z', '\0'};
+  char millis[6] = {'.',
+                    static_cast<char>('0' + ms / 100),
+                    static_cast<char>('0' + ms / 10 % 10),
+                    static_cast<char>('0' + ms % 10),
+                    'Z',
+                    '\0'};
   buffer_ += stamp_;
   buffer_ += millis;
 }

@@ -50,8 +50,7 @@ Result<std::optional<FetchedJob>> MemoryJobQueue::Fetch(const std::vector<std::s
   }
 }
 
-FetchedBatch MemoryJobQueue::TakeBatchLocked(const std::vector<std::string>& queues,
-                                             int max_jobs) {
+FetchedBatch MemoryJobQueue::TakeBatchLocked(const std::vector<std::string>& queues, int max_jobs) {
   FetchedBatch batch;
   for (const std::string& name : queues) {
     auto it = queues_.find(name);

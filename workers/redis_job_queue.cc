@@ -200,8 +200,8 @@ Result<FetchedBatch> RedisJobQueue::FetchBatchNow(RedisConnection& connection,
   return batch;
 }
 
-Result<FetchedBatch> RedisJobQueue::FetchBatch(const std::vector<std::string>& queues,
-                                               int max_jobs, int timeout_ms) {
+Result<FetchedBatch> RedisJobQueue::FetchBatch(const std::vector<std::string>& queues, int max_jobs,
+                                               int timeout_ms) {
   if (Status ok = CheckFetchArguments(queues); !ok.ok()) return ok;
   if (max_jobs < 1) return Status::Error("FetchBatch needs max_jobs >= 1");
   max_jobs = std::min(max_jobs, kMaxBatchJobs);

@@ -97,24 +97,34 @@ Status Worker::Start() {
   if (*recovered > 0) Log("recovered {} orphaned jobs of dead workers", *recovered);
   started_ = true;
   slots_.resize(options_.concurrency);
-  JobBufferOptions buffer;
-  buffer.concurrency = options_.concurrency;
-  buffer.prefetch = options_.prefetch < 0 ? options_.concurrency : options_.prefetch;
-  buffer.prefetch_max_job_ms = options_.prefetch_max_job_ms;
-  buffer_ = std::make_unique<JobBuffer>(buffer);
-  JobFetcherOptions fetch;
-  fetch.fetch_timeout_ms = options_.fetch_timeout_ms;
-  fetcher_ = std::make_unique<JobFetcher>(fetch, queue_, buffer_.get(), selector_,
-                                          [this](uint64_t bound) { return Random(bound); },
-                                          &quiet_);
-  acks_.Start();
-  fetcher_->Start();
+  StartFetching();
   for (int i = 0; i < options_.concurrency; ++i) {
     processors_.emplace_back([this, i] { ProcessorLoop(i); });
   }
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   poller_thread_ = std::thread([this] { PollerLoop(); });
   return Status::Ok();
+}
+
+void Worker::StartFetching() {
+  JobBufferOptions buffer;
+  buffer.concurrency = options_.concurrency;
+  buffer.max_prefetch = options_.max_prefetch;
+  buffer.prefetch_budget_ms = options_.prefetch_budget_ms;
+  buffer_ = std::make_unique<JobBuffer>(
+      buffer, [this](int slot, const FetchedJob& job) { BeginJob(slot, job); });
+  JobFetcherOptions fetch;
+  fetch.fetch_timeout_ms = options_.fetch_timeout_ms;
+  auto on_exit = [this] {
+    std::lock_guard lock(slots_mu_);
+    fetcher_done_ = true;
+    slots_cv_.notify_all();
+  };
+  fetcher_ = std::make_unique<JobFetcher>(
+      fetch, queue_, buffer_.get(), selector_, [this](uint64_t bound) { return Random(bound); },
+      &quiet_, on_exit);
+  acks_.Start();
+  fetcher_->Start();
 }
 
 void Worker::RequestStop() {
@@ -143,22 +153,15 @@ Result<ShutdownReport> Worker::Run() {
 // ---- processors ----
 
 void Worker::ProcessorLoop(int slot) {
-  while (std::optional<FetchedJob> job = buffer_->Take()) {
-    if (!BeginJob(slot, *job)) {
-      // Stopping: the job was taken after shutdown began, so it goes straight back, unrun.
-      unstarted_requeued_ += PutBackUnstarted(queue_, {std::move(*job)});
-      buffer_->Done(-1);
-      continue;
-    }
-    buffer_->Done(RunJob(slot, *job));
+  double previous_ms = -1;
+  while (std::optional<FetchedJob> job = buffer_->Take(slot, previous_ms)) {
+    previous_ms = RunJob(slot, *job);
   }
 }
 
-bool Worker::BeginJob(int slot, const FetchedJob& job) {
+void Worker::BeginJob(int slot, const FetchedJob& job) {
   std::lock_guard lock(slots_mu_);
-  if (stopping_) return false;
   slots_[slot] = Slot{SlotState::kRunning, job, static_cast<int64_t>(clock_->NowSeconds())};
-  return true;
 }
 
 bool Worker::BeginReport(int slot) {
@@ -357,7 +360,7 @@ int Worker::WaitForRunningJobs() {
     return n;
   };
   slots_cv_.wait_for(lock, std::chrono::milliseconds(options_.shutdown_timeout_ms),
-                     [&] { return busy() == 0; });
+                     [&] { return busy() == 0 && fetcher_done_; });
   return busy();
 }
 
@@ -397,26 +400,24 @@ ShutdownReport Worker::Stop() {
   stopped_ = true;
   RequestStop();
   quiet_ = true;
-  {
-    std::lock_guard lock(slots_mu_);
-    stopping_ = true;
-  }
   fetcher_->RequestStop();
-  // Prefetched jobs have not started: they go back now, not after the running jobs.
+  // Prefetched jobs go back now, not after the running ones. A fetch in flight may still start
+  // jobs on idle threads (as Sidekiq); WaitForRunningJobs waits for it too.
   std::vector<FetchedJob> unstarted = buffer_->Close();
+  int put_back = 0;
   if (!unstarted.empty()) {
-    int n = PutBackUnstarted(queue_, std::move(unstarted));
-    unstarted_requeued_ += n;
-    Log("put {} prefetched jobs that had not started back on their queues", n);
+    put_back = PutBackUnstarted(queue_, std::move(unstarted));
+    Log("put {} prefetched jobs that had not started back on their queues", put_back);
   }
   processor_stuck_.assign(processors_.size(), false);
   int running = WaitForRunningJobs();
+  buffer_->Release();  // from here no job starts; a late fetch puts its jobs back
   if (running > 0) report.requeued = report.stuck_threads = AbandonRunningJobs();
   for (size_t i = 0; i < processors_.size(); ++i) {
     if (!processor_stuck_[i]) processors_[i].join();
   }
   fetcher_->Join();  // puts back whatever a fetch in flight brought
-  report.prefetched_requeued = fetcher_->put_back() + unstarted_requeued_;
+  report.prefetched_requeued = put_back + fetcher_->put_back();
   acks_.Stop(kReportAttempts);
   StopHousekeeping();
   if (Status s = Beat(); !s.ok()) Log("last heartbeat failed: {}", s.message());

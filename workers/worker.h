@@ -1,17 +1,25 @@
 // Worker: the runtime behind fibtastic-worker, as `bundle exec sidekiq` but losing nothing.
 // A fetcher thread moves jobs in batches into this process's in-progress list (reliable fetch)
 // and hands them to `concurrency` processor threads through a bounded JobBuffer (one job per
-// idle thread, plus a small prefetch only while the queue is deep and jobs are fast). Each job
+// idle thread, plus a prefetch bounded by prefetch_budget_ms of work per thread, only while
+// the queue is deep: slow jobs are never hoarded, fast ones never wait on Redis). Each job
 // runs through the JobRegistry and is acked, retried or killed by Sidekiq's rules; a heartbeat
 // thread publishes the process (and acts on remote TSTP/TERM); a poller thread moves due
 // retry/scheduled jobs to their queues and recovers orphans of dead processes.
-// Delivery is at-least-once. kill -9 loses nothing: running, prefetched and finished-but-unacked
-// jobs all sit in the in-progress list and are recovered. Acks of successful jobs are batched
-// (AckBatcher: flushed every ack_interval_ms, before each heartbeat and at shutdown), so a job
-// that finished in the last few ms before a kill -9 runs again (a duplicate, never a loss).
-// TERM puts prefetched jobs that have not started back on their queues at once, and gives
-// running jobs shutdown_timeout_ms. Per-job log lines are buffered (JobLog) and written with
-// the ack flushes.
+// Reliability (at-least-once, as before batching):
+// - kill -9 loses nothing: running, prefetched and finished-but-unacked jobs all sit in the
+//   in-progress list, and RecoverOrphans puts them back once the heartbeat key expires (60 s).
+// - Acks of successful jobs are batched (AckBatcher: one round trip per ack_interval_ms or 256
+//   jobs, and always before a heartbeat and at shutdown). The price: a job that finished within
+//   the last ack_interval_ms before a kill -9 runs again. A duplicate, never a loss. Retries
+//   and deaths are still written synchronously, one atomic script per job.
+// - TERM puts prefetched jobs that have not started back on their queues at once (the oldest
+//   next in line), gives running jobs shutdown_timeout_ms, then requeues what still runs. A
+//   fetch in flight at TERM may start its jobs on threads idle right then, as in Sidekiq.
+// - Prefetch can delay a newly pushed job of a higher-priority queue by the prefetched work:
+//   at most prefetch_budget_ms per thread.
+// Per-job log lines (jid, class, duration, outcome) are buffered (JobLog) and written with the
+// ack flushes; a kill -9 loses the last few ms of them.
 // Thread-safety: Start, Stop and Run from one thread; RequestStop and Quiet from any thread.
 #pragma once
 
@@ -48,14 +56,13 @@ struct WorkerOptions {
   double poll_interval_s = 5.0;      // average schedule/retry poll; each wait is 0.5x..1.5x
   double recover_interval_s = 15.0;  // how often to look for orphans of dead processes
   double heartbeat_interval_s = 5.0;
-  int fetch_timeout_ms = 1000;  // longest a fetch blocks, so shutdown stays prompt
-  int prefetch = -1;            // jobs held beyond one per thread when the queue is deep and
-                                // jobs are fast; -1 = concurrency (so at most 2x concurrency)
-  double prefetch_max_job_ms = 5.0;  // prefetch only while jobs average less than this
-  int ack_interval_ms = 2;           // longest a finished job waits for its batched ack
-  std::string hostname;         // "" = gethostname()
-  std::string identity;         // "" = hostname:pid:<12 hex>
-  bool log_each_job = true;     // one log line per job
+  int fetch_timeout_ms = 1000;      // longest a fetch blocks, so shutdown stays prompt
+  int max_prefetch = 100;           // most jobs fetched ahead of free threads (see JobBuffer)
+  double prefetch_budget_ms = 2.0;  // most prefetched work per thread, by the average job time
+  int ack_interval_ms = 2;          // longest a finished job waits for its batched ack
+  std::string hostname;             // "" = gethostname()
+  std::string identity;             // "" = hostname:pid:<12 hex>
+  bool log_each_job = true;         // one log line per job
 };
 
 // Returns a new Sidekiq process identity, "hostname:pid:<12 hex>" ("" hostname = gethostname()).
@@ -63,9 +70,9 @@ std::string NewProcessIdentity(const std::string& hostname = "");
 
 // What a graceful stop left behind.
 struct ShutdownReport {
-  int requeued = 0;       // jobs still running at the timeout, pushed back onto their queues
+  int requeued = 0;             // jobs still running at the timeout, pushed back onto their queues
   int prefetched_requeued = 0;  // fetched jobs that had not started, pushed back at once
-  int stuck_threads = 0;  // threads still inside those jobs (they cannot be interrupted)
+  int stuck_threads = 0;        // threads still inside those jobs (they cannot be interrupted)
 };
 
 class Worker {
@@ -91,8 +98,9 @@ class Worker {
   bool WaitForStopRequest(int timeout_ms);
   // Graceful stop: no more fetches, puts prefetched jobs that have not started back on their
   // queues at once, waits up to shutdown_timeout_ms for running jobs, requeues the unfinished
-  // ones, acks the finished ones, publishes a last heartbeat and unregisters. Threads stuck in a job are left
-  // running (see ShutdownReport::stuck_threads); a program should then exit without waiting.
+  // ones, acks the finished ones, publishes a last heartbeat and unregisters. Threads stuck in
+  // a job are left running (see ShutdownReport::stuck_threads); a program should then exit
+  // without waiting.
   ShutdownReport Stop();
   // Start, wait for a stop request, Stop.
   Result<ShutdownReport> Run();
@@ -117,11 +125,14 @@ class Worker {
   };
 
   uint64_t Random(uint64_t bound);
+  // Starts the ack batcher and the fetcher, which feeds buffer_.
+  void StartFetching();
   void ProcessorLoop(int slot);
   // Runs `job` and reports its outcome; returns the job's elapsed ms.
   // REQUIRES: slot < 0 or slots_[slot] is kRunning with `job`.
   double RunJob(int slot, const FetchedJob& job);
-  bool BeginJob(int slot, const FetchedJob& job);
+  // Marks `slot` running `job` (JobBuffer's on_start, under the buffer's lock).
+  void BeginJob(int slot, const FetchedJob& job);
   bool BeginReport(int slot);
   void EndJob(int slot);
   void Report(int slot, const FetchedJob& job, const JobOutcome& outcome);
@@ -159,8 +170,7 @@ class Worker {
   mutable std::mutex slots_mu_;
   std::condition_variable slots_cv_;
   std::vector<Slot> slots_;
-  bool stopping_ = false;  // guarded by slots_mu_; no job may start once set
-  std::atomic<int> unstarted_requeued_{0};  // taken from the buffer after stopping_ was set
+  bool fetcher_done_ = false;  // guarded by slots_mu_
   std::vector<std::thread> processors_;
   std::vector<bool> processor_stuck_;
 

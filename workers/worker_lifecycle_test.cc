@@ -20,7 +20,7 @@ fib::QueueSelector Selector(std::vector<std::string> flags) {
 }
 }  // namespace
 
-TEST_CASE("-q flags: strict without weights, weighted with, errors for bad values", "[queues]") {
+TEST_CASE("Queue flags (-q): strict without weights, weighted with, errors for bad values", "[queues]") {
   fib::RandomFn random = [](uint64_t bound) { return bound - 1; };
   CHECK(Selector({}).Order(random) == std::vector<std::string>{"default"});
   fib::QueueSelector strict = Selector({"critical", "default", "low"});

@@ -76,6 +76,17 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
                 "how often to publish this process to Sidekiq's process registry");
   flags->Int("fetch-timeout-ms", 0, &w.fetch_timeout_ms, "ms",
              "longest a fetch waits for a job (bounds how fast TERM is noticed)");
+  flags->Int("max-prefetch", 0, &w.max_prefetch, "jobs",
+             "most jobs fetched ahead of free threads, only while the queue is deep (they sit in "
+             "this worker's in-progress list, so they are never lost; TERM puts them back at "
+             "once); 0 = one job per free thread");
+  flags->Double("prefetch-budget-ms", 0, &w.prefetch_budget_ms, "ms",
+                "most prefetched work per thread, judged by the average job time, so slow jobs "
+                "are not hoarded (e.g. 10 threads, 2 ms: jobs averaging over 20 ms are never "
+                "prefetched)");
+  flags->Int("ack-interval-ms", 0, &w.ack_interval_ms, "ms",
+             "longest a finished job waits for its batched ack (a kill -9 in that window reruns "
+             "it: a duplicate, never a loss)");
   flags->Int("redis-timeout-ms", 0, &o->redis_timeout_ms, "ms", "Redis command timeout");
   flags->String("profiles-dir", 0, &o->profiles_dir, "dir",
                 "also run the job types defined by [[job]] stages in DIR/*.toml (bench/profiles)");
@@ -99,6 +110,9 @@ std::string CheckOptions(const MainOptions& o) {
   if (w.fetch_timeout_ms < 1 || w.fetch_timeout_ms > 10000)
     return "--fetch-timeout-ms must be 1..10000";
   if (o.redis_timeout_ms < 1) return "--redis-timeout-ms must be >= 1";
+  if (w.max_prefetch < 0 || w.max_prefetch > 1000) return "--max-prefetch must be 0..1000";
+  if (w.prefetch_budget_ms < 0) return "--prefetch-budget-ms must be >= 0";
+  if (w.ack_interval_ms < 1 || w.ack_interval_ms > 1000) return "--ack-interval-ms must be 1..1000";
   return "";
 }
 
@@ -177,8 +191,9 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
     Log("cannot start: {}", report.message());
     return 1;
   }
-  Log("stopped: processed={} failed={} requeued_at_shutdown={}", worker.processed_total(),
-      worker.failed_total(), report->requeued);
+  Log("stopped: processed={} failed={} requeued_at_shutdown={} prefetched_put_back={}",
+      worker.processed_total(), worker.failed_total(), report->requeued,
+      report->prefetched_requeued);
   if (report->stuck_threads > 0) {
     // Their jobs are already back on the queue; the threads cannot be interrupted, so leave now.
     Log("exiting with {} job threads still inside their (requeued) jobs", report->stuck_threads);

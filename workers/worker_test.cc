@@ -77,7 +77,7 @@ TEST_CASE("a later failure increments retry_count and backs off count^4", "[work
   CHECK(job.failed_at == now - 500);
 }
 
-TEST_CASE("--retry-delay-scale multiplies the backoff", "[worker][retry]") {
+TEST_CASE("The --retry-delay-scale flag multiplies the backoff", "[worker][retry]") {
   Fixture f;
   f.options.retry_delay_scale = 0.01;
   auto worker = f.MakeWorker();
@@ -86,7 +86,7 @@ TEST_CASE("--retry-delay-scale multiplies the backoff", "[worker][retry]") {
   CHECK(f.queue.RetrySet()[0].score == Approx(f.clock.NowSeconds() + 0.15));
 }
 
-TEST_CASE("retries exhausted go to the dead set; retry: N is honoured", "[worker][retry]") {
+TEST_CASE("retries exhausted go to the dead set, and retry: N is honoured", "[worker][retry]") {
   Fixture f;
   auto worker = f.MakeWorker();
   f.RunOne(*worker, f.Raw("FailingWorker", {}, 1));  // count 0 < 1: retry

@@ -96,6 +96,10 @@ struct Fixture {
     options.shutdown_timeout_ms = 2000;
     options.hostname = "testhost";
     options.log_each_job = false;
+    // The ManualClock makes every job take 0 ms, so any deep queue would be prefetched. These
+    // tests look at one job per free thread (a job that left the queue has started); the
+    // prefetch tests (worker_batch_test.cc) turn it on.
+    options.max_prefetch = 0;
   }
   std::unique_ptr<fib::Worker> MakeWorker() {
     return std::make_unique<fib::Worker>(options, &queue, &registry, nullptr, &clock,
