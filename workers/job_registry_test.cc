@@ -2,20 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/recording_mailer.h"
 #include "workers/mailer.h"
 #include "workers/sequence_email_job.h"
 
 namespace {
-// Records what would be sent; the unit tests' seam in place of SMTP.
-class RecordingMailer : public fib::Mailer {
- public:
-  fib::Status Send(const fib::Email& email) override {
-    sent.push_back(email);
-    return fail_with.empty() ? fib::Status::Ok() : fib::Status::Error(fail_with);
-  }
-  std::vector<fib::Email> sent;
-  std::string fail_with;
-};
+using fib::test::RecordingMailer;
 }  // namespace
 
 TEST_CASE("SequenceEmailWorker sends the numbers with request and job ids", "[jobs]") {

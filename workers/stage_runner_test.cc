@@ -3,21 +3,13 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
+#include "tests/support/recording_mailer.h"
 #include "workers/mailer.h"
 #include "workers/profile_job.h"
 
 namespace {
 
-// Records what would be sent; the unit tests' seam in place of SMTP.
-class RecordingMailer : public fib::Mailer {
- public:
-  fib::Status Send(const fib::Email& email) override {
-    sent.push_back(email);
-    return fail_with.empty() ? fib::Status::Ok() : fib::Status::Error(fail_with);
-  }
-  std::vector<fib::Email> sent;
-  std::string fail_with;
-};
+using fib::test::RecordingMailer;
 
 fib::Profile ProfileFrom(const std::string& text) {
   auto profile = fib::ParseProfile(text, "test.toml");

@@ -154,6 +154,14 @@ Result<std::string> Scenarios::Report(const std::vector<std::string>& args,
   return out;
 }
 
+Result<std::string> Scenarios::Plot(const std::vector<std::string>& reports,
+                                    const std::string& dir, const std::string& title) {
+  std::vector<std::string> args = {"plot"};
+  args.insert(args.end(), reports.begin(), reports.end());
+  args.insert(args.end(), {"-o", dir + "/plots", "--title", title});
+  return Report(args, dir + "/logs/plot.log");
+}
+
 Result<Section> Scenarios::Compare(const std::string& profile, const std::string& id) {
   const bool q = options_.quick;
   auto stack = StartStack(id, profile, 1, options_.worker_concurrency, true);
@@ -185,9 +193,7 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
   stack->reset();
 
   auto table = Report({"compare", json[0], json[1], "--format", "markdown"}, dir + "/compare.md");
-  auto plots = Report({"plot", json[0], json[1], "-o", dir + "/plots", "--title",
-                       "Profile " + profile + ": inline vs background"},
-                      dir + "/logs/plot.log");
+  auto plots = Plot({json[0], json[1]}, dir, "Profile " + profile + ": inline vs background");
   Section s;
   s.id = id;
   s.title = id == "lesson" ? "The lesson: 223 ms vs 24 ms"
@@ -357,10 +363,7 @@ Result<Section> Scenarios::Saturation() {
   Status curve = PlotXY({"Saturation (lesson profile): p99 against offered rate", "offered req/s",
                          "milliseconds (log scale)", true, true, {in_p99, bg_p99, e2e_p99}},
                         dir + "/saturation_p99");
-  std::vector<std::string> plot_args = {"plot"};
-  plot_args.insert(plot_args.end(), bg_jsons.begin(), bg_jsons.end());
-  plot_args.insert(plot_args.end(), {"-o", dir + "/plots", "--title", "Background variant by offered rate"});
-  auto plots = Report(plot_args, dir + "/logs/plot.log");
+  auto plots = Plot(bg_jsons, dir, "Background variant by offered rate");
   Section s;
   s.id = "saturation";
   s.title = "Saturation: when work arrives faster than it drains";
@@ -428,10 +431,7 @@ Result<Section> Scenarios::Scaling() {
   Status curve = PlotXY({"Scaling workers (heroku ps:scale worker=N): draining a burst",
                          "worker processes", "milliseconds", true, false, {drain, p50}},
                         dir + "/scaling");
-  std::vector<std::string> plot_args = {"plot"};
-  plot_args.insert(plot_args.end(), jsons.begin(), jsons.end());
-  plot_args.insert(plot_args.end(), {"-o", dir + "/plots", "--title", "Burst drained by N workers"});
-  auto plots = Report(plot_args, dir + "/logs/plot.log");
+  auto plots = Plot(jsons, dir, "Burst drained by N workers");
   Section s;
   s.id = "scaling";
   s.title = "Scaling: more workers for a burst";

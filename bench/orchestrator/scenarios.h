@@ -59,6 +59,9 @@ class Scenarios {
   std::string Dir(const std::string& id) const;
   // Runs `fibtastic-report <args>`; returns its stdout.
   Result<std::string> Report(const std::vector<std::string>& args, const std::string& log_path);
+  // Runs `fibtastic-report plot` on `reports` into <dir>/plots.
+  Result<std::string> Plot(const std::vector<std::string>& reports, const std::string& dir,
+                           const std::string& title);
 
   BenchOptions options_;
   StackWatcher watcher_;
