@@ -20,9 +20,7 @@ class ProfileRequestStage : public RequestStage {
     context.request_id = request_id;
     context.mailer = mailer_;
     context.clock = SystemClock::Default();
-    JobStatus done = runner_.Run(stage_, nlohmann::json::array(), context, nullptr);
-    if (done.ok()) return Status::Ok();
-    return Status::Error(done.error_class() + ": " + done.message());
+    return ToStatus(runner_.Run(stage_, nlohmann::json::array(), context, nullptr));
   }
 
  private:

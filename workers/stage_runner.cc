@@ -35,30 +35,6 @@ int64_t DurationMicros(const Stage& stage) {
   return std::max<int64_t>(ms, 0) * 1000;
 }
 
-// Returns a Server-Timing metric name (an HTTP token) for a stage name: "load user" -> "load-user".
-std::string MetricName(const std::string& stage_name) {
-  std::string name;
-  for (unsigned char c : stage_name) {
-    if (std::isalnum(c)) {
-      name += static_cast<char>(std::tolower(c));
-    } else if (!name.empty() && name.back() != '-') {
-      name += '-';
-    }
-  }
-  while (!name.empty() && name.back() == '-') name.pop_back();
-  return name.empty() ? "stage" : name;
-}
-
-// Returns `text` as an HTTP quoted-string with only printable ASCII inside.
-std::string QuotedAscii(const std::string& text) {
-  std::string quoted = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    quoted += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  }
-  return quoted + "\"";
-}
-
 }  // namespace
 
 int64_t ThreadCpuMicros() {
@@ -164,20 +140,12 @@ JobStatus StageRunner::RunPhase(StagePhase phase, const nlohmann::json& args,
 
 Status RunRequestStages(const Profile& profile, StagePhase phase, const JobContext& context,
                         std::vector<StageTiming>* timings) {
-  JobStatus status =
-      StageRunner(profile).RunPhase(phase, nlohmann::json::array(), context, timings);
-  if (status.ok()) return Status::Ok();
-  return Status::Error(status.error_class() + ": " + status.message());
+  return ToStatus(StageRunner(profile).RunPhase(phase, nlohmann::json::array(), context, timings));
 }
 
-std::string ServerTimingValue(const std::vector<StageTiming>& timings) {
-  std::string value;
-  for (const StageTiming& timing : timings) {
-    if (!value.empty()) value += ", ";
-    value += fmt::format("{};dur={:.2f};desc={}", MetricName(timing.name),
-                         static_cast<double>(timing.wall_us) / 1000.0, QuotedAscii(timing.name));
-  }
-  return value;
+Status ToStatus(const JobStatus& status) {
+  if (status.ok()) return Status::Ok();
+  return Status::Error(status.error_class() + ": " + status.message());
 }
 
 }  // namespace fib

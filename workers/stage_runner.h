@@ -65,9 +65,8 @@ Result<std::string> RecipientFromArgs(const nlohmann::json& args);
 // Returns the first failure as "<ErrorClass>: <message>".
 Status RunRequestStages(const Profile& profile, StagePhase phase, const JobContext& context,
                         std::vector<StageTiming>* timings = nullptr);
+// Returns a job outcome as a Status: ok, or "<ErrorClass>: <message>".
+Status ToStatus(const JobStatus& status);
 
-// Returns a Server-Timing header value, e.g. `load-user;dur=3.05;desc="load user"`, one metric
-// per timing (wall time in ms), comma-separated.
-std::string ServerTimingValue(const std::vector<StageTiming>& timings);
 
 }  // namespace fib

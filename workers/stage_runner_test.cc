@@ -116,12 +116,3 @@ TEST_CASE("Stage failures are SmtpError or ArgumentError and stop the job", "[st
   CHECK(web.message().rfind("SmtpError: stage 'send email'", 0) == 0);
 }
 
-TEST_CASE("Request stage timings become a Server-Timing header value", "[stages]") {
-  std::vector<fib::StageTiming> timings = {
-      {"load user", fib::StageKind::kIo, 3050, 10},
-      {"Render \"page\"!", fib::StageKind::kCpu, 20000, 19990}};
-  CHECK(
-      fib::ServerTimingValue(timings) ==
-      "load-user;dur=3.05;desc=\"load user\", render-page;dur=20.00;desc=\"Render \\\"page\\\"!\"");
-  CHECK(fib::ServerTimingValue({}).empty());
-}
