@@ -7,6 +7,13 @@
 
 namespace fib {
 
+#ifndef FIB_SANITIZED
+#define FIB_SANITIZED 0
+#endif
+// True in builds with -fsanitize (make test SANITIZE=...): 2-15x slower, so long fault and soak
+// tests scale their counts down (they print what they ran).
+inline constexpr bool kSanitizedBuild = FIB_SANITIZED != 0;
+
 // Returns "Release", "Debug", ... as configured by CMake.
 std::string BuildType();
 // True unless compiled with optimisation (NDEBUG unset or -O0): reports print a WARNING then.
