@@ -13,7 +13,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 extern char** environ;
@@ -176,6 +178,85 @@ int FindFreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+}  // namespace fib
+
+namespace fib {
+namespace {
+
+std::string BootId() {
+  std::ifstream file("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(file, id);
+  return id;
+}
+
+std::string PidNamespace() {
+  char link[128] = {};
+  ssize_t n = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
+  return n > 0 ? std::string(link, n) : "";
+}
+
+struct ProcStat {
+  char state = '?';
+  std::string start_ticks;
+};
+
+// Reads the state and start time of `pid` from /proc/<pid>/stat. Returns an error naming errno's
+// meaning; ENOENT means the pid is free.
+Result<ProcStat> ReadProcStat(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::Error(errno == ENOENT || errno == ESRCH ? "ENOENT" : std::strerror(errno));
+  }
+  char buffer[1024];
+  ssize_t n = read(fd, buffer, sizeof(buffer) - 1);
+  int read_errno = errno;
+  close(fd);
+  // A process that exits between open and read makes read fail with ESRCH.
+  if (n < 0) return Status::Error(read_errno == ESRCH ? "ENOENT" : std::strerror(read_errno));
+  std::string line(buffer, n);
+  // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
+  size_t name_end = line.rfind(')');
+  if (name_end == std::string::npos) return Status::Error("malformed /proc stat line");
+  std::istringstream fields(line.substr(name_end + 1));
+  ProcStat stat;
+  std::string skip;
+  fields >> stat.state;
+  for (int field = 4; field < 22 && fields >> skip; ++field) {
+  }
+  if (!(fields >> stat.start_ticks)) return Status::Error("short /proc stat line");
+  return stat;
+}
+
+}  // namespace
+
+std::string ProcessLivenessToken(pid_t pid) {
+  std::string boot = BootId(), ns = PidNamespace();
+  auto stat = ReadProcStat(pid);
+  if (boot.empty() || ns.empty() || !stat.ok()) return "";
+  return boot + "/" + ns + "/" + std::to_string(pid) + "/" + stat->start_ticks;
+}
+
+bool ProcessProvablyGone(const std::string& token) {
+  std::vector<std::string> parts;
+  std::istringstream in(token);
+  for (std::string part; std::getline(in, part, '/');) parts.push_back(part);
+  if (parts.size() != 4 || parts[0].empty() || parts[0] != BootId() || parts[1] != PidNamespace()) {
+    return false;
+  }
+  pid_t pid = 0;
+  try {
+    pid = static_cast<pid_t>(std::stol(parts[2]));
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (pid <= 0) return false;
+  auto stat = ReadProcStat(pid);
+  if (!stat.ok()) return stat.message() == "ENOENT";
+  return stat->state == 'Z' || stat->state == 'X' || stat->start_ticks != parts[3];
 }
 
 }  // namespace fib

@@ -16,10 +16,10 @@
 namespace fib {
 
 struct ChildOptions {
-  std::vector<std::string> argv;            // argv[0]: a path, or a name looked up in PATH
-  std::map<std::string, std::string> env;   // added to (or replacing in) our environment
-  std::string log_path;                     // stdout+stderr; "" = /dev/null
-  std::vector<int> cpus;                    // pin to these CPUs (sched_setaffinity); empty = any
+  std::vector<std::string> argv;           // argv[0]: a path, or a name looked up in PATH
+  std::map<std::string, std::string> env;  // added to (or replacing in) our environment
+  std::string log_path;                    // stdout+stderr; "" = /dev/null
+  std::vector<int> cpus;                   // pin to these CPUs (sched_setaffinity); empty = any
 };
 
 class ChildProcess {
@@ -53,5 +53,15 @@ bool TcpPortOpen(const std::string& host, int port);
 bool WaitForTcpPort(const std::string& host, int port, int timeout_ms);
 // Returns a loopback port that was free a moment ago.
 int FindFreePort();
+
+// Process liveness on this machine, so a worker can requeue the jobs of a predecessor killed with
+// -9 at once instead of waiting for its heartbeat key to expire.
+// Returns a token naming process `pid` as seen from here: "<boot id>/<pid namespace>/<pid>/<start
+// time in clock ticks>", or "" when /proc cannot tell (then no one can prove the process gone).
+std::string ProcessLivenessToken(pid_t pid);
+// Returns true only when `token` names a process of this boot and pid namespace that has exited:
+// its pid is free, a zombie, or reused by a later process. False when unsure (another machine or
+// container, an unreadable /proc, a malformed token).
+bool ProcessProvablyGone(const std::string& token);
 
 }  // namespace fib

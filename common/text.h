@@ -17,5 +17,8 @@ std::string Uuid4();
 std::string Trim(std::string_view text);
 // Returns the environment variable's value, or `fallback` when unset or empty. For main() only.
 std::string EnvOr(const char* name, const std::string& fallback);
+// Returns true when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points
+// above U+10FFFF), as RFC 3629 defines it.
+bool IsValidUtf8(std::string_view text);
 
 }  // namespace fib

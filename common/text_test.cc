@@ -3,8 +3,7 @@
 #include <catch2/catch.hpp>
 
 TEST_CASE("HtmlEscape escapes markup and quotes", "[text]") {
-  CHECK(fib::HtmlEscape("<script>alert('x')&\"") ==
-        "&lt;script&gt;alert(&#39;x&#39;)&amp;&quot;");
+  CHECK(fib::HtmlEscape("<script>alert('x')&\"") == "&lt;script&gt;alert(&#39;x&#39;)&amp;&quot;");
 }
 
 TEST_CASE("RandomHex and Uuid4 have the right shape", "[text]") {
@@ -15,4 +14,18 @@ TEST_CASE("RandomHex and Uuid4 have the right shape", "[text]") {
   std::string u = fib::Uuid4();
   CHECK(u.size() == 36);
   CHECK(u[14] == '4');
+}
+
+TEST_CASE("IsValidUtf8 accepts well-formed UTF-8 and refuses the rest") {
+  CHECK(fib::IsValidUtf8(""));
+  CHECK(fib::IsValidUtf8("ada@example.com"));
+  CHECK(fib::IsValidUtf8("j\xc3\xb6rg@b\xc3\xbc\x63her.de"));  // U+00F6, U+00FC
+  CHECK(fib::IsValidUtf8("\xf0\x9f\x90\x87"));                 // U+1F407
+  CHECK_FALSE(fib::IsValidUtf8("\xff\xfe@x.test"));            // never valid bytes
+  CHECK_FALSE(fib::IsValidUtf8("a\xc0\x80"));                  // overlong NUL
+  CHECK_FALSE(fib::IsValidUtf8("\xe0\x80\xaf"));               // overlong '/'
+  CHECK_FALSE(fib::IsValidUtf8("\xed\xa0\x80"));               // surrogate U+D800
+  CHECK_FALSE(fib::IsValidUtf8("\xf4\x90\x80\x80"));           // above U+10FFFF
+  CHECK_FALSE(fib::IsValidUtf8("\xc3"));                       // truncated
+  CHECK_FALSE(fib::IsValidUtf8("\xc3\x28"));                   // bad continuation
 }

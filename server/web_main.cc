@@ -75,6 +75,9 @@ void RegisterFlags(WebFlags* f, FlagSet* flags) {
   flags->String("bind", 'b', &f->server.bind_address, "ADDR", "address to listen on");
   flags->Int("port", 'p', &f->server.port, "PORT", "TCP port (env PORT); 0 = any free port");
   flags->Int("threads", 't', &f->server.threads, "N", "request threads (Puma's default is 5)");
+  flags->Int("max-connections", 0, &f->server.max_connections, "N",
+             "open connections served at once, each on its own thread (slow or idle clients "
+             "wait there without taking a request thread); more wait to be accepted");
   flags->String("smtp-url", 0, &f->smtp.url, "URL", "SMTP server for inline mode (env SMTP_URL)");
   flags->Int("smtp-connect-timeout-ms", 0, &f->smtp.connect_timeout_ms, "MS",
              "SMTP connect timeout");
@@ -112,6 +115,9 @@ void CheckFlags(const WebFlags& f) {
   }
   if (f.server.port < 0 || f.server.port > 65535) UsageError("--port must be 0..65535");
   if (f.server.threads < 1 || f.server.threads > 1024) UsageError("--threads must be 1..1024");
+  if (f.server.max_connections < 1 || f.server.max_connections > 10000) {
+    UsageError("--max-connections must be 1..10000");
+  }
   if (f.max_body_bytes < 1) UsageError("--max-body-bytes must be > 0");
   for (int ms : {f.smtp.connect_timeout_ms, f.smtp.timeout_ms, f.redis_connect_timeout_ms,
                  f.redis_command_timeout_ms, f.server.read_timeout_ms, f.server.write_timeout_ms}) {

@@ -5,12 +5,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <thread>
 
 #include "common/log.h"
+#include "server/connection_pool.h"
 #include "server/request_id.h"
 
 namespace fib {
@@ -47,6 +49,18 @@ std::string Printable(const std::string& text) {
   return out;
 }
 
+// Holds one of WebServer's request slots for the lifetime of a handler.
+class SlotGuard {
+ public:
+  explicit SlotGuard(std::counting_semaphore<1024>* slots) : slots_(slots) { slots_->acquire(); }
+  ~SlotGuard() { slots_->release(); }
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+
+ private:
+  std::counting_semaphore<1024>* slots_;
+};
+
 std::string ReasonFor(int status) {
   switch (status) {
     case 400:
@@ -64,13 +78,49 @@ std::string ReasonFor(int status) {
   }
 }
 
+// Names what cpp-httplib most likely rejected: it reports only "400", but how far it got in
+// parsing shows in `req` (the path is set once the request line was read).
+std::string BadRequestMessage(const httplib::Request& req) {
+  if (req.path.empty()) {
+    return "the request line is malformed: expected 'METHOD /path HTTP/1.1' with a method such "
+           "as GET or POST";
+  }
+  if (req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) {
+    return "the chunked request body is malformed (a bad chunk size or chunk framing)";
+  }
+  if (req.get_header_value("Content-Type").rfind("multipart/", 0) == 0) {
+    return "the multipart body is malformed; POST /sequences takes "
+           "application/x-www-form-urlencoded or application/json";
+  }
+  if (req.has_header("Content-Length")) {
+    return "the request body did not arrive as its Content-Length header announced (shorter, "
+           "or sent too slowly)";
+  }
+  return fmt::format("a request header is malformed or longer than {} bytes",
+                     CPPHTTPLIB_HEADER_MAX_LENGTH);
+}
+
 std::string MessageFor(int status, const httplib::Request& req, size_t max_body_bytes) {
   switch (status) {
+    case 400:
+      return BadRequestMessage(req);
+    case 414:
+      return fmt::format("the request line (method and URL) is longer than {} bytes",
+                         CPPHTTPLIB_REQUEST_URI_MAX_LENGTH);
     case 404:
       return "no page at " + req.method + " " + req.path +
              "; the form is at GET / and it posts to "
              "POST /sequences";
     case 413:
+      // cpp-httplib itself refuses url-encoded form bodies over its compiled-in limit (8 KB),
+      // whatever --max-body-bytes says; name the limit that actually applied.
+      if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0 &&
+          req.get_header_value<uint64_t>("Content-Length") <= max_body_bytes) {
+        return fmt::format(
+            "the url-encoded form body is larger than cpp-httplib's limit of {} bytes for form "
+            "posts; a FibTastic form needs only an email and a number",
+            CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH);
+      }
       return fmt::format(
           "the request body is larger than the limit of {} bytes (--max-body-bytes); "
           "a FibTastic form needs only an email and a number",
@@ -111,15 +161,23 @@ std::string ExplainBindFailure(const std::string& host, int port) {
 WebServer::WebServer(WebServerOptions options, SequencesController* controller)
     : options_(std::move(options)),
       controller_(controller),
-      server_(std::make_unique<httplib::Server>()) {
-  size_t threads = static_cast<size_t>(options_.threads > 0 ? options_.threads : 1);
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+      server_(std::make_unique<httplib::Server>()),
+      request_slots_(std::clamp(options_.threads, 1, 1024)) {
+  // httplib's ThreadPool would tie each connection to one of `threads` threads for its whole
+  // life, so a few slow senders (slowloris) or idle keep-alive clients stall every other client.
+  // Connections get their own threads instead; request_slots_ bounds the work to `threads`.
+  size_t connections = static_cast<size_t>(std::max(options_.max_connections, options_.threads));
+  server_->new_task_queue = [connections] { return new ConnectionPool(connections); };
   // httplib's default also sets SO_REUSEPORT, which would let a second server bind a busy port
   // silently and split the traffic; keep only SO_REUSEADDR (fast restarts after TIME_WAIT).
   server_->set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
+  // httplib writes a response's headers and body with separate send()s; with Nagle on, the
+  // body of every keep-alive response after the first waits for the client's delayed ACK
+  // (~40 ms on Linux). Accepted sockets inherit TCP_NODELAY from the listening socket.
+  server_->set_tcp_nodelay(true);
   server_->set_payload_max_length(options_.max_body_bytes);
   server_->set_read_timeout(std::chrono::milliseconds(options_.read_timeout_ms));
   server_->set_write_timeout(std::chrono::milliseconds(options_.write_timeout_ms));
@@ -134,9 +192,11 @@ WebServer::~WebServer() = default;
 
 void WebServer::InstallRoutes() {
   server_->Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+    SlotGuard slot(&request_slots_);
     Send(controller_->ShowForm(ToWebRequest(req, res)), &res);
   });
   server_->Post("/sequences", [this](const httplib::Request& req, httplib::Response& res) {
+    SlotGuard slot(&request_slots_);
     Send(controller_->CreateSequence(ToWebRequest(req, res)), &res);
   });
   // Liveness only: 200 while the process serves HTTP. Queue trouble shows as 503 on POST.

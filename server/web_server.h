@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <semaphore>
 #include <string>
 
 #include "common/status.h"
@@ -21,7 +22,8 @@ namespace fib {
 struct WebServerOptions {
   std::string bind_address = "127.0.0.1";
   int port = 3000;                     // 0 = any free port (see port())
-  int threads = 5;                     // request threads, as Puma's default
+  int threads = 5;                     // requests run at once, as Puma's default threads
+  int max_connections = 256;           // open connections served at once (a thread each); more wait
   size_t max_body_bytes = 64 * 1024;   // larger bodies get 413
   int read_timeout_ms = 5000;          // per socket read (slow clients)
   int write_timeout_ms = 5000;         // per socket write
@@ -57,6 +59,9 @@ class WebServer {
   WebServerOptions options_;
   SequencesController* controller_;
   std::unique_ptr<httplib::Server> server_;
+  // Bounds the app's work to options_.threads requests at once, while slow or idle connections
+  // each wait on their own ConnectionPool thread without holding a slot.
+  std::counting_semaphore<1024> request_slots_;
   int port_ = 0;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> serve_started_{false};

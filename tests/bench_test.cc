@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/build_info.h"
 #include "tests/support/subprocess.h"
 
 namespace fs = std::filesystem;
@@ -49,6 +50,19 @@ std::vector<int> ProcessesOfRun(const std::string& dir) {
   return pids;
 }
 
+// Sanitizer builds: the orchestrator's own children (web, worker, mail sink, loadgen) log into
+// the results dir, out of Subprocess's sight; fail the test if any of them reported a finding.
+void CheckNoSanitizerReports(const std::string& dir) {
+  if (!fib::kSanitizedBuild || !fs::exists(dir)) return;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::string ext = entry.path().extension();
+    if (ext != ".log" && ext != ".txt") continue;
+    std::string report = fib::test::FindSanitizerReport(Slurp(entry.path()));
+    if (!report.empty()) FAIL_CHECK("sanitizer report in " << entry.path() << ":\n" << report);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("fibtastic-bench refuses bad usage with one clear message", "[bench]") {
@@ -66,7 +80,8 @@ TEST_CASE("A malformed profile is named with its file and line and nothing is le
   std::string dir = TempDir();
   fs::create_directories(dir + "/profiles");
   std::ofstream(dir + "/profiles/broken.toml")
-      << "name = \"broken\"\njob_class = \"BrokenWorker\"\n[[job]]\nname = \"x\"\nkind = \"gpu\"\nms = 5\n";
+      << "name = \"broken\"\njob_class = \"BrokenWorker\"\n[[job]]\nname = \"x\"\nkind = "
+         "\"gpu\"\nms = 5\n";
   std::string out;
   int code = RunCommand({BinPath("fibtastic-bench"), "--scenario", "broken", "--profiles-dir",
                          dir + "/profiles", "--results-dir", dir + "/results"},
@@ -75,15 +90,16 @@ TEST_CASE("A malformed profile is named with its file and line and nothing is le
   CHECK(out.find("broken.toml:") != std::string::npos);
   CHECK(out.find("gpu") != std::string::npos);
   CHECK(ProcessesOfRun(dir).empty());
+  CheckNoSanitizerReports(dir);
   fs::remove_all(dir);
 }
 
 TEST_CASE("make bench QUICK=1 on the lesson writes the report, summary and plots", "[bench]") {
   std::string dir = TempDir();
   std::string out;
-  int code = RunCommand({BinPath("fibtastic-bench"), "--quick", "--scenario", "lesson",
-                         "--results-dir", dir},
-                        &out, 300000);
+  int code = RunCommand(
+      {BinPath("fibtastic-bench"), "--quick", "--scenario", "lesson", "--results-dir", dir}, &out,
+      300000);
   INFO(out);
   REQUIRE(code == 0);
   REQUIRE(fs::is_symlink(dir + "/latest"));
@@ -106,15 +122,17 @@ TEST_CASE("make bench QUICK=1 on the lesson writes the report, summary and plots
   CHECK(fs::file_size(dir + "/latest/lesson/plots/latency_percentiles.png") > 1000);
   CHECK(fs::exists(dir + "/latest/lesson/lesson-inline.hgrm"));
   CHECK(fs::exists(dir + "/latest/lesson/lesson-background.csv"));
-  CHECK(out.find("| step | lesson says | measured inline | measured background |") != std::string::npos);
+  CHECK(out.find("| step | lesson says | measured inline | measured background |") !=
+        std::string::npos);
   CHECK(ProcessesOfRun(dir).empty());
+  CheckNoSanitizerReports(dir);
   fs::remove_all(dir);
 }
 
 TEST_CASE("Ctrl-C during make bench stops every process it started", "[bench]") {
   std::string dir = TempDir();
-  Subprocess bench({BinPath("fibtastic-bench"), "--quick", "--scenario", "saturation",
-                    "--results-dir", dir});
+  Subprocess bench(
+      {BinPath("fibtastic-bench"), "--quick", "--scenario", "saturation", "--results-dir", dir});
   // Wait until the stack is up (web, worker, mail sink, redis of this run).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (ProcessesOfRun(dir).size() < 4 && std::chrono::steady_clock::now() < deadline) {
@@ -129,6 +147,7 @@ TEST_CASE("Ctrl-C during make bench stops every process it started", "[bench]") 
   }
   INFO(bench.Log());
   CHECK(ProcessesOfRun(dir).empty());
+  CheckNoSanitizerReports(dir);
   fs::remove_all(dir);
 }
 

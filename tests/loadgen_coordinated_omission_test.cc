@@ -1,6 +1,7 @@
 // Coordinated omission: the server pauses (SIGSTOP) for 1 s in the middle of a 5 s run at a
-// constant 100 req/s (at 1.5 s, so the 2x catch-up, which takes 2 s, ends before the run does). The corrected latency (from each request's intended send time) must show
-// the pause; the uncorrected one (from the actual send) hides it, as wrk's would.
+// constant 100 req/s (at 1.5 s, so the 2x catch-up, which takes 2 s, ends before the run does). The
+// corrected latency (from each request's intended send time) must show the pause; the uncorrected
+// one (from the actual send) hides it, as wrk's would.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <thread>
 
 #include "bench/loadgen/loadgen_test_support.h"
+#include "common/build_info.h"
 
 using namespace fib::test;
 
@@ -40,8 +42,8 @@ TEST_CASE("loadgen: a 1 s server stall shows in corrected p99, not in uncorrecte
   CHECK(summary["rps"].get<double>() <= 101.0);
   CHECK(summary["errors"] == 0);
   CHECK(report["conditions"]["load_model"] == "open");
-  // The per-second series shows the stall (a second at two thirds of the rate or less) and the catch-up at
-  // twice the rate, not a burst (no second above 2x).
+  // The per-second series shows the stall (a second at two thirds of the rate or less) and the
+  // catch-up at twice the rate, not a burst (no second above 2x).
   INFO(report["timeseries"].dump());
   int64_t slowest = 1000, fastest = 0;
   for (const auto& row : report["timeseries"]) {
@@ -49,7 +51,9 @@ TEST_CASE("loadgen: a 1 s server stall shows in corrected p99, not in uncorrecte
     fastest = std::max<int64_t>(fastest, row["requests"]);
   }
   CHECK(slowest <= 70);  // min(100 f, 200 (1 - f)) for a stall starting f into a second
-  CHECK(fastest >= 140);
+  // Sanitizer builds run 5-15x slower, so the catch-up may spread over two seconds (seen: 130,
+  // 135 under TSan); it must still be well above the offered rate.
+  CHECK(fastest >= (fib::kSanitizedBuild ? 120 : 140));
   CHECK(fastest <= 205);
   std::remove(json_path.c_str());
 }

@@ -1,5 +1,6 @@
 // Integration tests for RedisJobQueue against a real redis-server: Sidekiq keys, reliable fetch,
 // retry/dead/requeue atomicity, scheduled jobs, orphan recovery, heartbeat and outages.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
@@ -91,16 +92,16 @@ TEST_CASE("A blocked Fetch does not hold up Push, even with a pool of one connec
   RedisQueueOptions options = Options(redis, "host:1:c0c0c0c0c0c0");
   options.pool_size = 1;
   RedisJobQueue queue(options);
-  std::thread fetcher([&] {
-    auto job = queue.Fetch({"idle"}, 3000);
-    CHECK(job.ok());
-  });
+  // Catch2 assertions are not thread-safe: the fetcher records, the test thread checks.
+  std::atomic<bool> fetch_ok{false};
+  std::thread fetcher([&] { fetch_ok = queue.Fetch({"idle"}, 3000).ok(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the fetcher is inside BLMOVE
   auto start = std::chrono::steady_clock::now();
   REQUIRE(queue.Push("default", Job("not-blocked")).ok());
   REQUIRE(queue.Push("default", Job("still-not-blocked")).ok());
   CHECK(Millis(std::chrono::steady_clock::now() - start) < 1000);
   fetcher.join();
+  CHECK(fetch_ok);
 }
 
 TEST_CASE("Retry, Kill and Requeue move the job out of in-progress in one step") {

@@ -99,6 +99,11 @@ int AckBatcher::Stop(int attempts) {
   return left;
 }
 
+std::vector<FetchedJob> AckBatcher::PendingJobs() const {
+  std::lock_guard lock(mu_);
+  return pending_;
+}
+
 size_t AckBatcher::pending() const {
   std::lock_guard lock(mu_);
   return pending_.size();

@@ -47,6 +47,8 @@ class AckBatcher {
   int Stop(int attempts = 5);
 
   size_t pending() const;
+  // Returns copies of the jobs waiting for their ack (not those of a flush in flight).
+  std::vector<FetchedJob> PendingJobs() const;
 
  private:
   void Loop();

@@ -44,6 +44,17 @@ void AddStatCommands(const char* name, int64_t delta, double now_seconds,
   commands->push_back({"EXPIRE", daily, std::to_string(kStatsTtlSeconds)});
 }
 
+// Sidekiq's Web UI shows each busy job's payload; a huge one would be copied into Redis at every
+// beat, so it is replaced by a note of its size.
+constexpr size_t kMaxBusyPayloadBytes = 64 * 1024;
+
+std::string BusyPayload(const std::string& raw) {
+  if (raw.size() <= kMaxBusyPayloadBytes) return raw;
+  return Json{
+      {"class", "(payload omitted)"}, {"args", Json::array()}, {"omitted_bytes", raw.size()}}
+      .dump();
+}
+
 void AddWorkersCommands(const std::string& identity, const std::vector<BusyJob>& busy,
                         std::vector<std::vector<std::string>>* commands) {
   std::string key = identity + ":workers";
@@ -52,8 +63,9 @@ void AddWorkersCommands(const std::string& identity, const std::vector<BusyJob>&
     std::vector<std::string> hset = {"HSET", key};
     for (const BusyJob& job : busy) {
       hset.push_back(job.thread_id);
-      hset.push_back(Json{{"queue", job.queue}, {"payload", job.raw}, {"run_at", job.run_at}}.dump(
-          -1, ' ', false, Json::error_handler_t::replace));
+      hset.push_back(
+          Json{{"queue", job.queue}, {"payload", BusyPayload(job.raw)}, {"run_at", job.run_at}}
+              .dump(-1, ' ', false, Json::error_handler_t::replace));
     }
     commands->push_back(std::move(hset));
   }
@@ -77,6 +89,9 @@ std::vector<std::vector<std::string>> HeartbeatCommands(const ProcessInfo& proce
                       std::to_string(process.busy), "beat", FormatEpochSeconds(now_seconds),
                       "quiet", process.quiet ? "true" : "false", "rss",
                       std::to_string(process.rss_kb), "rtt_us", std::to_string(rtt_us)});
+  if (!process.liveness_token.empty()) {
+    commands.back().insert(commands.back().end(), {kLivenessField, process.liveness_token});
+  }
   commands.push_back({"EXPIRE", id, std::to_string(kHeartbeatTtlSeconds)});
   // kHeartbeatSignalsFromEnd counts from here: LRANGE, DEL, EXEC.
   commands.push_back({"LRANGE", id + "-signals", "0", "-1"});

@@ -13,6 +13,8 @@
 namespace fib {
 
 inline constexpr int kHeartbeatTtlSeconds = 60;
+// Heartbeat hash field holding ProcessInfo::liveness_token (ours; Sidekiq ignores it).
+inline constexpr const char kLivenessField[] = "fibtastic_liveness";
 // The LRANGE of `<identity>-signals` is this many commands before the end of the pipeline.
 inline constexpr size_t kHeartbeatSignalsFromEnd = 3;
 

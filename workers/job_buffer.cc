@@ -149,6 +149,11 @@ int JobBuffer::prefetch_target() const {
   return PrefetchTargetLocked();
 }
 
+std::vector<FetchedJob> JobBuffer::Snapshot() const {
+  std::lock_guard lock(mu_);
+  return std::vector<FetchedJob>(jobs_.begin(), jobs_.end());
+}
+
 int JobBuffer::buffered() const {
   std::lock_guard lock(mu_);
   return static_cast<int>(jobs_.size());

@@ -66,6 +66,8 @@ class JobBuffer {
   void Release();
 
   int buffered() const;
+  // Returns copies of the buffered (prefetched, unstarted) jobs, oldest first.
+  std::vector<FetchedJob> Snapshot() const;
   // Returns how many jobs the buffer may hold beyond one per processor right now.
   int prefetch_target() const;
 

@@ -1,6 +1,9 @@
 #include "workers/job_fetcher.h"
 
+#include <algorithm>
 #include <chrono>
+#include <map>
+#include <utility>
 
 #include "common/log.h"
 
@@ -28,6 +31,27 @@ int PutBackUnstarted(JobQueue* queue, std::vector<FetchedJob> jobs) {
     ++put_back;
   }
   return put_back;
+}
+
+std::vector<FetchedJob> UnheldJobs(const std::vector<FetchedJob>& listed,
+                                   const std::vector<std::vector<FetchedJob>>& held) {
+  using Key = std::pair<std::string, std::string>;  // queue, raw
+  std::map<Key, int> budget;
+  for (const std::vector<FetchedJob>& place : held) {
+    std::map<Key, int> count;
+    for (const FetchedJob& job : place) ++count[{job.queue, job.raw}];
+    for (const auto& [key, n] : count) budget[key] = std::max(budget[key], n);
+  }
+  std::vector<FetchedJob> unheld;
+  for (const FetchedJob& job : listed) {
+    auto it = budget.find({job.queue, job.raw});
+    if (it != budget.end() && it->second > 0) {
+      --it->second;
+      continue;
+    }
+    unheld.push_back(job);
+  }
+  return unheld;
 }
 
 JobFetcher::JobFetcher(JobFetcherOptions options, JobQueue* queue, JobBuffer* buffer,
@@ -69,8 +93,31 @@ bool JobFetcher::SleepUnlessStopping(int ms) {
   return stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_; });
 }
 
+// Runs on the fetcher thread, so no fetch adds to the list meanwhile. The list is read before
+// the held jobs: a job released in between (acked) looks unheld, and Requeue, which pushes back
+// only what is still listed, then does nothing.
+bool JobFetcher::ReconcileInProgress() {
+  auto listed = queue_->ListInProgress(selector_.names());
+  if (!listed.ok()) return false;
+  std::vector<std::vector<FetchedJob>> held = {buffer_->Snapshot()};
+  for (std::vector<FetchedJob>& place : held_()) held.push_back(std::move(place));
+  std::vector<FetchedJob> unheld = UnheldJobs(*listed, held);
+  int count = static_cast<int>(unheld.size());
+  int n = count == 0 ? 0 : PutBackUnstarted(queue_, std::move(unheld));
+  recovered_ += n;
+  if (n > 0) {
+    Log("put {} job(s) left in our in-progress list by a failed fetch back on their queues", n);
+  }
+  reconcile_ = n < count;  // those not put back are retried (Requeue skips the ones that were)
+  return !reconcile_;
+}
+
 void JobFetcher::Loop() {
   while (!stop_flag_) {
+    if (reconcile_ && !ReconcileInProgress()) {
+      SleepUnlessStopping(options_.error_retry_ms);
+      continue;
+    }
     if (*quiet_) {
       std::vector<FetchedJob> buffered = buffer_->TakeAll();
       int n = static_cast<int>(buffered.size());
@@ -94,6 +141,7 @@ void JobFetcher::FetchOnce(int want) {
       last_error_log_ms_ = now_ms;
       Log("fetch failed (retrying every {} ms): {}", options_.error_retry_ms, batch.message());
     }
+    reconcile_ = static_cast<bool>(held_);
     SleepUnlessStopping(options_.error_retry_ms);
     return;
   }

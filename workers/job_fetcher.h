@@ -30,8 +30,20 @@ struct JobFetcherOptions {
 // in in-progress and are recovered after this process exits).
 int PutBackUnstarted(JobQueue* queue, std::vector<FetchedJob> jobs);
 
+// Returns the entries of `listed` (an in-progress list, oldest first) that no job in `held`
+// accounts for. `held` has one snapshot per place a job can be held; a job seen in several of
+// them (it moved on between two snapshots) counts once: per payload the largest count wins, so
+// identical payloads are never over-counted (which would strand one). Under-counting only makes
+// a job run twice (Requeue pushes back only what is still listed).
+std::vector<FetchedJob> UnheldJobs(const std::vector<FetchedJob>& listed,
+                                   const std::vector<std::vector<FetchedJob>>& held);
+
 class JobFetcher {
  public:
+  // Snapshots of the jobs this process holds beyond the buffer, one per place, taken in the
+  // order jobs move through them (running, then finished with an ack pending).
+  using HeldJobsFn = std::function<std::vector<std::vector<FetchedJob>>()>;
+
   // All pointers must outlive the fetcher. `random` orders weighted queues for each fetch. Once
   // `*quiet` is true the fetcher fetches no more and puts buffered jobs back on their queues
   // (SIGTSTP); it looks at least every fetch_timeout_ms. `on_exit` (may be empty) runs on the
@@ -40,6 +52,12 @@ class JobFetcher {
              RandomFn random, const std::atomic<bool>* quiet, std::function<void()> on_exit);
   ~JobFetcher();  // RequestStop + Join
 
+  // Once set (before Start), a failed fetch makes the fetcher reconcile this process's
+  // in-progress lists as soon as the store answers again: entries it does not hold (a fetch
+  // whose reply was lost moved them) go back to their queues. Without it they would stay there
+  // until this process exits.
+  void SetHeldJobs(HeldJobsFn held) { held_ = std::move(held); }
+
   void Start();
   // Asks the thread to end; returns at once. A fetch in flight ends within fetch_timeout_ms.
   void RequestStop();
@@ -47,11 +65,15 @@ class JobFetcher {
 
   // Jobs this fetcher put back unrun (quiet, stopping).
   int put_back() const { return put_back_; }
+  // Jobs found in our in-progress list after a failed fetch and put back on their queues.
+  int recovered_after_failed_fetch() const { return recovered_; }
 
  private:
   void Loop();
   void FetchOnce(int want);
   bool SleepUnlessStopping(int ms);
+  // Returns false while the store is still unreachable.
+  bool ReconcileInProgress();
 
   const JobFetcherOptions options_;
   JobQueue* queue_;
@@ -60,11 +82,14 @@ class JobFetcher {
   RandomFn random_;
   const std::atomic<bool>* quiet_;
   std::function<void()> on_exit_;
+  HeldJobsFn held_;
   std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stop_ = false;  // guarded by mu_
   std::atomic<bool> stop_flag_{false};
   std::atomic<int> put_back_{0};
+  std::atomic<int> recovered_{0};
+  bool reconcile_ = false;          // a fetch failed; fetcher thread only
   int64_t last_error_log_ms_ = -1;  // fetcher thread only
   std::thread thread_;
 };

@@ -39,14 +39,15 @@ struct ProcessInfo {
   bool quiet = false;
   int busy = 0;
   int64_t rss_kb = 0;
+  std::string liveness_token;  // ProcessLivenessToken (common/process.h); "" = not published
 };
 
 // A job running now, for `<identity>:workers`.
 struct BusyJob {
   std::string thread_id;  // field name, e.g. "tid-3"
   std::string queue;
-  std::string raw;        // payload JSON
-  int64_t run_at = 0;     // epoch seconds
+  std::string raw;     // payload JSON
+  int64_t run_at = 0;  // epoch seconds
 };
 
 class JobQueue {
@@ -77,13 +78,20 @@ class JobQueue {
   // As Ack on each job, in as few round trips as the store allows. The default calls Ack.
   virtual Status AckBatch(const std::vector<FetchedJob>& jobs);
   // Atomically removes `job` from the in-progress list and adds `updated_raw` to `retry` at `at`.
-  virtual Status Retry(const FetchedJob& job, const std::string& updated_raw, double at_seconds) = 0;
+  virtual Status Retry(const FetchedJob& job, const std::string& updated_raw,
+                       double at_seconds) = 0;
   // Atomically removes `job` from in-progress and adds `updated_raw` to `dead` (with its trims:
   // older than 180 days, more than 10,000 entries).
-  virtual Status Kill(const FetchedJob& job, const std::string& updated_raw, double now_seconds) = 0;
+  virtual Status Kill(const FetchedJob& job, const std::string& updated_raw,
+                      double now_seconds) = 0;
   // Atomically puts an unfinished job back at the pop end of its queue (RPUSH) and removes it
   // from in-progress (graceful shutdown).
   virtual Status Requeue(const FetchedJob& job) = 0;
+  // Returns what sits in this process's in-progress lists of `queues` now, oldest fetched first
+  // per queue (one entry per copy). A fetch whose reply was lost (the store moved the jobs, then
+  // the connection failed) leaves jobs there that this process does not hold; the fetcher puts
+  // them back (JobFetcher). The default (a store that cannot lose a reply) lists nothing.
+  virtual Result<std::vector<FetchedJob>> ListInProgress(const std::vector<std::string>& queues);
 
   // ---- housekeeping ----
   // Moves jobs due by `now` from `retry` then `schedule` to their queues, each atomically (so two
@@ -103,12 +111,16 @@ class JobQueue {
 };
 
 inline Result<FetchedBatch> JobQueue::FetchBatch(const std::vector<std::string>& queues, int,
-                                                int timeout_ms) {
+                                                 int timeout_ms) {
   auto job = Fetch(queues, timeout_ms);
   if (!job.ok()) return job.status();
   FetchedBatch batch;
   if (job->has_value()) batch.jobs.push_back(std::move(**job));
   return batch;
+}
+
+inline Result<std::vector<FetchedJob>> JobQueue::ListInProgress(const std::vector<std::string>&) {
+  return std::vector<FetchedJob>{};
 }
 
 inline Status JobQueue::AckBatch(const std::vector<FetchedJob>& jobs) {

@@ -92,9 +92,20 @@ JobOutcome JobRunner::Dead(std::string raw, std::string error_class, std::string
 }
 
 JobOutcome JobRunner::Run(const FetchedJob& job) const {
+  if (options_.max_payload_bytes > 0 && job.raw.size() > options_.max_payload_bytes) {
+    // Straight to dead, never retried: each retry would copy the value through Redis again.
+    return DeadUnrunnable(job, fmt::format("payload is {} bytes, over the worker's limit of {} "
+                                           "bytes (--max-payload-bytes): not run, not retried; "
+                                           "pass a reference to large data (a key, a path)",
+                                           job.raw.size(), options_.max_payload_bytes));
+  }
   Result<JobPayload> payload = DecodePayload(job.raw);
   if (payload.ok()) return RunPayload(job, *payload);
-  // Parse again only on this rare path, to tell text that is not an object from a bad object.
+  return DeadUnrunnable(job, "payload cannot be run: " + payload.message());
+}
+
+JobOutcome JobRunner::DeadUnrunnable(const FetchedJob& job, const std::string& message) const {
+  // Parsed again only on this rare path, to tell text that is not an object from a bad object.
   nlohmann::json object = nlohmann::json::parse(job.raw, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded() || !object.is_object()) {
     // As Sidekiq: text that is not a JSON object cannot carry failure fields, so it goes to the
@@ -103,7 +114,6 @@ JobOutcome JobRunner::Run(const FetchedJob& job) const {
         job.raw, kPayloadError,
         object.is_discarded() ? "payload is not valid JSON" : "payload is JSON but not an object");
   }
-  std::string message = "payload cannot be run: " + payload.message();
   JobOutcome outcome = Dead("", kPayloadError, message);
   if (auto jid = object.find("jid"); jid != object.end() && jid->is_string()) outcome.jid = *jid;
   outcome.raw =

@@ -39,6 +39,10 @@ std::string DescribeOutcome(const FetchedJob& job, const JobOutcome& outcome);
 
 struct JobRunnerOptions {
   double retry_delay_scale = 1.0;  // multiplies Sidekiq's backoff (tests and demos)
+  // Payloads larger than this go straight to the dead set, not run and not retried: every copy
+  // of a multi-megabyte value blocks Redis for everyone (each retry would copy it again).
+  // 0 = no limit.
+  size_t max_payload_bytes = 1 << 20;
 };
 
 class JobRunner {
@@ -53,6 +57,9 @@ class JobRunner {
 
  private:
   JobOutcome Dead(std::string raw, std::string error_class, std::string message) const;
+  // A job that cannot run (undecodable or too large): to dead, with `message` added to the
+  // payload when it is a JSON object.
+  JobOutcome DeadUnrunnable(const FetchedJob& job, const std::string& message) const;
   JobOutcome RunPayload(const FetchedJob& job, const JobPayload& payload) const;
   JobStatus Perform(const JobPayload& payload) const;
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -43,15 +44,38 @@ struct CurlDeleter {
 
 // One easy handle per thread, reused so libcurl can keep the SMTP connection open.
 CURL* ThreadHandle() {
-  static const bool initialised = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+  static const bool initialised = [] {
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  }();
   (void)initialised;
   thread_local std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
   curl_easy_reset(handle.get());
   return handle.get();
 }
 
+// CURLOPT_DEBUGFUNCTION: keeps the server's last reply line (e.g. "451 4.3.0 Temporary
+// failure"), so a failed send reports the provider's own words, not only libcurl's summary.
+int KeepLastReply(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+  if (type != CURLINFO_HEADER_IN) return 0;
+  auto* last = static_cast<std::string*>(user);
+  last->assign(data, std::min<size_t>(size, 200));  // a hostile server may send a long line
+  while (!last->empty() && (last->back() == '\n' || last->back() == '\r')) last->pop_back();
+  for (char& c : *last) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return 0;
+}
+
+// Returns " (SMTP reply 451: 451 4.3.0 ...)", or "" when the server never answered.
+std::string ReplyDetail(long reply, const std::string& last_reply) {
+  if (reply == 0) return "";
+  if (last_reply.empty()) return fmt::format(" (SMTP reply {})", reply);
+  return fmt::format(" (SMTP reply {}: {})", reply, last_reply);
+}
+
 std::string Hint(CURLcode code, long reply) {
-  if (code == CURLE_COULDNT_CONNECT) return "connection refused; is the mail sink running (fibtastic-mailsink)?";
+  if (code == CURLE_COULDNT_CONNECT)
+    return "connection refused; is the mail sink running (fibtastic-mailsink)?";
   if (code == CURLE_OPERATION_TIMEDOUT) return "timed out; the provider is too slow or hung";
   if (reply >= 400 && reply < 500) return "temporary failure; retry later";
   if (reply >= 500) return "permanent failure; check the address and message";
@@ -85,11 +109,13 @@ SmtpMailer::SmtpMailer(SmtpMailerOptions options) : options_(std::move(options))
 
 Status SmtpMailer::Send(const Email& email) {
   for (const std::string* v : {&email.from, &email.to, &email.subject}) {
-    if (HasLineBreak(*v)) return Status::Error("refusing to send: a line break in From/To/Subject (header injection)");
+    if (HasLineBreak(*v))
+      return Status::Error("refusing to send: a line break in From/To/Subject (header injection)");
   }
   for (const auto& [name, value] : email.headers) {
     if (HasLineBreak(name) || HasLineBreak(value)) {
-      return Status::Error("refusing to send: a line break in header " + name + " (header injection)");
+      return Status::Error("refusing to send: a line break in header " + name +
+                           " (header injection)");
     }
   }
   std::string message = FormatMessage(email);
@@ -110,7 +136,16 @@ Status SmtpMailer::Send(const Email& email) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  std::string last_reply;
+  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, KeepLastReply);
+  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &last_reply);
+  curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);  // the debug function sees traffic only then
   CURLcode code = curl_easy_perform(curl);
+  // The handle outlives this call (and may send QUIT when the thread ends): unhook the callback
+  // from last_reply before it goes out of scope.
+  curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L);
+  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, nullptr);
+  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, nullptr);
   long reply = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
   curl_slist_free_all(recipients);
@@ -118,7 +153,7 @@ Status SmtpMailer::Send(const Email& email) {
   std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
   std::string hint = Hint(code, reply);
   return Status::Error(fmt::format("SMTP send to {} failed: {}{}{}", options_.url, detail,
-                                   reply ? fmt::format(" (SMTP reply {})", reply) : "",
+                                   ReplyDetail(reply, last_reply),
                                    hint.empty() ? "" : "; " + hint));
 }
 

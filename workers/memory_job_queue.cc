@@ -76,6 +76,10 @@ Result<FetchedBatch> MemoryJobQueue::FetchBatch(const std::vector<std::string>& 
   for (;;) {
     if (Status s = CheckAvailable(); !s.ok()) return s;
     FetchedBatch batch = TakeBatchLocked(queues, max_jobs);
+    if (!batch.jobs.empty() && lose_fetch_replies_ > 0) {
+      --lose_fetch_replies_;
+      return Status::Error("memory queue: fetch reply lost (test outage after the move)");
+    }
     if (!batch.jobs.empty()) return batch;
     if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) return FetchedBatch{};
   }
@@ -132,10 +136,21 @@ Status MemoryJobQueue::Kill(const FetchedJob& job, const std::string& updated_ra
 Status MemoryJobQueue::Requeue(const FetchedJob& job) {
   std::lock_guard lock(mu_);
   if (Status s = CheckAvailable(); !s.ok()) return s;
-  TakeInProgress(job);
+  if (!TakeInProgress(job)) return Status::Ok();
   queues_[job.queue].push_back(job.raw);  // RPUSH: the pop end, so it runs next
   changed_.notify_all();
   return Status::Ok();
+}
+
+Result<std::vector<FetchedJob>> MemoryJobQueue::ListInProgress(
+    const std::vector<std::string>& queues) {
+  std::lock_guard lock(mu_);
+  if (Status s = CheckAvailable(); !s.ok()) return s;
+  std::vector<FetchedJob> listed;
+  for (const FetchedJob& job : in_progress_) {
+    if (std::find(queues.begin(), queues.end(), job.queue) != queues.end()) listed.push_back(job);
+  }
+  return listed;
 }
 
 Result<int> MemoryJobQueue::EnqueueDue(double now_seconds) {
@@ -242,6 +257,11 @@ void MemoryJobQueue::PushSignal(const std::string& signal) {
 void MemoryJobQueue::AddOrphan(const FetchedJob& job) {
   std::lock_guard lock(mu_);
   orphans_.push_back(job);
+}
+
+void MemoryJobQueue::LoseFetchReplies(int count) {
+  std::lock_guard lock(mu_);
+  lose_fetch_replies_ = count;
 }
 
 void MemoryJobQueue::SetUnavailable(bool unavailable) {

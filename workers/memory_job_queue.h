@@ -39,7 +39,9 @@ class MemoryJobQueue : public JobQueue {
   Status AckBatch(const std::vector<FetchedJob>& jobs) override;
   Status Retry(const FetchedJob& job, const std::string& updated_raw, double at_seconds) override;
   Status Kill(const FetchedJob& job, const std::string& updated_raw, double now_seconds) override;
+  // As Redis's script: pushes back only if the job was still in the in-progress list.
   Status Requeue(const FetchedJob& job) override;
+  Result<std::vector<FetchedJob>> ListInProgress(const std::vector<std::string>& queues) override;
   Result<int> EnqueueDue(double now_seconds) override;
   Result<int> RecoverOrphans() override;
   Result<std::vector<std::string>> Heartbeat(const ProcessInfo& process,
@@ -59,6 +61,9 @@ class MemoryJobQueue : public JobQueue {
   void PushSignal(const std::string& signal);
   // Adds a job to the in-progress list of a process that died; RecoverOrphans puts it back.
   void AddOrphan(const FetchedJob& job);
+  // The next `count` FetchBatch calls that move jobs move them into in-progress but then fail,
+  // as when Redis ran the fetch and died before its reply reached the worker.
+  void LoseFetchReplies(int count);
   // While true, every operation fails as if the store were unreachable.
   void SetUnavailable(bool unavailable);
   // Waits (up to timeout_ms) until `predicate` holds for this queue; returns whether it did.
@@ -98,6 +103,7 @@ class MemoryJobQueue : public JobQueue {
   std::multimap<double, std::string> retry_, schedule_, dead_;
   std::deque<std::string> signals_;
   bool unavailable_ = false;
+  int lose_fetch_replies_ = 0;
   int64_t processed_ = 0, failed_ = 0;
   int heartbeats_ = 0;
   int fetch_batch_calls_ = 0, ack_batch_calls_ = 0;

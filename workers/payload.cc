@@ -152,7 +152,10 @@ std::string FormatEpochSeconds(double seconds) {
 std::optional<double> EpochSecondsFromJson(const nlohmann::json& value) {
   if (!value.is_number()) return std::nullopt;
   double number = value.get<double>();
-  return std::fabs(number) >= kMillisecondsThreshold ? number / 1000.0 : number;
+  // Only integers can be milliseconds: we (and Sidekiq 6/7) write float seconds, so a float
+  // read back must stay seconds or a re-pushed job's times would shift (found by payload_fuzz).
+  bool milliseconds = value.is_number_integer() && std::fabs(number) >= kMillisecondsThreshold;
+  return milliseconds ? number / 1000.0 : number;
 }
 
 std::string EncodePayload(const JobPayload& payload) {
@@ -193,7 +196,8 @@ Result<JobPayload> DecodePayload(std::string_view json) {
   Json object;
   try {
     object = Json::parse(json);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // Not only parse_error: a number too large for a double ("1e400") throws out_of_range.
     return Status::Error("job payload is not JSON (" + std::string(e.what()) + ")");
   }
   if (!object.is_object()) {

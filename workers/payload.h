@@ -15,14 +15,14 @@ namespace fib {
 class Clock;
 
 struct JobPayload {
-  std::string jid;          // 24 lowercase hex
-  std::string class_name;   // "class"
+  std::string jid;         // 24 lowercase hex
+  std::string class_name;  // "class"
   std::string queue = "default";
   nlohmann::json args = nlohmann::json::array();
-  nlohmann::json retry = true;            // true (max 25), false, or an integer max
-  double created_at = 0;                  // epoch seconds
-  std::optional<double> enqueued_at;      // epoch seconds; absent on scheduled jobs
-  std::string request_id;                 // our extra key; "" = absent
+  nlohmann::json retry = true;        // true (max 25), false, or an integer max
+  double created_at = 0;              // epoch seconds
+  std::optional<double> enqueued_at;  // epoch seconds; absent on scheduled jobs
+  std::string request_id;             // our extra key; "" = absent
   // Failure bookkeeping (absent until the first failure).
   std::optional<std::string> error_message;
   std::optional<std::string> error_class;
@@ -50,7 +50,7 @@ Result<JobPayload> DecodePayload(std::string_view json);
 // a decimal point ("1700000000.0", "1700000000.25"), never an exponent.
 std::string FormatEpochSeconds(double seconds);
 
-// Returns a JSON time value read as epoch seconds: floats are seconds; numbers of 1e11 or more
+// Returns a JSON time value read as epoch seconds: floats are seconds; integers of 1e11 or more
 // are milliseconds (Sidekiq 8 writes integer ms; 1e11 s would be the year 5138).
 // Returns nullopt when `value` is not a number.
 std::optional<double> EpochSecondsFromJson(const nlohmann::json& value);

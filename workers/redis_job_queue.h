@@ -1,10 +1,12 @@
 // RedisJobQueue: JobQueue over Redis in Sidekiq 6.4's keys and wire format (SIDEKIQ.md), with
 // reliable fetch: a fetched job lives in `fibtastic:inprogress:<identity>:<queue>` until acked,
-// and RecoverOrphans puts back the jobs of processes whose heartbeat key has expired.
+// and RecoverOrphans puts back the jobs of processes whose heartbeat key has expired (or, with
+// owner_gone, of processes on this machine proved dead, e.g. by kill -9, at once).
 // Thread-safety: every method may be called from many threads at once. Non-blocking commands
 // share a bounded pool; each concurrent Fetch uses a connection of its own.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +29,12 @@ struct RedisQueueOptions {
   // With several queues, Fetch blocks on the first queue for at most this long before looking
   // at the others again, so a job in a lower-priority queue waits at most this long.
   int multi_queue_block_ms = 500;
+  // Fast recovery of local processes killed with -9: `liveness_token` (ProcessLivenessToken) is
+  // published with each heartbeat; RecoverOrphans calls `owner_gone` (ProcessProvablyGone) on the
+  // token of each in-progress list's live-looking owner and, when it is gone, recovers the list
+  // at once instead of after the owner's 60 s heartbeat expiry. Empty/null: expiry only.
+  std::string liveness_token;
+  std::function<bool(const std::string& token)> owner_gone;
 };
 
 // Key names (Sidekiq's, plus ours for reliable fetch).
@@ -65,8 +73,12 @@ class RedisJobQueue : public JobQueue {
   // Pushes back only if the job is still in this process's in-progress list (so a job already
   // recovered by another process is not duplicated).
   Status Requeue(const FetchedJob& job) override;
+  // LRANGEs this process's in-progress list of each queue (one round trip).
+  Result<std::vector<FetchedJob>> ListInProgress(const std::vector<std::string>& queues) override;
 
   Result<int> EnqueueDue(double now_seconds) override;
+  // Recovers lists whose owner's heartbeat key is gone, or (with owner_gone) whose owner is proved
+  // dead on this machine. Never touches the lists of a live process.
   Result<int> RecoverOrphans() override;
   Result<std::vector<std::string>> Heartbeat(const ProcessInfo& process,
                                              const std::vector<BusyJob>& busy,
@@ -94,6 +106,8 @@ class RedisJobQueue : public JobQueue {
                           const std::string& raw, double now_seconds);
   Result<int> RecoverList(RedisConnection& connection, const std::string& list,
                           const std::string& owner_json);
+  // Returns whether `identity` was proved dead (owner_gone) and unregistered.
+  Result<bool> ReapIfDead(RedisConnection& connection, const std::string& identity);
 
   const RedisQueueOptions options_;
   const Clock& clock_;

@@ -60,6 +60,16 @@ return n
   return kScript;
 }
 
+const RedisScript& ReapDead() {
+  static const RedisScript kScript(R"lua(
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SREM', 'processes', KEYS[1])
+return 1
+)lua");
+  return kScript;
+}
+
 const RedisScript& Requeue() {
   static const RedisScript kScript(R"lua(
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
@@ -74,17 +84,6 @@ const RedisScript& Retry() {
   static const RedisScript kScript(R"lua(
 redis.call('LREM', KEYS[1], 1, ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-return 1
-)lua");
-  return kScript;
-}
-
-const RedisScript& Kill() {
-  static const RedisScript kScript(R"lua(
-redis.call('LREM', KEYS[1], 1, ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -10001)
 return 1
 )lua");
   return kScript;

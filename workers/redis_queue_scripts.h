@@ -25,16 +25,18 @@ const RedisScript& FetchBatch();
 // end of the queue (oldest fetched is popped first).
 const RedisScript& Recover();
 
+// Unregisters a process proved dead on its machine, so its lists count as orphans before its
+// heartbeat key expires. KEYS: identity, `<identity>:workers`. ARGV: liveness field, the token
+// that was proved dead. Deletes (and SREMs from `processes`) only while the key still holds that
+// token. Returns 1 when it did, else 0.
+const RedisScript& ReapDead();
+
 // Requeue. KEYS: in-progress list, queue key. ARGV: raw, queue name. RPUSHes only when the job
 // was still in the list. Returns 1 or 0.
 const RedisScript& Requeue();
 
 // Retry. KEYS: in-progress list, retry zset. ARGV: raw, at seconds, updated raw.
 const RedisScript& Retry();
-
-// Kill. KEYS: in-progress list (may be a dummy), dead zset. ARGV: raw, now, updated raw, cutoff
-// seconds (now - 180 days). Keeps the newest 10,000 entries.
-const RedisScript& Kill();
 
 // Moves one due job. KEYS: source zset, queue key. ARGV: old raw, new raw, queue name.
 // Returns 1 when this caller removed it from the zset (and pushed it), else 0.

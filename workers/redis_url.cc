@@ -80,6 +80,12 @@ Status ParseHostPort(const std::string& url, const std::string& hostport, RedisU
   } else {
     size_t colon = hostport.rfind(':');
     out->host = hostport.substr(0, colon);
+    if (out->host.find(':') != std::string::npos) {  // "redis://:secret:6379" would show it
+      return UrlError(url,
+                      "the host has a ':' (is an '@' missing after a password? IPv6 "
+                      "addresses go in [brackets])",
+                      false);
+    }
     if (colon != std::string::npos) port_text = hostport.substr(colon + 1);
     if (colon != std::string::npos && port_text.empty()) {
       return UrlError(url, "empty port after ':'");
@@ -117,9 +123,9 @@ std::string RedisUrl::Redacted() const {
 std::string RedactUrlText(const std::string& text) {
   size_t scheme_end = text.find("://");
   size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
-  size_t authority_end = text.find_first_of("/?#", start);
-  size_t at =
-      text.rfind('@', authority_end == std::string::npos ? std::string::npos : authority_end);
+  // The last '@' anywhere, not just in the authority: a password with an unescaped '/', '?'
+  // or '#' (a common slip) ends the authority early and would otherwise be shown.
+  size_t at = text.rfind('@');
   if (at == std::string::npos || at < start) return text;
   std::string userinfo = text.substr(start, at - start);
   size_t colon = userinfo.find(':');
@@ -135,6 +141,15 @@ Result<RedisUrl> ParseRedisUrl(const std::string& url) {
   }
   if (url.rfind(kScheme, 0) != 0) return UrlError(url, "it must start with redis://");
   std::string rest = url.substr(kScheme.size());
+  // An '@' after the authority means a password with a raw '/', '?' or '#': parsed as it
+  // stands, part of the password would become the host or path and be shown in messages.
+  size_t authority_end = rest.find_first_of("/?#");
+  if (authority_end != std::string::npos && rest.find('@', authority_end) != std::string::npos) {
+    return UrlError(url,
+                    "an '@' follows a '/', '?' or '#'; if the password holds one of these, "
+                    "%-encode it (%2F, %3F, %23)",
+                    false);
+  }
   rest = rest.substr(0, rest.find_first_of("?#"));  // options are not used
   size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);

@@ -26,6 +26,11 @@ std::string CheckEmailAddress(const std::string& email) {
              "or semicolons; please provide one plain address";
     }
   }
+  // Bytes that are not UTF-8 cannot be an address anyone can receive mail at (and would be
+  // mangled into U+FFFD on their way through the JSON job payload).
+  if (!IsValidUtf8(email)) {
+    return "the email address is not valid UTF-8 text; please provide one plain address";
+  }
   if (email.find('.', at) == std::string::npos) {
     return "the email address needs a domain with a dot, like name@example.com";
   }
@@ -41,7 +46,8 @@ Result<SequenceRequest> ValidateSequenceRequest(const std::string& email,
   if (!length.ok() || *length <= 0) return Status::Error("please provide a valid sequence length");
   if (*length > kMaxSequenceLength) {
     return Status::Error(
-        "Sorry, sequences longer than 27 are reserved for our paid customers. Please choose 1 to 27.");
+        "Sorry, sequences longer than 27 are reserved for our paid customers. Please choose 1 to "
+        "27.");
   }
   return SequenceRequest{email, static_cast<int>(*length)};
 }
@@ -79,9 +85,10 @@ JobStatus SequenceEmailJob::Perform(const nlohmann::json& args, const JobContext
   } else if (args[1].is_string()) {
     length_text = args[1].get<std::string>();
   } else {
-    return JobStatus::Fail(kArgumentError,
-                           "sequence_length (argument 2) must be an integer or a numeric string, got " +
-                               std::string(args[1].type_name()));
+    return JobStatus::Fail(
+        kArgumentError,
+        "sequence_length (argument 2) must be an integer or a numeric string, got " +
+            std::string(args[1].type_name()));
   }
   auto request = ValidateSequenceRequest(args[0].get<std::string>(), length_text);
   if (!request.ok()) return JobStatus::Fail(kArgumentError, request.message());

@@ -60,8 +60,8 @@ Worker::Worker(WorkerOptions options, JobQueue* queue, const JobRegistry* regist
       queue_(queue),
       clock_(clock),
       random_(random ? std::move(random) : DefaultRandom()),
-      runner_(JobRunnerOptions{options_.retry_delay_scale}, registry, mailer, clock,
-              [this](uint64_t bound) { return Random(bound); }),
+      runner_(JobRunnerOptions{options_.retry_delay_scale, options_.max_payload_bytes}, registry,
+              mailer, clock, [this](uint64_t bound) { return Random(bound); }),
       acks_(AckOptions(options_), queue, [this] { job_log_.Flush(); }) {
   hostname_ = options_.hostname.empty() ? LocalHostname() : options_.hostname;
   identity_ = options_.identity.empty() ? NewProcessIdentity(hostname_) : options_.identity;
@@ -75,6 +75,12 @@ Worker::~Worker() {
   if (fetcher_) fetcher_->Join();
   StopHousekeeping();
   job_log_.Flush();
+}
+
+void Worker::DetachStuckThreads() {
+  for (size_t i = 0; i < processors_.size() && i < processor_stuck_.size(); ++i) {
+    if (processor_stuck_[i] && processors_[i].joinable()) processors_[i].detach();
+  }
 }
 
 uint64_t Worker::Random(uint64_t bound) {
@@ -123,6 +129,7 @@ void Worker::StartFetching() {
   fetcher_ = std::make_unique<JobFetcher>(
       fetch, queue_, buffer_.get(), selector_, [this](uint64_t bound) { return Random(bound); },
       &quiet_, on_exit);
+  fetcher_->SetHeldJobs([this] { return HeldJobs(); });
   acks_.Start();
   fetcher_->Start();
 }
@@ -162,6 +169,21 @@ void Worker::ProcessorLoop(int slot) {
 void Worker::BeginJob(int slot, const FetchedJob& job) {
   std::lock_guard lock(slots_mu_);
   slots_[slot] = Slot{SlotState::kRunning, job, static_cast<int64_t>(clock_->NowSeconds())};
+}
+
+std::vector<std::vector<FetchedJob>> Worker::HeldJobs() const {
+  std::vector<std::vector<FetchedJob>> held(1);
+  {
+    std::lock_guard lock(slots_mu_);
+    for (const Slot& slot : slots_) {
+      if (slot.state == SlotState::kRunning || slot.state == SlotState::kReporting) {
+        held[0].push_back(slot.job);
+      }
+    }
+  }
+  // After the processors: a job moves from its slot to the acks before its slot is freed.
+  held.push_back(acks_.PendingJobs());
+  return held;
 }
 
 bool Worker::BeginReport(int slot) {

@@ -8,7 +8,11 @@
 // retry/scheduled jobs to their queues and recovers orphans of dead processes.
 // Reliability (at-least-once, as before batching):
 // - kill -9 loses nothing: running, prefetched and finished-but-unacked jobs all sit in the
-//   in-progress list, and RecoverOrphans puts them back once the heartbeat key expires (60 s).
+//   in-progress list, and RecoverOrphans puts them back once the heartbeat key expires (60 s),
+//   or at once when the queue proves the owner dead on this machine (RedisQueueOptions).
+// - A fetch whose reply was lost (Redis moved jobs into our list, then died) leaves jobs in OUR
+//   live list; after a failed fetch the fetcher puts what we do not hold back on the queues
+//   (JobFetcher::SetHeldJobs, fed by HeldJobs). At worst a job runs twice, never strands.
 // - Acks of successful jobs are batched (AckBatcher: one round trip per ack_interval_ms or 256
 //   jobs, and always before a heartbeat and at shutdown). The price: a job that finished within
 //   the last ack_interval_ms before a kill -9 runs again. A duplicate, never a loss. Retries
@@ -52,9 +56,10 @@ struct WorkerOptions {
   int shutdown_timeout_ms = 25000;  // sidekiq -t: how long running jobs get on TERM
   std::string tag;                  // shown in the process list
   std::vector<std::string> labels;
-  double retry_delay_scale = 1.0;    // multiplies Sidekiq's retry backoff (tests, demos)
-  double poll_interval_s = 5.0;      // average schedule/retry poll; each wait is 0.5x..1.5x
-  double recover_interval_s = 15.0;  // how often to look for orphans of dead processes
+  double retry_delay_scale = 1.0;      // multiplies Sidekiq's retry backoff (tests, demos)
+  size_t max_payload_bytes = 1 << 20;  // larger payloads go straight to dead; 0 = no limit
+  double poll_interval_s = 5.0;        // average schedule/retry poll; each wait is 0.5x..1.5x
+  double recover_interval_s = 15.0;    // how often to look for orphans of dead processes
   double heartbeat_interval_s = 5.0;
   int fetch_timeout_ms = 1000;      // longest a fetch blocks, so shutdown stays prompt
   int max_prefetch = 100;           // most jobs fetched ahead of free threads (see JobBuffer)
@@ -84,6 +89,10 @@ class Worker {
          const Clock* clock, RandomFn random = nullptr);
   // Stops if still running, then joins every thread (waiting for stuck jobs, if any).
   ~Worker();
+  // Detaches the threads Stop() left inside abandoned (already requeued) jobs, for a process
+  // about to _exit: exiting with them joinable is a thread leak. The Worker must then never be
+  // destroyed (those threads still use it).
+  void DetachStuckThreads();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -133,6 +142,8 @@ class Worker {
   double RunJob(int slot, const FetchedJob& job);
   // Marks `slot` running `job` (JobBuffer's on_start, under the buffer's lock).
   void BeginJob(int slot, const FetchedJob& job);
+  // The jobs held on processors, then those with an ack pending (JobFetcher::HeldJobsFn).
+  std::vector<std::vector<FetchedJob>> HeldJobs() const;
   bool BeginReport(int slot);
   void EndJob(int slot);
   void Report(int slot, const FetchedJob& job, const JobOutcome& outcome);

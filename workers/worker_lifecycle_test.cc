@@ -20,7 +20,8 @@ fib::QueueSelector Selector(std::vector<std::string> flags) {
 }
 }  // namespace
 
-TEST_CASE("Queue flags (-q): strict without weights, weighted with, errors for bad values", "[queues]") {
+TEST_CASE("Queue flags (-q): strict without weights, weighted with, errors for bad values",
+          "[queues]") {
   fib::RandomFn random = [](uint64_t bound) { return bound - 1; };
   CHECK(Selector({}).Order(random) == std::vector<std::string>{"default"});
   fib::QueueSelector strict = Selector({"critical", "default", "low"});
@@ -180,7 +181,7 @@ TEST_CASE("due scheduled and retry jobs are polled onto their queues and run", "
   REQUIRE(f.queue.Schedule(f.clock.NowSeconds() + 3600, f.Raw("RecordingWorker", {"future"})).ok());
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
-  for (int i = 0; i < 100 && f.journal.ran.empty(); ++i) {
+  for (int i = 0; i < 100 && f.journal.RanCount() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   worker->Stop();
@@ -196,7 +197,7 @@ TEST_CASE("orphans of dead workers are recovered at start and periodically", "[r
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
   f.queue.AddOrphan(FetchedJob{"default", f.Raw("RecordingWorker", {"orphan-2"})});
-  for (int i = 0; i < 200 && f.journal.ran.size() < 2; ++i) {
+  for (int i = 0; i < 200 && f.journal.RanCount() < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   worker->Stop();

@@ -4,15 +4,16 @@
 // SMTP_URL) is read here and nowhere else.
 #include <unistd.h>
 
-#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include "common/build_info.h"
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "common/shutdown.h"
 #include "common/text.h"
 #include "workers/example_jobs.h"
@@ -34,14 +35,18 @@ struct MainOptions {
   std::string smtp_url;   // "" = SMTP_URL / default
   int redis_timeout_ms = 2000;
   std::string profiles_dir = FIB_PROFILES_DIR;  // "" = only the C++ job types
+  bool fast_recovery = true;  // requeue jobs of local workers proved dead without waiting 60 s
+  int64_t max_payload_bytes = 1 << 20;  // copied into worker.max_payload_bytes once checked
 };
 
 constexpr char kAbout[] =
     "Runs jobs from Redis queues in Sidekiq 6.4's format (Ruby's Sidekiq::Client can enqueue "
     "them; Sidekiq's Web UI and API see this process). Fetching is reliable: a job stays in a "
-    "per-process list until finished, so jobs of a worker killed with -9 run again (checked "
-    "every --recover-interval-s). TERM/INT: stop fetching, wait up to -t for running jobs, put "
-    "unfinished ones back, exit. TSTP: quiet (stop fetching).";
+    "per-process list until finished, so jobs of a worker killed with -9 run again (checked at "
+    "start and every --recover-interval-s; a worker on this machine whose process is gone is "
+    "recovered at once, one elsewhere when its 60 s heartbeat expires). TERM/INT: stop fetching, "
+    "wait up to -t for running jobs, put unfinished ones back, exit. TSTP: quiet (stop "
+    "fetching).";
 
 constexpr char kEpilog[] =
     "Environment (flags win):\n"
@@ -68,6 +73,9 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
   flags->Double("retry-delay-scale", 0, &w.retry_delay_scale, "factor",
                 "multiplies Sidekiq's retry backoff (count^4 + 15 + rand(10)*(count+1) s); "
                 "e.g. 0.01 for demos and tests");
+  flags->Int("max-payload-bytes", 0, &o->max_payload_bytes, "bytes",
+             "larger jobs go straight to the dead set with an error, not run or retried "
+             "(each copy of a huge value blocks Redis for everyone); 0 = no limit");
   flags->Double("poll-interval-s", 0, &w.poll_interval_s, "s",
                 "average wait between schedule/retry polls (each wait is 0.5x..1.5x, as Sidekiq)");
   flags->Double("recover-interval-s", 0, &w.recover_interval_s, "s",
@@ -90,6 +98,10 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
   flags->Int("redis-timeout-ms", 0, &o->redis_timeout_ms, "ms", "Redis command timeout");
   flags->String("profiles-dir", 0, &o->profiles_dir, "dir",
                 "also run the job types defined by [[job]] stages in DIR/*.toml (bench/profiles)");
+  flags->Bool("fast-recovery", 0, &o->fast_recovery,
+              "requeue at once the jobs of a worker on this machine whose process is gone (e.g. "
+              "killed with -9 and restarted), checked by pid and start time in /proc; "
+              "--no-fast-recovery: wait for its 60 s heartbeat expiry, as for other machines");
   flags->Bool("log-jobs", 0, &w.log_each_job,
               "log a line per finished job (--no-log-jobs: only failures)");
   flags->Epilog(kEpilog);
@@ -101,6 +113,7 @@ std::string CheckOptions(const MainOptions& o) {
   if (w.concurrency < 1 || w.concurrency > 1000) return "--concurrency must be 1..1000";
   if (o.timeout_s < 0) return "--timeout must be >= 0 seconds";
   if (w.retry_delay_scale < 0) return "--retry-delay-scale must be >= 0";
+  if (o.max_payload_bytes < 0) return "--max-payload-bytes must be >= 0 (0 = no limit)";
   if (w.poll_interval_s <= 0 || w.recover_interval_s <= 0 || w.heartbeat_interval_s <= 0) {
     return "--poll-interval-s, --recover-interval-s and --heartbeat-interval-s must be > 0";
   }
@@ -129,17 +142,26 @@ std::string DescribeQueues(const QueueSelector& selector, const std::vector<std:
   return text + (selector.strict() ? " (strict order)" : " (weighted random order)");
 }
 
-std::atomic<Worker*> g_worker{nullptr};
+// The worker the signal thread talks to. The lock spans each use, so main cannot destroy the
+// Worker while a late signal (a second TERM, say) is still calling into it.
+std::mutex g_worker_mu;
+Worker* g_worker = nullptr;  // guarded by g_worker_mu
+
+void SetSignalledWorker(Worker* worker) {
+  std::lock_guard lock(g_worker_mu);
+  g_worker = worker;
+}
 
 void OnStopSignal(int signal) {
-  Worker* worker = g_worker.load();
   Log("{} received: stopping (no new jobs; running jobs get the -t timeout)",
       signal == SIGINT ? "SIGINT" : "SIGTERM");
-  if (worker) worker->RequestStop();
+  std::lock_guard lock(g_worker_mu);
+  if (g_worker) g_worker->RequestStop();
 }
 
 void OnQuietSignal() {
-  if (Worker* worker = g_worker.load()) worker->Quiet();
+  std::lock_guard lock(g_worker_mu);
+  if (g_worker) g_worker->Quiet();
 }
 
 // Registers the C++ job types and, with a profiles folder, the profile-defined ones.
@@ -165,6 +187,7 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
   SmtpMailer mailer(smtp);
 
   WorkerOptions w = o.worker;
+  w.max_payload_bytes = static_cast<size_t>(o.max_payload_bytes);
   w.shutdown_timeout_ms = o.timeout_s * 1000;
   RedisQueueOptions queue_options;
   queue_options.url = o.redis_url;
@@ -173,9 +196,13 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
   queue_options.clock = SystemClock::Default();
   // The identity must be known before the queue exists (its in-progress lists are named by it).
   w.identity = queue_options.identity = NewProcessIdentity(w.hostname);
+  if (o.fast_recovery) {
+    queue_options.liveness_token = ProcessLivenessToken(getpid());
+    queue_options.owner_gone = ProcessProvablyGone;
+  }
   RedisJobQueue queue(queue_options);
   Worker worker(w, &queue, &registry, &mailer, SystemClock::Default());
-  g_worker = &worker;
+  SetSignalledWorker(&worker);
 
   auto selector = QueueSelector::FromFlags(w.queues);
   Log("fibtastic-worker {} ({} build) starting: identity={} concurrency={} queues={} redis={} "
@@ -186,7 +213,7 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
   if (IsDebugBuild()) Log("WARNING: debug build; throughput figures are not representative");
 
   auto report = worker.Run();
-  g_worker = nullptr;
+  SetSignalledWorker(nullptr);
   if (!report.ok()) {
     Log("cannot start: {}", report.message());
     return 1;
@@ -197,6 +224,7 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
   if (report->stuck_threads > 0) {
     // Their jobs are already back on the queue; the threads cannot be interrupted, so leave now.
     Log("exiting with {} job threads still inside their (requeued) jobs", report->stuck_threads);
+    worker.DetachStuckThreads();
     std::fflush(nullptr);
     _exit(0);
   }

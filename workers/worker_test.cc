@@ -144,6 +144,27 @@ TEST_CASE("a JSON object without a usable class goes to dead with the reason", "
   CHECK(stored["error_message"].get<std::string>().find("class") != std::string::npos);
 }
 
+TEST_CASE("a payload over --max-payload-bytes goes to dead at once, never retried",
+          "[worker][poison]") {
+  Fixture f;
+  f.options.max_payload_bytes = 4096;
+  auto worker = f.MakeWorker();
+  std::string big = f.Raw("SequenceEmailWorker", {std::string(5000, 'x') + "@example.com", 5});
+  f.RunOne(*worker, big);
+  f.RunOne(*worker, f.Raw("RecordingWorker", {7}));
+  CHECK(f.journal.ran.size() == 1);  // the next job runs as usual
+  CHECK(f.queue.RetrySet().empty());
+  auto dead = f.queue.DeadSet();
+  REQUIRE(dead.size() == 1);
+  auto stored = nlohmann::json::parse(dead[0].raw);
+  CHECK(stored["error_class"] == "InvalidPayloadError");
+  std::string message = stored["error_message"];
+  CHECK(message.find("over the worker's limit of 4096 bytes") != std::string::npos);
+  CHECK(message.size() < 300);
+  CHECK(stored["args"][0].get<std::string>().size() == 5000 + 12);  // kept whole, for inspection
+  CHECK(worker->failed_total() == 1);
+}
+
 TEST_CASE("an unknown class is retried with UnknownJobClassError", "[worker][poison]") {
   Fixture f;
   auto worker = f.MakeWorker();

@@ -37,6 +37,11 @@ struct Journal {
     release = true;
     cv.notify_all();
   }
+  // For polling while the worker runs (`ran` itself is safe to read only after Stop).
+  size_t RanCount() {
+    std::lock_guard lock(mu);
+    return ran.size();
+  }
 };
 
 class RecordingJob : public fib::Job {

@@ -1,5 +1,6 @@
 #include "tests/support/redis_server.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -10,7 +11,10 @@
 
 namespace fib::test {
 
-RedisServer::RedisServer(bool append_only) : port_(FreePort()), append_only_(append_only) {
+RedisServer::RedisServer(bool append_only) : RedisServer(append_only, {}) {}
+
+RedisServer::RedisServer(bool append_only, std::vector<std::string> extra_args)
+    : port_(FreePort()), append_only_(append_only), extra_args_(std::move(extra_args)) {
   char tmpl[] = "/tmp/fibtastic-redis-XXXXXX";
   dir_ = mkdtemp(tmpl);
   Start();
@@ -23,9 +27,21 @@ RedisServer::~RedisServer() {
 }
 
 void RedisServer::Start() {
-  process_ = std::make_unique<Subprocess>(std::vector<std::string>{
-      "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-      "--appendonly", append_only_ ? "yes" : "no", "--dir", dir_, "--daemonize", "no"});
+  std::vector<std::string> argv = {"redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   append_only_ ? "yes" : "no",
+                                   "--dir",
+                                   dir_,
+                                   "--daemonize",
+                                   "no"};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  process_ = std::make_unique<Subprocess>(argv);
   if (!WaitForPort(port_, 10000)) {
     FAIL("redis-server did not start on port " << port_ << ":\n" << process_->Log());
   }
@@ -33,6 +49,14 @@ void RedisServer::Start() {
 
 void RedisServer::Stop() {
   if (process_) process_->Stop();
+  process_.reset();
+}
+
+void RedisServer::Kill() {
+  if (process_) {
+    process_->Signal(SIGKILL);
+    process_->Wait(10000);
+  }
   process_.reset();
 }
 

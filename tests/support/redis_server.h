@@ -14,6 +14,9 @@ class RedisServer {
  public:
   // Starts redis-server; FAILs the test when it does not accept connections within 10 s.
   explicit RedisServer(bool append_only = false);
+  // As above, with `extra_args` passed to redis-server on every Start (e.g. {"--appendfsync",
+  // "always"}); they come last, so they override the defaults above.
+  RedisServer(bool append_only, std::vector<std::string> extra_args);
   ~RedisServer();
 
   int port() const { return port_; }
@@ -23,10 +26,14 @@ class RedisServer {
   // Stops the server (SIGTERM) / starts it again on the same port and data folder.
   void Stop();
   void Start();
+  // Kills the server with SIGKILL (a crash: no shutdown, no final AOF fsync) and waits until it
+  // is gone; Start() brings it back on the same port and data folder.
+  void Kill();
 
  private:
   int port_;
   bool append_only_;
+  std::vector<std::string> extra_args_;
   std::string dir_;
   std::unique_ptr<Subprocess> process_;
 };

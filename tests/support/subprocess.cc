@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
+
+#include "common/build_info.h"
 
 namespace fib::test {
 
@@ -28,7 +31,32 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::map<std::string, std:
 
 Subprocess::~Subprocess() {
   child_.reset();  // stops it (SIGTERM, then SIGKILL)
+  CheckNoSanitizerReport();
   unlink(log_path_.c_str());
+}
+
+std::string FindSanitizerReport(const std::string& log) {
+  static const char* const kMarkers[] = {"ERROR: AddressSanitizer",
+                                         "ERROR: LeakSanitizer",
+                                         "WARNING: ThreadSanitizer",
+                                         "ERROR: ThreadSanitizer",
+                                         "FATAL: ThreadSanitizer",
+                                         ": runtime error: ",
+                                         "SUMMARY: UndefinedBehaviorSanitizer"};
+  size_t first = std::string::npos;
+  for (const char* marker : kMarkers) first = std::min(first, log.find(marker));
+  if (first == std::string::npos) return "";
+  size_t line_start = log.rfind('\n', first);
+  line_start = line_start == std::string::npos ? 0 : line_start + 1;
+  constexpr size_t kMaxChars = 8192;
+  return log.substr(line_start, kMaxChars);
+}
+
+void Subprocess::CheckNoSanitizerReport() const {
+  if (!kSanitizedBuild) return;
+  std::string report = FindSanitizerReport(Log());
+  if (report.empty()) return;
+  FAIL_CHECK("sanitizer report in a child's log (" << log_path_ << "):\n" << report);
 }
 
 bool Subprocess::running() { return child_->Running(); }

@@ -37,12 +37,19 @@ class Subprocess {
   int Stop(int timeout_ms = 5000);
   // Returns everything the process has written so far.
   std::string Log() const;
+  // In sanitizer builds, fails the current test (Catch2 FAIL_CHECK, showing the report) when the
+  // log holds an ASan/LSan/UBSan/TSan report; the destructor calls it after the child exited.
+  void CheckNoSanitizerReport() const;
   const std::string& log_path() const { return log_path_; }
 
  private:
   std::string log_path_;
   std::unique_ptr<ChildProcess> child_;
 };
+
+// Returns the first sanitizer report in `log` (from its first line to the end of the log, at
+// most ~8 KB), or "" when there is none.
+std::string FindSanitizerReport(const std::string& log);
 
 // Runs a command to completion (up to timeout_ms); returns its exit code and fills `output`.
 int RunCommand(const std::vector<std::string>& argv, std::string* output, int timeout_ms = 60000,

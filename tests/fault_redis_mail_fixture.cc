@@ -1,0 +1,129 @@
+#include "tests/fault_redis_mail_fixture.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <sstream>
+
+#include "tests/support/ports.h"
+
+namespace fib::test {
+
+CountingSink::CountingSink(std::vector<std::string> flags)
+    : smtp_port_(FreePort()), http_port_(FreePort()) {
+  std::vector<std::string> argv = {BinPath("fibtastic-mailsink"), "--smtp-port",
+                                   std::to_string(smtp_port_), "--http-port",
+                                   std::to_string(http_port_)};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  process_ = std::make_unique<Subprocess>(argv);
+  if (!WaitForPort(smtp_port_, 10000) || !WaitForPort(http_port_, 10000)) {
+    FAIL("fibtastic-mailsink did not start:\n" << process_->Log());
+  }
+}
+
+nlohmann::json CountingSink::GetJson(const std::string& path) const {
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_read_timeout(10, 0);
+  auto response = client.Get(path);
+  if (!response || response->status != 200) FAIL("GET " << path << " failed:\n" << process_->Log());
+  return nlohmann::json::parse(response->body);
+}
+
+nlohmann::json CountingSink::Messages() const { return GetJson("/messages"); }
+
+nlohmann::json CountingSink::Stats() const { return GetJson("/stats"); }
+
+double Percentile(std::vector<double> values, double percentile) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t rank = static_cast<size_t>(std::ceil(percentile / 100 * values.size()));
+  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+}
+
+namespace {
+
+void CountOne(const TimedRequest& request, const OutageTimes& times, double grace_s,
+              OutageFigures* figures) {
+  ++figures->sent;
+  if (request.success()) {
+    ++figures->succeeded;
+    figures->success_ids.insert(request.request_id);
+    if (request.sent_s >= times.down_s && request.sent_s < times.start_begin_s) {
+      ++figures->successes_while_down;
+    }
+    if (request.sent_s >= times.start_begin_s) ++figures->successes_after_restart;
+    return;
+  }
+  figures->non_success_ids.insert(request.request_id);
+  if (request.sent_s > times.up_s + grace_s) ++figures->failures_after_grace;
+  if (request.status == 503) {
+    ++figures->unavailable_503;
+    if (request.sent_s >= times.up_s) ++figures->unavailable_after_up;
+    return;
+  }
+  ++figures->other;
+  if (figures->other_examples.size() < 5) {
+    figures->other_examples.push_back(request.request_id +
+                                      " status=" + std::to_string(request.status) + " after " +
+                                      std::to_string(request.latency_ms) + " ms");
+  }
+}
+
+}  // namespace
+
+OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const OutageTimes& times,
+                              double grace_s) {
+  OutageFigures figures;
+  std::vector<double> latencies_503_ms;
+  double first_success_done_s = -1;
+  for (const TimedRequest& request : records) {
+    CountOne(request, times, grace_s, &figures);
+    if (request.status == 503) latencies_503_ms.push_back(request.latency_ms);
+    if (request.success() && request.sent_s >= times.start_begin_s &&
+        (first_success_done_s < 0 || request.done_s() < first_success_done_s)) {
+      first_success_done_s = request.done_s();
+    }
+  }
+  figures.p50_503_ms = Percentile(latencies_503_ms, 50);
+  figures.p99_503_ms = Percentile(latencies_503_ms, 99);
+  figures.max_503_ms = Percentile(latencies_503_ms, 100);
+  figures.outage_s = times.up_s - times.stop_begin_s;
+  if (first_success_done_s >= 0) {
+    // The port poll may notice "up" a little after Redis did; never report a negative time.
+    figures.recovery_ms = std::max(0.0, (first_success_done_s - times.up_s) * 1000);
+  }
+  return figures;
+}
+
+std::string LocateJob(const RedisServer& redis, const std::string& request_id) {
+  const std::string needle = "\"request_id\":\"" + request_id + "\"";
+  std::vector<std::pair<std::string, std::string>> places = {
+      {"queue:default", redis.Cli({"LRANGE", "queue:default", "0", "-1"})},
+      {"retry", redis.Cli({"ZRANGE", "retry", "0", "-1"})},
+      {"dead", redis.Cli({"ZRANGE", "dead", "0", "-1"})},
+      {"schedule", redis.Cli({"ZRANGE", "schedule", "0", "-1"})}};
+  std::istringstream keys(redis.Cli({"KEYS", "fibtastic:inprogress:*"}));
+  for (std::string key; std::getline(keys, key);) {
+    if (!key.empty()) places.emplace_back(key, redis.Cli({"LRANGE", key, "0", "-1"}));
+  }
+  std::string found;
+  for (const auto& [place, contents] : places) {
+    if (contents.find(needle) != std::string::npos) found += (found.empty() ? "" : ", ") + place;
+  }
+  return found.empty() ? "nowhere" : found;
+}
+
+size_t CountMessagesFor(const nlohmann::json& messages, const std::set<std::string>& ids) {
+  size_t count = 0;
+  for (const auto& message : messages) {
+    if (message["request_id"].is_string() &&
+        ids.count(message["request_id"].get<std::string>()) > 0) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+}  // namespace fib::test

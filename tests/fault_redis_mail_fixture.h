@@ -1,0 +1,75 @@
+// Helpers for tests/fault_redis_mail_test.cc: a mail sink whose counters (/stats) the test
+// reads, a background-mode fibtastic-web, and the arithmetic that turns a TimedSender's records
+// and the moments of a Redis outage into the figures the test asserts and prints.
+// Thread-safety: each object belongs to one test thread; the functions are pure.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/background_web.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/subprocess.h"
+#include "tests/timed_sender.h"
+
+namespace fib::test {
+
+// fibtastic-mailsink on free ports with `flags` (e.g. --fail-rate 0.3 --delay-ms 60).
+class CountingSink {
+ public:
+  explicit CountingSink(std::vector<std::string> flags = {});
+  std::string smtp_url() const { return "smtp://127.0.0.1:" + std::to_string(smtp_port_); }
+  // GET /messages: summaries (request_id, job_id, to, ...), oldest first.
+  nlohmann::json Messages() const;
+  // GET /stats: received, failed_451, rejected, aborted, connection counts.
+  nlohmann::json Stats() const;
+  Subprocess& process() { return *process_; }
+
+ private:
+  nlohmann::json GetJson(const std::string& path) const;
+
+  int smtp_port_, http_port_;
+  std::unique_ptr<Subprocess> process_;
+};
+
+// When the outage happened, in seconds on the TimedSender's time line.
+struct OutageTimes {
+  double stop_begin_s = 0;   // SIGTERM / SIGKILL sent
+  double down_s = 0;         // redis-server has exited
+  double start_begin_s = 0;  // redis-server started again
+  double up_s = 0;           // it accepts connections again
+};
+
+// What the client saw, split around the outage.
+struct OutageFigures {
+  size_t sent = 0, succeeded = 0, unavailable_503 = 0, other = 0;
+  size_t successes_while_down = 0;     // sent after down_s, before start_begin_s: impossible
+  size_t successes_after_restart = 0;  // sent after start_begin_s
+  size_t failures_after_grace = 0;     // non-successes sent later than up_s + grace
+  size_t unavailable_after_up = 0;     // 503s sent after up_s (Redis loading, pool reconnecting)
+  double p50_503_ms = 0, p99_503_ms = 0, max_503_ms = 0;
+  double outage_s = 0;                // stop_begin_s .. up_s
+  double recovery_ms = -1;            // up_s .. first success sent after start_begin_s; -1 = none
+  std::set<std::string> success_ids;  // X-Request-Id of every success
+  std::set<std::string> non_success_ids;    // 503s, other statuses, timeouts
+  std::vector<std::string> other_examples;  // a few "id status latency" lines
+};
+
+// Splits `records` around `times`; `grace_s` is how long after up_s failures are still allowed.
+OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const OutageTimes& times,
+                              double grace_s);
+
+// Returns the nearest-rank percentile (0..100) of `values`; 0 when empty.
+double Percentile(std::vector<double> values, double percentile);
+
+// Returns where the job with X-Request-Id `request_id` sits in `redis` ("queue:default",
+// "fibtastic:inprogress:<worker>:default", "retry", "dead", ...), or "nowhere".
+std::string LocateJob(const RedisServer& redis, const std::string& request_id);
+
+// Returns how many stored messages carry a request id from `ids` (copies included).
+size_t CountMessagesFor(const nlohmann::json& messages, const std::set<std::string>& ids);
+
+}  // namespace fib::test
