@@ -98,8 +98,9 @@ TEST_CASE("bare LF, pipelined junk and a cut before the final dot", "[hostile][s
   {
     RawSmtp piped(sink.smtp_port());
     piped.Reply();
-    piped.Send(std::string(
-        "NOOP\r\n\x00\xff junk\r\nVRFY\r\nRCPT TO:<x@y>\r\nHELO p.test\r\nQUIT\r\n", 60));
+    static constexpr char kPipelined[] =
+        "NOOP\r\n\x00\xff junk\r\nVRFY\r\nRCPT TO:<x@y>\r\nHELO p.test\r\nQUIT\r\n";
+    piped.Send(std::string(kPipelined, sizeof kPipelined - 1));  // with the NUL byte inside
     std::vector<std::string> expect = {"250", "500", "50", "503", "250", "221"};
     std::string replies;
     for (const std::string& code : expect) {

@@ -18,10 +18,12 @@ std::vector<int64_t> Sequence(int q) {
   std::vector<int64_t> out;
   if (q <= 0) return out;
   out.reserve(q);
-  int64_t a = 0, b = 1;
+  // Unsigned so that the step past the last number (or numbers past the 93rd, which do not fit
+  // int64_t) wraps instead of being undefined behaviour (UBSan found it at q = 93).
+  uint64_t a = 0, b = 1;
   for (int i = 0; i < q; ++i) {
-    out.push_back(a);
-    int64_t next = a + b;
+    out.push_back(static_cast<int64_t>(a));
+    uint64_t next = a + b;
     a = b;
     b = next;
   }

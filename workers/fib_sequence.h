@@ -11,7 +11,7 @@ namespace fib {
 // rec_sequence(q) = rec_sequence(q-1) + [sum of its last two], with rec_sequence(q-1) computed
 // twice, so the work doubles with each step (about 2^q calls). Exponential on purpose.
 std::vector<int64_t> RecSequence(int q);
-// Returns the same numbers in linear time.
+// Returns the same numbers in linear time (exact up to q = 93; beyond, int64_t wraps).
 std::vector<int64_t> Sequence(int q);
 
 }  // namespace fib
