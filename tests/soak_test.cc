@@ -39,7 +39,9 @@ struct SoakPlan {
   double warmup_s = 12;
   double rate_rps = 10;  // per web variant; two variants run at once
   int sample_interval_ms = 2000;
-  int sink_ring_messages = 100;  // fills in ~5 s at 2 x 10 rps: before the warm-up ends
+  // More than the warm-up burst (2 x 5 x 20 messages at once; 100 dropped 3 unread on a CI run),
+  // and full within ~5 s at 2 x 10 rps: the sink's memory plateaus before the warm-up ends.
+  int sink_ring_messages = 300;
 };
 
 double EnvSeconds(const char* name, double fallback) {
