@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <sstream>
 
 #include "tests/support/ports.h"
 
@@ -95,24 +94,6 @@ OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const Ou
     figures.recovery_ms = std::max(0.0, (first_success_done_s - times.up_s) * 1000);
   }
   return figures;
-}
-
-std::string LocateJob(const RedisServer& redis, const std::string& request_id) {
-  const std::string needle = "\"request_id\":\"" + request_id + "\"";
-  std::vector<std::pair<std::string, std::string>> places = {
-      {"queue:default", redis.Cli({"LRANGE", "queue:default", "0", "-1"})},
-      {"retry", redis.Cli({"ZRANGE", "retry", "0", "-1"})},
-      {"dead", redis.Cli({"ZRANGE", "dead", "0", "-1"})},
-      {"schedule", redis.Cli({"ZRANGE", "schedule", "0", "-1"})}};
-  std::istringstream keys(redis.Cli({"KEYS", "fibtastic:inprogress:*"}));
-  for (std::string key; std::getline(keys, key);) {
-    if (!key.empty()) places.emplace_back(key, redis.Cli({"LRANGE", key, "0", "-1"}));
-  }
-  std::string found;
-  for (const auto& [place, contents] : places) {
-    if (contents.find(needle) != std::string::npos) found += (found.empty() ? "" : ", ") + place;
-  }
-  return found.empty() ? "nowhere" : found;
 }
 
 size_t CountMessagesFor(const nlohmann::json& messages, const std::set<std::string>& ids) {

@@ -65,10 +65,6 @@ OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const Ou
 // Returns the nearest-rank percentile (0..100) of `values`; 0 when empty.
 double Percentile(std::vector<double> values, double percentile);
 
-// Returns where the job with X-Request-Id `request_id` sits in `redis` ("queue:default",
-// "fibtastic:inprogress:<worker>:default", "retry", "dead", ...), or "nowhere".
-std::string LocateJob(const RedisServer& redis, const std::string& request_id);
-
 // Returns how many stored messages carry a request id from `ids` (copies included).
 size_t CountMessagesFor(const nlohmann::json& messages, const std::set<std::string>& ids);
 

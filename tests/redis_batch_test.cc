@@ -53,12 +53,14 @@ TEST_CASE("FetchBatch takes the oldest jobs of the first non-empty queue, oldest
   CHECK(third.jobs[0].queue == "low");
   CHECK(Names(third.jobs) == std::vector<std::string>{"x"});
 
-  CHECK(MustFetchBatch(queue, order, 10).jobs.empty());
   // The in-progress lists are registered for recovery, and a placeholder heartbeat exists.
   CHECK(redis.Cli({"HEXISTS", kInProgressIndexKey, InProgressKey(id, "default")}) == "1");
   CHECK(redis.Cli({"HEXISTS", kInProgressIndexKey, InProgressKey(id, "low")}) == "1");
   CHECK(redis.Cli({"HEXISTS", kInProgressIndexKey, InProgressKey(id, "high")}) == "0");
   CHECK(std::stoi(redis.Cli({"TTL", id})) > 0);
+  // All empty: the caller would block on "high" next, so its list is registered first.
+  CHECK(MustFetchBatch(queue, order, 10).jobs.empty());
+  CHECK(redis.Cli({"HEXISTS", kInProgressIndexKey, InProgressKey(id, "high")}) == "1");
 }
 
 TEST_CASE("FetchBatch leaves the in-progress list exactly as the same number of Fetches") {
@@ -190,6 +192,31 @@ TEST_CASE("Batch-fetched jobs of a dead process are recovered in the order they 
   CHECK(*recovered == 2);
   CHECK(Names(MustFetchBatch(living, {"default"}, 10).jobs) ==
         std::vector<std::string>{"a", "c", "d"});
+}
+
+// The kill -9 fault test lost a job this way: a worker that always found its queue empty got
+// every job by blocking (BLMOVE), so its in-progress list was never registered for recovery.
+TEST_CASE("A job a blocking FetchBatch waited for is recovered when its process dies") {
+  RedisServer redis;
+  const std::string dead_id = "host:101:ba000000000b";
+  RedisJobQueue dying(Options(redis, dead_id));
+  std::thread pusher([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(dying.Push("default", Job("late")).ok());
+  });
+  auto blocked = dying.FetchBatch({"default"}, 10, 5000);
+  pusher.join();
+  REQUIRE(blocked.ok());
+  CHECK(Names(blocked->jobs) == std::vector<std::string>{"late"});
+  CHECK(blocked->left == -1);  // it came by blocking, the only fetch this process made
+  CHECK(redis.Cli({"HEXISTS", kInProgressIndexKey, InProgressKey(dead_id, "default")}) == "1");
+
+  redis.Cli({"DEL", dead_id});  // its heartbeat key expires (kill -9)
+  RedisJobQueue living(Options(redis, "host:200:ba000000000c"));
+  auto recovered = living.RecoverOrphans();
+  REQUIRE(recovered.ok());
+  CHECK(*recovered == 1);
+  CHECK(Names(MustFetchBatch(living, {"default"}, 10).jobs) == std::vector<std::string>{"late"});
 }
 
 }  // namespace

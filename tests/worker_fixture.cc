@@ -142,4 +142,22 @@ size_t InProgressJobs(const RedisServer& redis) {
   return total;
 }
 
+std::string LocateJob(const RedisServer& redis, const std::string& request_id) {
+  const std::string needle = "\"request_id\":\"" + request_id + "\"";
+  std::vector<std::pair<std::string, std::string>> places = {
+      {"queue:default", redis.Cli({"LRANGE", "queue:default", "0", "-1"})},
+      {"retry", redis.Cli({"ZRANGE", "retry", "0", "-1"})},
+      {"dead", redis.Cli({"ZRANGE", "dead", "0", "-1"})},
+      {"schedule", redis.Cli({"ZRANGE", "schedule", "0", "-1"})}};
+  std::istringstream keys(redis.Cli({"KEYS", "fibtastic:inprogress:*"}));
+  for (std::string key; std::getline(keys, key);) {
+    if (!key.empty()) places.emplace_back(key, redis.Cli({"LRANGE", key, "0", "-1"}));
+  }
+  std::string found;
+  for (const auto& [place, contents] : places) {
+    if (contents.find(needle) != std::string::npos) found += (found.empty() ? "" : ", ") + place;
+  }
+  return found.empty() ? "nowhere" : found;
+}
+
 }  // namespace fib::test

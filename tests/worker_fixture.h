@@ -59,6 +59,10 @@ struct Delivery {
 };
 Delivery CountDelivery(const nlohmann::json& messages, const std::set<std::string>& expected);
 
+// Returns where the job with X-Request-Id `request_id` sits in `redis` ("queue:default",
+// "fibtastic:inprogress:<worker>:default", "retry", "dead", ...), or "nowhere".
+std::string LocateJob(const RedisServer& redis, const std::string& request_id);
+
 // Polls `probe` (e.g. a redis-cli reading) every 100 ms until it returns `want` or timeout_ms.
 bool WaitForValue(const std::function<std::string()>& probe, const std::string& want,
                   int timeout_ms);

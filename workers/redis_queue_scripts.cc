@@ -43,6 +43,9 @@ for i = 1, n do
     return reply
   end
 end
+-- Every queue is empty: the caller blocks next with BLMOVE into the first queue's in-progress
+-- list, so register that list now, or a job the block receives could never be recovered.
+redis.call('HSET', KEYS[2], KEYS[3 + n], ARGV[4])
 return false
 )lua");
   return kScript;

@@ -17,7 +17,9 @@ const RedisScript& Fetch();
 // non-empty queue only. KEYS: identity, index hash, n queue keys, n in-progress keys. ARGV: n,
 // now (seconds), max jobs (<= 1000: Lua's unpack limit), n owner records. Moves the oldest jobs
 // (LRANGE + LTRIM + LPUSH) so the in-progress list ends as LMOVE one by one would leave it.
-// Returns {1-based queue index, jobs left in that queue, job, job, ...} (oldest first) or nil.
+// Registers the in-progress list it fills, or, when every queue is empty, the first queue's
+// (where the caller's BLMOVE will put a job). Returns {1-based queue index, jobs left in that
+// queue, job, job, ...} (oldest first) or nil.
 const RedisScript& FetchBatch();
 
 // Recovers one orphaned in-progress list. KEYS: list, owner identity, queue key, index hash.
