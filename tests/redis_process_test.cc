@@ -79,6 +79,93 @@ TEST_CASE("Two processes recovering the same orphan at once never duplicate it")
   CHECK(redis.Cli({"LLEN", "queue:default"}) == "50");
 }
 
+// A missing heartbeat key does not prove its owner dead: a stalled process whose key expired
+// may still have a BLMOVE pending, which can fill its list after another process recovered it.
+TEST_CASE("A list recovered while its stalled owner still blocks on it stays recoverable") {
+  RedisServer redis;
+  const std::string stalled_id = "host:500:888888888888";
+  RedisJobQueue stalled(Options(redis, stalled_id));
+  RedisJobQueue other(Options(redis, "host:2:999999999999"));
+  Result<FetchedBatch> got = FetchedBatch{};
+  std::thread fetcher([&] { got = stalled.FetchBatch({"default"}, 10, 5000); });
+  for (int i = 0; i < 100 && redis.Cli({"HLEN", kInProgressIndexKey}) != "1"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // now blocked in BLMOVE
+  REQUIRE(redis.Cli({"HLEN", kInProgressIndexKey}) == "1");
+  redis.Cli({"DEL", stalled_id});  // its heartbeat key expires while it waits
+  auto first = other.RecoverOrphans();
+  REQUIRE(first.ok());
+  CHECK(*first == 0);
+  REQUIRE(other.Push("default", Job("j")).ok());
+  fetcher.join();
+  REQUIRE(got.ok());
+  REQUIRE(got->jobs.size() == 1);  // the pending BLMOVE filled the list after the recovery pass
+  CHECK(redis.Cli({"HEXISTS", kInProgressIndexKey, InProgressKey(stalled_id, "default")}) == "1");
+
+  redis.Cli({"DEL", stalled_id});  // now killed for real before it fetched again
+  auto second = other.RecoverOrphans();
+  REQUIRE(second.ok());
+  CHECK(*second == 1);
+  CHECK(Arg0(MustFetch(other, {"default"}).raw) == "j");
+}
+
+TEST_CASE("A dead owner's index entry is dropped once its last fetch is a minute old") {
+  RedisServer redis;
+  const std::string dead_id = "host:501:aaaaaaaaaaa1";
+  RedisJobQueue dying(Options(redis, dead_id));
+  REQUIRE(dying.Push("default", Job("a")).ok());
+  MustFetch(dying, {"default"});
+  const std::string list = InProgressKey(dead_id, "default");
+  redis.Cli({"DEL", dead_id});
+  RedisJobQueue other(Options(redis, "host:2:aaaaaaaaaaa2"));
+  auto moved = other.RecoverOrphans();
+  REQUIRE(moved.ok());
+  CHECK(*moved == 1);
+  CHECK(redis.Cli({"HEXISTS", kInProgressIndexKey, list}) == "1");  // stamped just now: kept
+  // Age the stamp by hand (Redis's clock cannot be moved): a minute and a second ago.
+  std::string old = std::to_string(std::stoll(redis.Cli({"TIME"})) - kIndexEntryKeepSeconds - 1);
+  redis.Cli({"HSET", kInProgressIndexKey, list,
+             R"({"identity":")" + dead_id + R"(","queue":"default","at":)" + old + "}"});
+  auto again = other.RecoverOrphans();
+  REQUIRE(again.ok());
+  CHECK(*again == 0);
+  CHECK(redis.Cli({"HEXISTS", kInProgressIndexKey, list}) == "0");
+}
+
+TEST_CASE("An unreadable index entry is kept and does not stop the others' recovery") {
+  RedisServer redis;
+  const std::string dead_id = "host:502:bbbbbbbbbbb1";
+  RedisJobQueue dying(Options(redis, dead_id));
+  REQUIRE(dying.Push("default", Job("a")).ok());
+  MustFetch(dying, {"default"});
+  redis.Cli({"DEL", dead_id});
+  const std::string bad_list = "fibtastic:inprogress:somewhere:1:bbbbbbbbbbb2:default";
+  redis.Cli({"RPUSH", bad_list, Job("kept")});
+  redis.Cli({"HSET", kInProgressIndexKey, bad_list, "not json"});
+  RedisJobQueue other(Options(redis, "host:2:bbbbbbbbbbb3"));
+  auto moved = other.RecoverOrphans();
+  REQUIRE(moved.ok());
+  CHECK(*moved == 1);
+  CHECK(redis.Cli({"HGET", kInProgressIndexKey, bad_list}) == "not json");
+  CHECK(redis.Cli({"LLEN", bad_list}) == "1");
+}
+
+// A stalled worker's job recovered by another process must not also get a retry of its own.
+TEST_CASE("Retry of a job another process already recovered schedules nothing") {
+  RedisServer redis;
+  const std::string stalled_id = "host:503:ccccccccccc1";
+  RedisJobQueue stalled(Options(redis, stalled_id));
+  REQUIRE(stalled.Push("default", Job("j")).ok());
+  FetchedJob job = MustFetch(stalled, {"default"});
+  redis.Cli({"DEL", stalled_id});
+  RedisJobQueue other(Options(redis, "host:2:ccccccccccc2"));
+  REQUIRE(other.RecoverOrphans().ok());
+  REQUIRE(stalled.Retry(job, Job("j-retry"), 1700000100.0).ok());
+  CHECK(redis.Cli({"ZCARD", "retry"}) == "0");
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");  // the recovered copy runs, once
+}
+
 TEST_CASE("A process that fetches before its first heartbeat is not taken for dead") {
   RedisServer redis;
   const std::string id = "host:400:666666666666";
@@ -203,6 +290,33 @@ TEST_CASE("A stale pooled connection after a restart is re-made transparently") 
   auto pong = (*connection)->Command({"PING"});
   REQUIRE(pong.ok());
   CHECK(pong->str == "PONG");
+}
+
+// Redis can run a command and then drop the connection before its reply (here: the reply is
+// over the client output buffer limit). Sending it again would move a second batch and leave
+// the first in our in-progress list, held by no one; the caller must see the failure instead.
+TEST_CASE("A fetch whose reply is lost fails instead of silently fetching again") {
+  RedisServer redis;
+  const std::string id = "host:600:dddddddddddd";
+  RedisJobQueue queue(Options(redis, id));
+  auto warm = queue.FetchBatch({"default"}, 10, 0);  // the fetch connection is pooled now
+  REQUIRE(warm.ok());
+  const std::string big(800, 'x');
+  REQUIRE(queue.PushBulk("default", {Job("big1-" + big), Job("big2-" + big), Job("small")}).ok());
+  redis.Cli({"CONFIG", "SET", "client-output-buffer-limit", "normal 1000 0 0"});
+  auto lost = queue.FetchBatch({"default"}, 2, 0);
+  redis.Cli({"CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"});
+  REQUIRE_FALSE(lost.ok());
+  CHECK_THAT(lost.message(), Catch::Contains("Redis at"));
+  CHECK(redis.Cli({"LLEN", InProgressKey(id, "default")}) == "2");  // ran once, not twice
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");
+  auto listed = queue.ListInProgress({"default"});  // what the fetcher reconciles from
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == 2);
+  auto next = queue.FetchBatch({"default"}, 10, 0);  // the connection is re-made
+  REQUIRE(next.ok());
+  REQUIRE(next->jobs.size() == 1);
+  CHECK(Arg0(next->jobs[0].raw) == "small");
 }
 
 TEST_CASE("Eval falls back to EVAL when the server does not know the script") {

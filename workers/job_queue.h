@@ -98,7 +98,8 @@ class JobQueue {
   // workers never both push one), with a fresh enqueued_at. Returns how many moved.
   virtual Result<int> EnqueueDue(double now_seconds) = 0;
   // Moves the in-progress jobs of processes whose heartbeat has expired back onto their queues.
-  // Returns how many jobs were recovered.
+  // Returns how many jobs were recovered; fails only when the list of lists cannot be read (a
+  // list that cannot be recovered is logged and left for the next pass).
   virtual Result<int> RecoverOrphans() = 0;
   // Publishes the heartbeat (processes, <identity> hash with expiry, <identity>:workers,
   // stat counters incremented by the deltas) and returns signals popped from <identity>-signals.

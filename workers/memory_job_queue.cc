@@ -114,7 +114,7 @@ Status MemoryJobQueue::Retry(const FetchedJob& job, const std::string& updated_r
                              double at_seconds) {
   std::lock_guard lock(mu_);
   if (Status s = CheckAvailable(); !s.ok()) return s;
-  TakeInProgress(job);
+  if (!TakeInProgress(job)) return Status::Ok();  // recovered meanwhile: it runs again anyway
   retry_.emplace(at_seconds, updated_raw);
   changed_.notify_all();
   return Status::Ok();

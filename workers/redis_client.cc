@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -116,8 +117,7 @@ Status RedisConnection::LogIn() {
   }
   if (url_.db != 0) commands.push_back({"SELECT", std::to_string(url_.db)});
   if (commands.empty()) return Status::Ok();
-  bool stale = false;
-  auto replies = RoundTripOnce(commands, options_.connect_timeout_ms, &stale);
+  auto replies = RoundTripOnce(commands, options_.connect_timeout_ms);
   if (!replies.ok()) return replies.status();
   for (size_t i = 0; i < replies->size(); ++i) {
     const RedisValue& reply = (*replies)[i];
@@ -151,8 +151,7 @@ Status RedisConnection::IoError(const std::string& what) {
 }
 
 Result<std::vector<RedisValue>> RedisConnection::RoundTripOnce(
-    const std::vector<std::vector<std::string>>& commands, int timeout_ms, bool* stale) {
-  *stale = false;
+    const std::vector<std::vector<std::string>>& commands, int timeout_ms) {
   Status status = SetSocketTimeout(timeout_ms);
   if (!status.ok()) return status;
   std::vector<const char*> argv;
@@ -174,11 +173,6 @@ Result<std::vector<RedisValue>> RedisConnection::RoundTripOnce(
   for (size_t i = 0; i < commands.size(); ++i) {
     void* reply = nullptr;
     if (redisGetReply(context_, &reply) != REDIS_OK || reply == nullptr) {
-      int saved_errno = errno;
-      *stale =
-          i == 0 &&
-          (context_->err == REDIS_ERR_EOF ||
-           (context_->err == REDIS_ERR_IO && (saved_errno == ECONNRESET || saved_errno == EPIPE)));
       return IoError(CommandName(commands));
     }
     replies.push_back(FromReply(static_cast<redisReply*>(reply)));
@@ -187,21 +181,23 @@ Result<std::vector<RedisValue>> RedisConnection::RoundTripOnce(
   return replies;
 }
 
+bool RedisConnection::ClosedByServer() const {
+  char byte;
+  ssize_t n = recv(context_->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n >= 0) return true;  // EOF, or bytes nobody asked for: either way out of step
+  return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
 Result<std::vector<RedisValue>> RedisConnection::RoundTrip(
     const std::vector<std::vector<std::string>>& commands, int timeout_ms) {
-  bool reused = context_ != nullptr;
+  // A pooled connection whose server restarted (or dropped it) shows EOF or a reset before we
+  // write: make a new one then. Once written, a command is never sent twice: the server may
+  // have run it and lost only the reply, and a second fetch or push would strand or duplicate
+  // jobs. The caller gets the error and decides (the fetcher reconciles, the web answers 503).
+  if (context_ != nullptr && ClosedByServer()) Close();
   Status status = Connect();
   if (!status.ok()) return status;
-  bool stale = false;
-  auto replies = RoundTripOnce(commands, timeout_ms, &stale);
-  // A pooled connection whose server restarted fails on first use with EOF/reset before any
-  // reply: the command never reached a live server, so sending it once more is safe.
-  if (!replies.ok() && reused && stale) {
-    status = Connect();
-    if (!status.ok()) return status;
-    replies = RoundTripOnce(commands, timeout_ms, &stale);
-  }
-  return replies;
+  return RoundTripOnce(commands, timeout_ms);
 }
 
 Result<RedisValue> RedisConnection::Command(const std::vector<std::string>& argv) {

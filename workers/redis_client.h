@@ -42,7 +42,8 @@ class RedisConnection {
   void Close();
 
   // Runs one command. A Redis error reply (e.g. WRONGTYPE) is returned as an error Status.
-  // A connection that went stale (server restarted) is re-made and the command sent once more.
+  // A pooled connection the server closed (restart, timeout) is re-made before sending; a command
+  // is never sent twice (a reply lost after the server ran it comes back as an error).
   Result<RedisValue> Command(const std::vector<std::string>& argv);
   // As Command, for commands that block on the server (BLMOVE ... block_ms): the socket waits
   // block_ms + command_timeout_ms before giving up.
@@ -60,7 +61,9 @@ class RedisConnection {
   Result<std::vector<RedisValue>> RoundTrip(const std::vector<std::vector<std::string>>& commands,
                                             int timeout_ms);
   Result<std::vector<RedisValue>> RoundTripOnce(
-      const std::vector<std::vector<std::string>>& commands, int timeout_ms, bool* stale);
+      const std::vector<std::vector<std::string>>& commands, int timeout_ms);
+  // Whether the server closed this idle connection (EOF or reset waiting, or stray bytes).
+  bool ClosedByServer() const;
   Status LogIn();
   Status SetSocketTimeout(int timeout_ms);
   Status IoError(const std::string& what);

@@ -381,18 +381,22 @@ Result<int> RedisJobQueue::RecoverList(RedisConnection& connection, const std::s
                                        const std::string& owner_json) {
   Json owner = Json::parse(owner_json, nullptr, false);
   if (!owner.is_object() || !owner["identity"].is_string() || !owner["queue"].is_string()) {
-    auto dropped = connection.Command({"HDEL", kInProgressIndexKey, list});
-    return dropped.ok() ? Result<int>(0) : Result<int>(dropped.status());
+    // Kept, not dropped: the list's jobs stay findable for a person to requeue.
+    return Status::Error("in-progress index entry " + list + " has an unreadable owner record (" +
+                         owner_json.substr(0, 200) +
+                         "); its jobs were left in place: move them back with LMOVE and HDEL "
+                         "the entry");
   }
   std::string queue = owner["queue"].get<std::string>();
   std::string identity = owner["identity"].get<std::string>();
   std::vector<std::string> keys = {list, identity, QueueKey(queue), kInProgressIndexKey};
-  auto moved = connection.Eval(queue_scripts::Recover(), keys, {queue});
+  std::vector<std::string> args = {queue, std::to_string(kIndexEntryKeepSeconds)};
+  auto moved = connection.Eval(queue_scripts::Recover(), keys, args);
   if (!moved.ok()) return moved.status();
   if (moved->integer == -1) {
     auto reaped = ReapIfDead(connection, identity);
     if (!reaped.ok()) return reaped.status();
-    if (*reaped) moved = connection.Eval(queue_scripts::Recover(), keys, {queue});
+    if (*reaped) moved = connection.Eval(queue_scripts::Recover(), keys, args);
     if (!moved.ok()) return moved.status();
   }
   return static_cast<int>(std::max<int64_t>(0, moved->integer));
@@ -421,12 +425,22 @@ Result<int> RedisJobQueue::RecoverOrphans() {
   if (!lease.ok()) return lease.status();
   auto lists = (*lease)->Command({"HGETALL", kInProgressIndexKey});
   if (!lists.ok()) return lists.status();
-  int recovered = 0;
+  int recovered = 0, failed = 0;
+  Status first_error = Status::Ok();
   const auto& fields = lists->elements;
+  // One bad entry must not keep the others' jobs from being recovered: go on, log the first.
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
     auto moved = RecoverList(**lease, fields[i].str, fields[i + 1].str);
-    if (!moved.ok()) return moved.status();
-    recovered += *moved;
+    if (moved.ok()) {
+      recovered += *moved;
+    } else if (++failed == 1) {
+      first_error = moved.status();
+    }
+  }
+  if (failed > 0) {
+    Log("orphan recovery skipped {} of {} in-progress lists (tried again on the next pass); the "
+        "first: {}",
+        failed, fields.size() / 2, first_error.message());
   }
   return recovered;
 }

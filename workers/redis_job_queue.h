@@ -41,6 +41,9 @@ struct RedisQueueOptions {
 std::string QueueKey(const std::string& queue);  // "queue:<queue>"
 std::string InProgressKey(const std::string& identity, const std::string& queue);
 inline constexpr const char kInProgressIndexKey[] = "fibtastic:inprogress";  // hash: list -> owner
+// How long recovery keeps an index entry after the owner's last fetch stamped it: longer than any
+// BLMOVE the owner may still have pending (fetch timeouts are seconds).
+inline constexpr int kIndexEntryKeepSeconds = 60;
 
 class RedisJobQueue : public JobQueue {
  public:

@@ -9,9 +9,12 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'beat', ARGV[2])
   redis.call('EXPIRE', KEYS[1], 60)
 end
+local now = tonumber(redis.call('TIME')[1])
 for i = 1, n do
   local inprogress = KEYS[2 + n + i]
-  redis.call('HSET', KEYS[2], inprogress, ARGV[2 + i])
+  local owner = cjson.decode(ARGV[2 + i])
+  owner['at'] = now
+  redis.call('HSET', KEYS[2], inprogress, cjson.encode(owner))
   local job = redis.call('LMOVE', KEYS[2 + i], inprogress, 'RIGHT', 'LEFT')
   if job then return {i, job} end
 end
@@ -24,6 +27,11 @@ const RedisScript& FetchBatch() {
   static const RedisScript kScript(R"lua(
 local n = tonumber(ARGV[1])
 local max = tonumber(ARGV[3])
+local function register(inprogress, record)
+  local owner = cjson.decode(record)
+  owner['at'] = tonumber(redis.call('TIME')[1])
+  redis.call('HSET', KEYS[2], inprogress, cjson.encode(owner))
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'beat', ARGV[2])
   redis.call('EXPIRE', KEYS[1], 60)
@@ -33,7 +41,7 @@ for i = 1, n do
   local k = #newest_first
   if k > 0 then
     local inprogress = KEYS[2 + n + i]
-    redis.call('HSET', KEYS[2], inprogress, ARGV[3 + i])
+    register(inprogress, ARGV[3 + i])
     redis.call('LTRIM', KEYS[2 + i], 0, -k - 1)
     local oldest_first = {}
     for j = k, 1, -1 do oldest_first[#oldest_first + 1] = newest_first[j] end
@@ -45,7 +53,7 @@ for i = 1, n do
 end
 -- Every queue is empty: the caller blocks next with BLMOVE into the first queue's in-progress
 -- list, so register that list now, or a job the block receives could never be recovered.
-redis.call('HSET', KEYS[2], KEYS[3 + n], ARGV[4])
+register(KEYS[3 + n], ARGV[4])
 return false
 )lua");
   return kScript;
@@ -56,7 +64,14 @@ const RedisScript& Recover() {
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local n = 0
 while redis.call('LMOVE', KEYS[1], KEYS[3], 'LEFT', 'RIGHT') do n = n + 1 end
-redis.call('HDEL', KEYS[4], KEYS[1])
+-- A missing heartbeat key does not prove the owner dead (a stalled process, an evicting Redis):
+-- a BLMOVE it sent after its last fetch script may still fill the list. Fetch scripts stamp the
+-- entry with Redis's clock, so keep it until no such BLMOVE can be pending.
+local owner = cjson.decode(redis.call('HGET', KEYS[4], KEYS[1]) or '{}')
+local at = type(owner) == 'table' and tonumber(owner['at'])
+if not at or tonumber(redis.call('TIME')[1]) - at >= tonumber(ARGV[2]) then
+  redis.call('HDEL', KEYS[4], KEYS[1])
+end
 if n > 0 then redis.call('SADD', 'queues', ARGV[1]) end
 return n
 )lua");
@@ -85,7 +100,7 @@ return 1
 
 const RedisScript& Retry() {
   static const RedisScript kScript(R"lua(
-redis.call('LREM', KEYS[1], 1, ARGV[1])
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 )lua");

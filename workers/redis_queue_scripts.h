@@ -9,8 +9,9 @@ namespace fib::queue_scripts {
 
 // Strict-order non-blocking fetch. KEYS: identity, index hash, n queue keys, n in-progress keys.
 // ARGV: n, now (seconds), n owner records. Writes a placeholder heartbeat (EXPIRE 60) when the
-// identity key is missing, registers the in-progress list in the index, and LMOVEs the oldest job
-// of the first non-empty queue. Returns {1-based queue index, job} or nil.
+// identity key is missing, registers the in-progress list in the index (the owner record plus
+// "at": Redis's TIME in seconds), and LMOVEs the oldest job of the first non-empty queue.
+// Returns {1-based queue index, job} or nil.
 const RedisScript& Fetch();
 
 // Strict-order non-blocking batch fetch: as up to ARGV[3] Fetches in a row, but from the first
@@ -23,8 +24,10 @@ const RedisScript& Fetch();
 const RedisScript& FetchBatch();
 
 // Recovers one orphaned in-progress list. KEYS: list, owner identity, queue key, index hash.
-// ARGV: queue name. Returns -1 when the owner is alive, else how many jobs went back to the pop
-// end of the queue (oldest fetched is popped first).
+// ARGV: queue name, seconds an index entry is kept after the owner's last fetch stamped it.
+// Returns -1 when the owner is alive, else how many jobs went back to the pop end of the queue
+// (oldest fetched is popped first). Unregisters the list only once its stamp is that old, so a
+// BLMOVE the owner sent after its last fetch cannot fill an unregistered list.
 const RedisScript& Recover();
 
 // Unregisters a process proved dead on its machine, so its lists count as orphans before its
@@ -37,7 +40,9 @@ const RedisScript& ReapDead();
 // was still in the list. Returns 1 or 0.
 const RedisScript& Requeue();
 
-// Retry. KEYS: in-progress list, retry zset. ARGV: raw, at seconds, updated raw.
+// Retry. KEYS: in-progress list, retry zset. ARGV: raw, at seconds, updated raw. Schedules the
+// retry only when the job was still in the list (else another process recovered it and runs
+// it: a second retry chain would duplicate it). Returns 1 or 0.
 const RedisScript& Retry();
 
 // Moves one due job. KEYS: source zset, queue key. ARGV: old raw, new raw, queue name.
