@@ -106,10 +106,11 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
 }
 
 ChildProcess::~ChildProcess() {
-  if (!exited_) Stop();
+  if (Running()) Stop();
 }
 
 bool ChildProcess::Running() {
+  std::lock_guard lock(mu_);
   if (exited_) return false;
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -120,6 +121,7 @@ bool ChildProcess::Running() {
 }
 
 void ChildProcess::Signal(int signal) {
+  std::lock_guard lock(mu_);
   if (!exited_) kill(pid_, signal);
 }
 

@@ -1,13 +1,15 @@
 // ChildProcess: a program started by one of ours (the bench orchestrator starts redis-server,
 // the mail sink, web and workers). Output goes to a log file; the child dies with its parent
 // (PR_SET_PDEATHSIG), so nothing is left running even if the parent is killed with -9.
-// Thread-safety: one owner thread; Signal() may be called from any thread.
+// Thread-safety: one owner thread; Signal() and Running() may be called from any thread (a signal
+// is never sent to a pid already reaped, which the system may have given to another process).
 #pragma once
 
 #include <sys/types.h>
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,7 @@ class ChildProcess {
   ChildProcess(pid_t pid, std::string name) : pid_(pid), name_(std::move(name)) {}
   pid_t pid_;
   std::string name_;
+  std::mutex mu_;  // guards the reaping (waitpid) against Signal's kill
   bool exited_ = false;
   int exit_code_ = -1;
 };

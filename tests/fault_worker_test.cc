@@ -103,10 +103,16 @@ TEST_CASE("a stopped (alive) worker's jobs are never recovered by another worker
   std::string frozen_key = InProgressKey(WorkerIdentity(*frozen), "default");
   REQUIRE(Producer(redis)->PushBulk("default", raws).ok());
   REQUIRE(WaitForValue([&] { return redis.Cli({"LLEN", frozen_key}); }, "3", 10000));
+  // Freeze it while the sink holds its 3 messages, not during SMTP's connect phase: curl counts
+  // the frozen time, and a connect phase over its 5 s limit would fail the job into a retry.
+  REQUIRE(WaitFor([&] { return sink.Stats()["connections_active"].get<int>() >= 3; }, 10000));
+  std::this_thread::sleep_for(milliseconds(300));
   frozen->Signal(SIGSTOP);  // alive, silent: its heartbeat key still stands
 
-  auto other = StartWorker(redis, sink.smtp_url(), WorkerFlags({"-c", "3"}));
-  std::this_thread::sleep_for(milliseconds(5000));  // two recovery rounds of the other worker
+  auto other = StartWorker(redis, sink.smtp_url(), WorkerFlags({"-c", "3"}));  // (waits for it)
+  // Its start-time recovery and one periodic round (--recover-interval-s 2); the freeze stays
+  // under curl's 5 s connect limit even if it had landed in a connect phase.
+  std::this_thread::sleep_for(milliseconds(2500));
   CHECK(redis.Cli({"LLEN", frozen_key}) == "3");
   CHECK(CountInLog(*other, "is gone from this machine") == 0);
   frozen->Signal(SIGCONT);

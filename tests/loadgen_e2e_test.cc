@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "bench/loadgen/loadgen_test_support.h"
+#include "common/build_info.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/web_stack.h"
 
@@ -75,7 +76,8 @@ TEST_CASE("loadgen --mail and --redis-url with the background app and a worker",
   // checks the sum over processes.)
   for (const auto& sample : samples) CHECK(sample["dead"] == 0);
   INFO(samples.dump());
-  CHECK(samples.back()["queue_depth"].get<int64_t>() <= 2);
+  // The worker keeps up (a sanitized build's is slower and may still hold a few at the end).
+  CHECK(samples.back()["queue_depth"].get<int64_t>() <= (fib::kSanitizedBuild ? 10 : 2));
 }
 
 TEST_CASE("loadgen --redis-url samples queue depth, retry, dead and busy",
@@ -93,7 +95,7 @@ TEST_CASE("loadgen --redis-url samples queue depth, retry, dead and busy",
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   const auto& samples = run.report["redis_samples"];
-  REQUIRE(samples.size() >= 8);
+  REQUIRE(samples.size() >= (fib::kSanitizedBuild ? 5 : 8));  // 10 a second, on time or late
   CHECK(samples.size() <= 12);
   for (const auto& sample : samples) {
     CHECK(sample["queue_depth"] == 7);

@@ -33,10 +33,14 @@ nlohmann::json MailSink::Messages() {
   return nlohmann::json::parse(response->body);
 }
 
-nlohmann::json MailSink::Message(int64_t id) {
+nlohmann::json MailSink::Message(int64_t id) { return GetJson("/messages/" + std::to_string(id)); }
+
+nlohmann::json MailSink::Stats() { return GetJson("/stats"); }
+
+nlohmann::json MailSink::GetJson(const std::string& path) {
   httplib::Client client("127.0.0.1", http_port_);
-  auto response = client.Get("/messages/" + std::to_string(id));
-  if (!response || response->status != 200) FAIL("GET /messages/" << id << " failed");
+  auto response = client.Get(path.c_str());
+  if (!response || response->status != 200) FAIL("GET " << path << " failed:\n" << Log());
   return nlohmann::json::parse(response->body);
 }
 

@@ -27,11 +27,14 @@ class MailSink {
   nlohmann::json Messages();
   // GET /messages/<id> (with the decoded body).
   nlohmann::json Message(int64_t id);
+  // GET /stats (received, connections_active, ...).
+  nlohmann::json Stats();
   // Polls until at least `count` messages arrived or timeout_ms passed; returns the list.
   nlohmann::json WaitForMessages(size_t count, int timeout_ms);
   std::string Log() const { return process_->Log(); }
 
  private:
+  nlohmann::json GetJson(const std::string& path);
   int smtp_port_, http_port_;
   std::unique_ptr<Subprocess> process_;
 };
