@@ -220,12 +220,14 @@ TEST_CASE("poison jobs end in retry or dead with a clear error and do not slow n
 
   CHECK(worker->running());
   CHECK(with.count == static_cast<size_t>(normal_jobs));
-  // Generous: poison costs the worker a little time per job, never a stall of the queue.
-  CHECK(with.p50_ms <= 2 * without.p50_ms + 20);
+  // Generous: poison costs the worker a little time per job, never a stall of the queue. (A
+  // sanitized build instruments every copy of a 5 MB value: wall-clock slack only, printed above.)
+  const double slack_ms = kSanitizedBuild ? 500 : 20;
+  CHECK(with.p50_ms <= 2 * without.p50_ms + slack_ms);
   // Every copy of a 5 MB value blocks Redis for everyone (measured on a loaded 2-core VM:
   // 80-230 ms each). The worker sends payloads over --max-payload-bytes (1 MiB) straight to dead
   // and keeps them out of the heartbeat, so each is copied only by its push, fetch and dead write.
   CHECK(with_huge.count == static_cast<size_t>(normal_jobs));
-  CHECK(with_huge.p50_ms <= 2 * without.p50_ms + 20);
+  CHECK(with_huge.p50_ms <= 2 * without.p50_ms + slack_ms);
   CHECK(worker->Stop(10000) == 0);
 }
