@@ -2,12 +2,14 @@
 // in-progress list while the reply was lost (Redis died or dropped the connection after running
 // the fetch) must still be run by that live worker once Redis answers again, not wait there
 // until the worker exits. The lost reply is staged: the job is put into the worker's list by
-// hand, then Redis is restarted (AOF keeps the list) so the worker's fetch fails.
+// hand, then Redis is restarted (AOF keeps the list) so the worker's fetch fails. Likewise a job
+// whose outcome could not be written (its retry was refused) runs again in the live worker.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 
 #include "tests/worker_fixture.h"
+#include "tests/support/ports.h"
 #include "workers/redis_job_queue.h"
 
 using namespace fib;
@@ -48,5 +50,38 @@ TEST_CASE("a job left in the live worker's own in-progress list by a lost fetch 
   CHECK(CountInLog(*worker, "1 job(s) left in our in-progress list by a failed fetch") == 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   CHECK(sink.Messages().size() == 1);  // sent once
+  CHECK(worker->Stop(10000) == 0);
+}
+
+TEST_CASE("a job whose retry could not be written runs again while the worker keeps running",
+          "[worker][redis][fetch-recovery]") {
+  RedisServer redis;
+  // Nothing listens on this port: every send fails, so the job goes to retry.
+  std::string closed_smtp = "smtp://127.0.0.1:" + std::to_string(FreePort());
+  auto worker = StartWorker(redis, closed_smtp, {"-c", "1"});
+  std::string identity;
+  REQUIRE(WaitForValue(
+      [&] {
+        identity = redis.Cli({"SRANDMEMBER", "processes"});
+        return std::string(identity.empty() ? "" : "registered");
+      },
+      "registered", 10000));
+  const std::string list = InProgressKey(identity, "default");
+  // Every key but `retry` stays writable (ACL glob patterns cannot negate a whole name): the
+  // Retry script is refused before it runs, so the job stays in our list, while fetches and
+  // heartbeats go on. As a pool connection that keeps failing would.
+  REQUIRE(redis.Cli({"ACL", "SETUSER", "default", "resetkeys", "~[^r]*", "~r[^e]*", "~re[^t]*",
+                     "~ret[^r]*", "~retr[^y]*", "~retry?*"}) == "OK");
+  REQUIRE(Producer(redis)->Push("default", EncodePayload(SequenceJob("x@example.com", 5, "req-r")))
+              .ok());
+  INFO("worker log:\n" << worker->Log());
+  REQUIRE(WaitForLog(*worker, "cannot record the result of jid=", 15000));
+  REQUIRE(redis.Cli({"ACL", "SETUSER", "default", "allkeys"}) == "OK");
+  // Without a reconcile the job would sit in the list until the worker stops.
+  CHECK(WaitForValue([&] { return redis.Cli({"ZCARD", "retry"}); }, "1", 15000));
+  CHECK(redis.Cli({"LLEN", list}) == "0");
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "0");
+  CHECK(CountInLog(*worker, "by a result or put-back that could not be written back on") >= 1);
+  CHECK(worker->running());
   CHECK(worker->Stop(10000) == 0);
 }

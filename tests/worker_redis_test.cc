@@ -259,3 +259,54 @@ TEST_CASE("TERM puts prefetched jobs back at once while running jobs finish",
   CHECK(delivery.duplicates == 0);
   CHECK(second->Stop(10000) == 0);
 }
+
+TEST_CASE("--heartbeat-interval-s over 20 s is refused with exit code 2 and the reason",
+          "[worker][flags]") {
+  // Only stdout is redirected away: the message must arrive on stderr.
+  std::string out;
+  CHECK(RunCommand({"/bin/sh", "-c",
+                    BinPath("fibtastic-worker") + " --heartbeat-interval-s 30 >/dev/null"},
+                   &out, 10000) == 2);
+  CHECK_THAT(out, Catch::Contains("--heartbeat-interval-s must be at most 20 s (got 30)"));
+  CHECK_THAT(out, Catch::Contains("expires 60 s after a beat"));
+  CHECK(RunCommand({"/bin/sh", "-c",
+                    BinPath("fibtastic-worker") + " --heartbeat-interval-s 59 2>/dev/null"},
+                   &out, 10000) == 2);
+  CHECK(out.empty());
+  CHECK(RunCommand({BinPath("fibtastic-worker"), "--help"}, &out, 10000) == 0);
+  CHECK_THAT(out, Catch::Contains("at most 20"));
+}
+
+TEST_CASE("the worker warns when Redis may evict keys (maxmemory-policy not noeviction)",
+          "[worker][redis][config]") {
+  RedisServer redis;
+  MailSink sink;
+  const std::string warning = "WARNING: Redis maxmemory-policy is allkeys-lru, not noeviction";
+  {
+    // The default policy (noeviction): no warning. The check runs before the first heartbeat.
+    auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "1"});
+    REQUIRE(WaitForValue([&] { return redis.Cli({"SCARD", "processes"}); }, "1", 10000));
+    CHECK(CountInLog(*worker, "maxmemory-policy") == 0);
+    CHECK(worker->Stop(10000) == 0);
+  }
+  REQUIRE(redis.Cli({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}) == "OK");
+  auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "1"});
+  INFO("worker log:\n" << worker->Log());
+  CHECK(WaitForLog(*worker, warning, 10000));
+  CHECK(WaitForValue([&] { return redis.Cli({"SCARD", "processes"}); }, "1", 10000));
+  CHECK(worker->running());  // a warning, not a refusal
+  CHECK(worker->Stop(10000) == 0);
+}
+
+TEST_CASE("with CONFIG renamed away the eviction check reads INFO, and never stops the worker",
+          "[worker][redis][config]") {
+  // As on managed Redis services that rename or disable CONFIG.
+  RedisServer redis(/*append_only=*/false,
+                    {"--rename-command", "CONFIG", "", "--maxmemory-policy", "volatile-ttl"});
+  MailSink sink;
+  auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "1"});
+  INFO("worker log:\n" << worker->Log());
+  CHECK(WaitForLog(*worker, "WARNING: Redis maxmemory-policy is volatile-ttl", 10000));
+  CHECK(WaitForValue([&] { return redis.Cli({"SCARD", "processes"}); }, "1", 10000));
+  CHECK(worker->Stop(10000) == 0);
+}

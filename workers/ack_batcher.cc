@@ -34,19 +34,25 @@ void AckBatcher::Touch() {
   wake_.notify_one();
 }
 
+// Serialised, so that a flush that finds nothing pending (e.g. the one before a heartbeat)
+// returns only after the flush in flight has acked its jobs.
 Status AckBatcher::Flush() {
-  std::vector<FetchedJob> batch;
+  std::lock_guard flush_lock(flush_mu_);
   {
     std::lock_guard lock(mu_);
-    batch.swap(pending_);
+    inflight_.swap(pending_);
   }
-  if (batch.empty()) return Status::Ok();
-  Status status = queue_->AckBatch(batch);
+  if (inflight_.empty()) return Status::Ok();
+  Status status = queue_->AckBatch(inflight_);
+  std::lock_guard lock(mu_);
   if (!status.ok()) {
-    std::lock_guard lock(mu_);
-    pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin()),
-                    std::make_move_iterator(batch.end()));
+    pending_.insert(pending_.begin(), std::make_move_iterator(inflight_.begin()),
+                    std::make_move_iterator(inflight_.end()));
+    // The thread may have gone to sleep while these were in flight (nothing pending then):
+    // wake it, or they would wait for the next Add.
+    wake_.notify_one();
   }
+  inflight_.clear();
   return status;
 }
 
@@ -101,12 +107,14 @@ int AckBatcher::Stop(int attempts) {
 
 std::vector<FetchedJob> AckBatcher::PendingJobs() const {
   std::lock_guard lock(mu_);
-  return pending_;
+  std::vector<FetchedJob> jobs = inflight_;
+  jobs.insert(jobs.end(), pending_.begin(), pending_.end());
+  return jobs;
 }
 
 size_t AckBatcher::pending() const {
   std::lock_guard lock(mu_);
-  return pending_.size();
+  return inflight_.size() + pending_.size();
 }
 
 }  // namespace fib

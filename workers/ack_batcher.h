@@ -39,15 +39,19 @@ class AckBatcher {
   void Add(FetchedJob job);
   // Asks the thread to run after_flush soon even with no acks pending (e.g. a failure was logged).
   void Touch();
-  // Acks everything pending now on the calling thread. On failure the jobs stay pending.
+  // Acks everything pending now on the calling thread, after any flush in flight has ended (so
+  // on return every job added before the call is acked, or still pending on failure).
   Status Flush();
   // Stops the thread after a last flush (tried `attempts` times, 200 ms apart, more each time).
   // Returns how many finished jobs could not be acked (they stay in in-progress and run again
   // after this process exits).
   int Stop(int attempts = 5);
 
+  // Returns how many finished jobs are not acked yet (waiting, or in a flush in flight).
   size_t pending() const;
-  // Returns copies of the jobs waiting for their ack (not those of a flush in flight).
+  // Returns copies of the jobs not acked yet, those of a flush in flight included: until
+  // AckBatch returns they are still in the in-progress list, and a reconcile that did not see
+  // them would put finished jobs back on their queues.
   std::vector<FetchedJob> PendingJobs() const;
 
  private:
@@ -56,9 +60,13 @@ class AckBatcher {
   const AckBatcherOptions options_;
   JobQueue* queue_;
   std::function<void()> after_flush_;
+  std::mutex flush_mu_;  // one flush at a time: a flush owns inflight_ until AckBatch returns
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::vector<FetchedJob> pending_;
+  // The batch being acked. Written under flush_mu_ and mu_; read by the flusher under flush_mu_
+  // (during AckBatch, without mu_) and by PendingJobs under mu_.
+  std::vector<FetchedJob> inflight_;
   bool touched_ = false;
   bool stop_ = false;
   std::thread thread_;

@@ -3,7 +3,11 @@
 #include "workers/ack_batcher.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "workers/memory_job_queue.h"
 
@@ -19,6 +23,36 @@ std::vector<FetchedJob> InProgressJobs(MemoryJobQueue& queue, int count) {
   REQUIRE(batch->jobs.size() == static_cast<size_t>(count));
   return batch->jobs;
 }
+
+// A MemoryJobQueue whose AckBatch waits, once it has started, until the test releases it: a
+// flush caught in flight.
+class GatedAckQueue : public MemoryJobQueue {
+ public:
+  Status AckBatch(const std::vector<FetchedJob>& jobs) override {
+    {
+      std::unique_lock lock(gate_mu_);
+      in_ack_batch_ = true;
+      gate_cv_.notify_all();
+      gate_cv_.wait(lock, [this] { return released_; });
+    }
+    return MemoryJobQueue::AckBatch(jobs);
+  }
+  bool WaitInAckBatch() {
+    std::unique_lock lock(gate_mu_);
+    return gate_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return in_ack_batch_; });
+  }
+  void Release() {
+    std::lock_guard lock(gate_mu_);
+    released_ = true;
+    gate_cv_.notify_all();
+  }
+
+ private:
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool in_ack_batch_ = false;
+  bool released_ = false;
+};
 
 }  // namespace
 
@@ -78,4 +112,38 @@ TEST_CASE("Stop reports the acks it could not send, and their jobs stay in progr
   CHECK(acks.Stop(/*attempts=*/1) == 2);
   queue.SetUnavailable(false);
   CHECK(queue.InProgress().size() == 2);  // recovered (and rerun) after this process exits
+}
+
+TEST_CASE("jobs of a flush in flight stay visible as pending until their acks are written",
+          "[acks]") {
+  GatedAckQueue queue;
+  auto jobs = InProgressJobs(queue, 3);
+  AckBatcherOptions options;
+  options.flush_interval_ms = 1000;
+  AckBatcher acks(options, &queue, nullptr);  // not started: the test's thread flushes
+  for (const FetchedJob& job : jobs) acks.Add(job);
+  Status flushed = Status::Error("not flushed");
+  std::thread flusher([&] { flushed = acks.Flush(); });
+  REQUIRE(queue.WaitInAckBatch());
+  // Mid-flush the jobs are still in the in-progress list, so a reconcile must see them held.
+  CHECK(queue.InProgress().size() == 3);
+  CHECK(acks.PendingJobs().size() == 3);
+  CHECK(acks.pending() == 3);
+  // A flush asked for meanwhile (the one before a heartbeat) returns only once they are acked.
+  Status second = Status::Error("not flushed");
+  size_t in_progress_after_second = 0;
+  std::thread beat([&] {
+    second = acks.Flush();
+    in_progress_after_second = queue.InProgress().size();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  queue.Release();
+  flusher.join();
+  beat.join();
+  CHECK(flushed.ok());
+  CHECK(second.ok());
+  CHECK(in_progress_after_second == 0);
+  CHECK(queue.InProgress().empty());
+  CHECK(acks.PendingJobs().empty());
+  CHECK(queue.ack_batch_calls() == 1);
 }

@@ -23,8 +23,8 @@ int PutBackUnstarted(JobQueue* queue, std::vector<FetchedJob> jobs) {
   // Requeue RPUSHes to the pop end: the newest goes first so the oldest ends up next in line.
   for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {
     if (Status s = queue->Requeue(*it); !s.ok()) {
-      Log("cannot put back an unstarted job (it stays in progress and will be recovered after "
-          "this worker exits): {}",
+      Log("cannot put back an unstarted job (it stays in this worker's in-progress list until a "
+          "reconcile puts it back, or until it is recovered after this worker exits): {}",
           s.message());
       continue;
     }
@@ -106,7 +106,8 @@ bool JobFetcher::ReconcileInProgress() {
   int n = count == 0 ? 0 : PutBackUnstarted(queue_, std::move(unheld));
   recovered_ += n;
   if (n > 0) {
-    Log("put {} job(s) left in our in-progress list by a failed fetch back on their queues", n);
+    Log("put {} job(s) left in our in-progress list by {} back on their queues", n,
+        reconcile_reason_);
   }
   reconcile_ = n < count;  // those not put back are retried (Requeue skips the ones that were)
   return !reconcile_;
@@ -114,6 +115,10 @@ bool JobFetcher::ReconcileInProgress() {
 
 void JobFetcher::Loop() {
   while (!stop_flag_) {
+    if (reconcile_requested_.exchange(false) && held_ && !reconcile_) {
+      reconcile_ = true;
+      reconcile_reason_ = "a result or put-back that could not be written";
+    }
     if (reconcile_ && !ReconcileInProgress()) {
       SleepUnlessStopping(options_.error_retry_ms);
       continue;
@@ -122,7 +127,7 @@ void JobFetcher::Loop() {
       std::vector<FetchedJob> buffered = buffer_->TakeAll();
       int n = static_cast<int>(buffered.size());
       if (n > 0) {
-        put_back_ += PutBackUnstarted(queue_, std::move(buffered));
+        put_back_ += PutBack(std::move(buffered));
         Log("put {} prefetched jobs that had not started back on their queues", n);
       }
       SleepUnlessStopping(options_.fetch_timeout_ms);
@@ -141,7 +146,10 @@ void JobFetcher::FetchOnce(int want) {
       last_error_log_ms_ = now_ms;
       Log("fetch failed (retrying every {} ms): {}", options_.error_retry_ms, batch.message());
     }
-    reconcile_ = static_cast<bool>(held_);
+    if (held_ && !reconcile_) {
+      reconcile_ = true;
+      reconcile_reason_ = "a failed fetch";
+    }
     SleepUnlessStopping(options_.error_retry_ms);
     return;
   }
@@ -149,7 +157,16 @@ void JobFetcher::FetchOnce(int want) {
   // Even while stopping or going quiet, a fetch in flight starts its jobs on processors idle
   // right then (as Sidekiq); the buffer hands back what nobody will run.
   buffer_->Put(&batch->jobs, batch->left);
-  if (!batch->jobs.empty()) put_back_ += PutBackUnstarted(queue_, std::move(batch->jobs));
+  if (!batch->jobs.empty()) put_back_ += PutBack(std::move(batch->jobs));
+}
+
+int JobFetcher::PutBack(std::vector<FetchedJob> jobs) {
+  size_t count = jobs.size();
+  int put_back = PutBackUnstarted(queue_, std::move(jobs));
+  // The ones that failed are held by no one now: without a reconcile they would sit in our
+  // list until this worker exits.
+  if (static_cast<size_t>(put_back) < count) RequestReconcile();
+  return put_back;
 }
 
 }  // namespace fib

@@ -2,7 +2,8 @@
 // taking, moves that many into this process's in-progress list with one JobQueue::FetchBatch,
 // and hands them to the processors through the buffer. Jobs nobody will start (the worker went
 // quiet or is stopping) go straight back to their queues, unrun.
-// Thread-safety: Start, RequestStop and Join from one thread; the quiet flag from any thread.
+// Thread-safety: Start, RequestStop and Join from one thread; the quiet flag and
+// RequestReconcile from any thread.
 #pragma once
 
 #include <atomic>
@@ -58,6 +59,12 @@ class JobFetcher {
   // until this process exits.
   void SetHeldJobs(HeldJobsFn held) { held_ = std::move(held); }
 
+  // Asks the fetcher to reconcile the in-progress lists (as after a failed fetch) before its
+  // next fetch: call it when a job that is no longer held could not be taken out of the list
+  // (its outcome or its put-back could not be written). Returns at once; the reconcile runs
+  // within about fetch_timeout_ms. Does nothing without SetHeldJobs.
+  void RequestReconcile() { reconcile_requested_ = true; }
+
   void Start();
   // Asks the thread to end; returns at once. A fetch in flight ends within fetch_timeout_ms.
   void RequestStop();
@@ -65,12 +72,15 @@ class JobFetcher {
 
   // Jobs this fetcher put back unrun (quiet, stopping).
   int put_back() const { return put_back_; }
-  // Jobs found in our in-progress list after a failed fetch and put back on their queues.
+  // Jobs found unheld in our in-progress list (after a failed fetch, a failed put-back or a
+  // RequestReconcile) and put back on their queues.
   int recovered_after_failed_fetch() const { return recovered_; }
 
  private:
   void Loop();
   void FetchOnce(int want);
+  // PutBackUnstarted, and a reconcile later for the jobs it could not put back.
+  int PutBack(std::vector<FetchedJob> jobs);
   bool SleepUnlessStopping(int ms);
   // Returns false while the store is still unreachable.
   bool ReconcileInProgress();
@@ -89,7 +99,9 @@ class JobFetcher {
   std::atomic<bool> stop_flag_{false};
   std::atomic<int> put_back_{0};
   std::atomic<int> recovered_{0};
-  bool reconcile_ = false;          // a fetch failed; fetcher thread only
+  std::atomic<bool> reconcile_requested_{false};  // RequestReconcile
+  bool reconcile_ = false;  // a fetch or put-back failed, or was requested; fetcher thread only
+  const char* reconcile_reason_ = "";  // for the log line; fetcher thread only
   int64_t last_error_log_ms_ = -1;  // fetcher thread only
   std::thread thread_;
 };

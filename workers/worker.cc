@@ -216,14 +216,16 @@ double Worker::RunJob(int slot, const FetchedJob& job) {
         DescribeOutcome(job, outcome));
     return outcome.elapsed_ms;
   }
-  Report(slot, job, outcome);
+  bool reported = Report(slot, job, outcome);
   if (slot >= 0) EndJob(slot);
+  // Only now, with the slot free, does a reconcile see the job as held by no one.
+  if (!reported && fetcher_) fetcher_->RequestReconcile();
   return outcome.elapsed_ms;
 }
 
 // A successful job from a processor is acked in a batch (AckBatcher); failures, and jobs run by
 // Process() for tests, are reported synchronously with retries.
-void Worker::Report(int slot, const FetchedJob& job, const JobOutcome& outcome) {
+bool Worker::Report(int slot, const FetchedJob& job, const JobOutcome& outcome) {
   Status reported;
   bool batched = slot >= 0 && (outcome.kind == JobOutcome::Kind::kDone ||
                                outcome.kind == JobOutcome::Kind::kDropped);
@@ -232,7 +234,7 @@ void Worker::Report(int slot, const FetchedJob& job, const JobOutcome& outcome) 
   } else {
     for (int attempt = 1; attempt <= kReportAttempts; ++attempt) {
       reported = ReportOnce(job, outcome);
-      if (reported.ok()) break;
+      if (reported.ok() || attempt == kReportAttempts) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
     }
   }
@@ -246,10 +248,12 @@ void Worker::Report(int slot, const FetchedJob& job, const JobOutcome& outcome) 
   if (slot < 0) job_log_.Flush();
   if (outcome.failed()) acks_.Touch();  // failure lines do not wait for the next ack
   if (!reported.ok()) {
-    Log("cannot record the result of jid={} ({}); it stays in this worker's in-progress list and "
-        "will run again after this worker exits: {}",
-        outcome.jid, OutcomeName(outcome.kind), reported.message());
+    Log("cannot record the result of jid={} ({}) after {} attempts: {}; it stays in this "
+        "worker's in-progress list until the fetcher's reconcile puts it back on its queue (it "
+        "runs again)",
+        outcome.jid, OutcomeName(outcome.kind), kReportAttempts, reported.message());
   }
+  return reported.ok();
 }
 
 Status Worker::ReportOnce(const FetchedJob& job, const JobOutcome& outcome) {

@@ -13,6 +13,8 @@
 // - A fetch whose reply was lost (Redis moved jobs into our list, then died) leaves jobs in OUR
 //   live list; after a failed fetch the fetcher puts what we do not hold back on the queues
 //   (JobFetcher::SetHeldJobs, fed by HeldJobs). At worst a job runs twice, never strands.
+//   The same reconcile runs when a job's outcome (retry, death, ack) or its put-back could not
+//   be written after all attempts, so such a job runs again in this live worker.
 // - Acks of successful jobs are batched (AckBatcher: one round trip per ack_interval_ms or 256
 //   jobs, and always before a heartbeat and at shutdown). The price: a job that finished within
 //   the last ack_interval_ms before a kill -9 runs again. A duplicate, never a loss. Retries
@@ -146,7 +148,8 @@ class Worker {
   std::vector<std::vector<FetchedJob>> HeldJobs() const;
   bool BeginReport(int slot);
   void EndJob(int slot);
-  void Report(int slot, const FetchedJob& job, const JobOutcome& outcome);
+  // Returns false when the outcome could not be written (the job is still in our list).
+  bool Report(int slot, const FetchedJob& job, const JobOutcome& outcome);
   Status ReportOnce(const FetchedJob& job, const JobOutcome& outcome);
   void HeartbeatLoop();
   void PollerLoop();

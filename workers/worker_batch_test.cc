@@ -151,6 +151,32 @@ TEST_CASE("quiet puts prefetched jobs back and starts no more", "[worker][batch]
   CHECK(f.journal.ran.size() == 20);
 }
 
+TEST_CASE("a prefetched job that could not be put back on quiet is put back by a reconcile",
+          "[worker][batch][signals][reconcile]") {
+  Fixture f;
+  f.options.concurrency = 1;
+  f.options.max_prefetch = 100;
+  PushRecording(f, "warm", 20);
+  REQUIRE(f.queue.Push("default", f.Raw("BlockingWorker", {})).ok());
+  std::vector<std::string> after = PushRecording(f, "after", 150);
+  auto worker = f.MakeWorker();
+  ReleaseAtExit release{f.journal};
+  REQUIRE(worker->Start().ok());
+  f.journal.WaitStarted(1);
+  CHECK(SettledInProgress(f) > 1 + 10);
+  f.queue.FailRequeues(1);  // the first put-back fails: that job is held by no one now
+  worker->Quiet();
+  // Without a reconcile it would sit in our list (not run, not queued) until the worker exits.
+  REQUIRE(InProgressIs(f, 1, 3000));  // only the running job
+  std::vector<std::string> waiting = f.queue.Waiting("default");
+  CHECK(std::multiset<std::string>(waiting.begin(), waiting.end()) ==
+        std::multiset<std::string>(after.begin(), after.end()));
+  f.journal.Release();
+  REQUIRE(InProgressIs(f, 0, 2000));
+  worker->Stop();
+  CHECK(f.journal.ran.size() == 20);
+}
+
 TEST_CASE("prefetching keeps strict queue order", "[worker][batch][queues]") {
   Fixture f;
   f.options.concurrency = 1;

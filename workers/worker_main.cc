@@ -21,6 +21,7 @@
 #include "workers/mailer.h"
 #include "workers/profile.h"
 #include "workers/profile_job.h"
+#include "workers/redis_client.h"
 #include "workers/redis_job_queue.h"
 #include "workers/redis_url.h"
 #include "workers/worker.h"
@@ -38,6 +39,12 @@ struct MainOptions {
   bool fast_recovery = true;  // requeue jobs of local workers proved dead without waiting 60 s
   int64_t max_payload_bytes = 1 << 20;  // copied into worker.max_payload_bytes once checked
 };
+
+// The process key (and the identity that guards our in-progress lists) expires 60 s after a
+// beat, and beats are the interval plus a beat's own round trips apart. At most 20 s keeps three
+// beats per expiry, so one or two late or failed beats do not make other workers treat this
+// live one as dead and run its jobs again. Sidekiq 6.4 beats every 5 s against the same 60 s.
+constexpr double kMaxHeartbeatIntervalS = 20;
 
 constexpr char kAbout[] =
     "Runs jobs from Redis queues in Sidekiq 6.4's format (Ruby's Sidekiq::Client can enqueue "
@@ -81,7 +88,8 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
   flags->Double("recover-interval-s", 0, &w.recover_interval_s, "s",
                 "how often to requeue jobs of workers that died (heartbeat expired, 60 s)");
   flags->Double("heartbeat-interval-s", 0, &w.heartbeat_interval_s, "s",
-                "how often to publish this process to Sidekiq's process registry");
+                "how often to publish this process to Sidekiq's process registry (at most 20: "
+                "the process key expires 60 s after a beat)");
   flags->Int("fetch-timeout-ms", 0, &w.fetch_timeout_ms, "ms",
              "longest a fetch waits for a job (bounds how fast TERM is noticed)");
   flags->Int("max-prefetch", 0, &w.max_prefetch, "jobs",
@@ -117,8 +125,12 @@ std::string CheckOptions(const MainOptions& o) {
   if (w.poll_interval_s <= 0 || w.recover_interval_s <= 0 || w.heartbeat_interval_s <= 0) {
     return "--poll-interval-s, --recover-interval-s and --heartbeat-interval-s must be > 0";
   }
-  if (w.heartbeat_interval_s >= 60) {
-    return "--heartbeat-interval-s must be under 60 (the process key expires after 60 s)";
+  if (w.heartbeat_interval_s > kMaxHeartbeatIntervalS) {
+    return fmt::format(
+        "--heartbeat-interval-s must be at most {} s (got {}): this process's key expires 60 s "
+        "after a beat, so a longer interval lets one or two late beats expire it and other "
+        "workers then run this live worker's jobs again (Sidekiq beats every 5 s)",
+        kMaxHeartbeatIntervalS, w.heartbeat_interval_s);
   }
   if (w.fetch_timeout_ms < 1 || w.fetch_timeout_ms > 10000)
     return "--fetch-timeout-ms must be 1..10000";
@@ -162,6 +174,35 @@ void OnStopSignal(int signal) {
 void OnQuietSignal() {
   std::lock_guard lock(g_worker_mu);
   if (g_worker) g_worker->Quiet();
+}
+
+// Returns Redis's maxmemory-policy, "" when the server does not tell (CONFIG and INFO refused,
+// e.g. renamed on a managed Redis, or Redis unreachable: Start reports that).
+std::string MaxmemoryPolicy(RedisConnection& redis) {
+  auto config = redis.Command({"CONFIG", "GET", "maxmemory-policy"});
+  if (config.ok() && config->is_array() && config->elements.size() == 2) {
+    return config->elements[1].str;
+  }
+  auto info = redis.Command({"INFO", "memory"});
+  const std::string field = "maxmemory_policy:";
+  size_t at = info.ok() ? info->str.find(field) : std::string::npos;
+  if (at == std::string::npos) return "";
+  at += field.size();
+  return Trim(std::string_view(info->str).substr(at, info->str.find('\n', at) - at));
+}
+
+// An evicting Redis can drop queued jobs (allkeys-*) or the heartbeat keys that tell other
+// workers this one is alive (volatile-*, which then run its jobs again). Sidekiq warns too.
+void WarnIfRedisEvicts(const RedisUrl& url, int timeout_ms) {
+  RedisConnectionOptions options;
+  options.connect_timeout_ms = options.command_timeout_ms = timeout_ms;
+  RedisConnection redis(url, options);
+  std::string policy = MaxmemoryPolicy(redis);
+  if (policy.empty() || policy == "noeviction") return;
+  Log("WARNING: Redis maxmemory-policy is {}, not noeviction: at maxmemory Redis will evict "
+      "keys, which can drop queued jobs or the heartbeat keys of live workers (whose jobs then "
+      "run twice). Run CONFIG SET maxmemory-policy noeviction (and set it in redis.conf).",
+      policy);
 }
 
 // Registers the C++ job types and, with a profiles folder, the profile-defined ones.
@@ -211,6 +252,7 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
       DescribeQueues(*selector, w.queues), redis.Redacted(), RedactUrlText(o.smtp_url), o.timeout_s,
       fmt::join(registry.Names(), ","));
   if (IsDebugBuild()) Log("WARNING: debug build; throughput figures are not representative");
+  WarnIfRedisEvicts(redis, o.redis_timeout_ms);
 
   auto report = worker.Run();
   SetSignalledWorker(nullptr);

@@ -206,3 +206,23 @@ TEST_CASE("a retried job keeps the queue it was fetched from", "[worker][retry]"
   REQUIRE(f.queue.RetrySet().size() == 1);
   CHECK(Decode(f.queue.RetrySet()[0].raw).queue == "mail");
 }
+
+TEST_CASE("a job whose outcome could not be written runs again in the live worker",
+          "[worker][retry][reconcile]") {
+  Fixture f;
+  f.options.concurrency = 1;
+  auto worker = f.MakeWorker();
+  REQUIRE(worker->Start().ok());
+  f.queue.FailReports(5);  // every attempt of the first report: the worker gives up (~2 s)
+  REQUIRE(f.queue.Push("default", f.Raw("FailingWorker", {})).ok());
+  // The give-up leaves the job in our in-progress list, held by no one; the fetcher's reconcile
+  // puts it back, it fails again, and this time its retry is written.
+  REQUIRE(f.queue.WaitUntil(
+      [](const MemoryJobQueue& q) { return q.RetryLocked() == 1 && q.InProgressLocked() == 0; },
+      8000));
+  CHECK_FALSE(worker->WaitForStopRequest(0));  // still running
+  CHECK(f.queue.Waiting("default").empty());
+  worker->Stop();
+  CHECK(worker->failed_total() == 2);  // counted after the report returns: read once joined
+  CHECK(f.queue.RetrySet().size() == 1);
+}

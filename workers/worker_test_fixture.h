@@ -1,8 +1,10 @@
 // Test doubles shared by the worker's unit tests: job types that record, block, fail and throw,
-// and a Fixture wiring a Worker to MemoryJobQueue, a ManualClock and a fixed random source.
-// Thread-safety: Journal is thread-safe; Fixture is used from the test thread.
+// a MemoryJobQueue whose writes can be made to fail, and a Fixture wiring a Worker to it, a
+// ManualClock and a fixed random source.
+// Thread-safety: Journal and FlakyQueue are thread-safe; Fixture is used from the test thread.
 #pragma once
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -85,7 +87,50 @@ class ThrowingJob : public fib::Job {
   }
 };
 
-// A worker over MemoryJobQueue, a ManualClock and a fixed random source (jitter 0 unless set).
+// A MemoryJobQueue whose next few outcome writes (Ack, Retry, Kill) or put-backs (Requeue) fail
+// while fetches keep working: one bad connection, or a wrong-typed `retry` key in Redis.
+class FlakyQueue : public fib::MemoryJobQueue {
+ public:
+  // The next `count` Ack/Retry/Kill calls fail (batched acks are not affected).
+  void FailReports(int count) { failing_reports_ = count; }
+  // The next `count` Requeue calls fail.
+  void FailRequeues(int count) { failing_requeues_ = count; }
+
+  fib::Status Ack(const fib::FetchedJob& job) override {
+    if (TakeFailure(failing_reports_)) return Injected("Ack");
+    return MemoryJobQueue::Ack(job);
+  }
+  fib::Status Retry(const fib::FetchedJob& job, const std::string& updated_raw,
+                    double at_seconds) override {
+    if (TakeFailure(failing_reports_)) return Injected("Retry");
+    return MemoryJobQueue::Retry(job, updated_raw, at_seconds);
+  }
+  fib::Status Kill(const fib::FetchedJob& job, const std::string& updated_raw,
+                   double now_seconds) override {
+    if (TakeFailure(failing_reports_)) return Injected("Kill");
+    return MemoryJobQueue::Kill(job, updated_raw, now_seconds);
+  }
+  fib::Status Requeue(const fib::FetchedJob& job) override {
+    if (TakeFailure(failing_requeues_)) return Injected("Requeue");
+    return MemoryJobQueue::Requeue(job);
+  }
+
+ private:
+  static bool TakeFailure(std::atomic<int>& count) {
+    int left = count.load();
+    while (left > 0 && !count.compare_exchange_weak(left, left - 1)) {
+    }
+    return left > 0;
+  }
+  static fib::Status Injected(const std::string& what) {
+    return fib::Status::Error(what + " failed (injected by the test)");
+  }
+
+  std::atomic<int> failing_reports_{0};
+  std::atomic<int> failing_requeues_{0};
+};
+
+// A worker over FlakyQueue (no failures unless asked), a ManualClock and a fixed random source (jitter 0 unless set).
 struct Fixture {
   Fixture() {
     fib::RegisterBuiltinJobs(&registry);
@@ -136,7 +181,7 @@ struct Fixture {
 
   fib::JobRegistry registry;
   Journal journal;
-  MemoryJobQueue queue;
+  FlakyQueue queue;
   fib::ManualClock clock;
   fib::WorkerOptions options;
   uint64_t random_value = 0;
