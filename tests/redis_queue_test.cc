@@ -136,6 +136,45 @@ TEST_CASE("Retry, Kill and Requeue move the job out of in-progress in one step")
   CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");  // only "next"
 }
 
+// Redis does not undo a script's earlier writes when a later command fails: each script must
+// write the job's new place before removing it from the old one, or a failure loses it.
+TEST_CASE("A move that fails on a wrong-typed key leaves the job where it was") {
+  RedisServer redis;
+  const std::string id = "host:1:eeeeeeeeeeee";
+  RedisJobQueue queue(Options(redis, id));
+  const std::string inprogress = InProgressKey(id, "default");
+  REQUIRE(queue.PushBulk("default", {Job("a"), Job("b")}).ok());
+
+  redis.Cli({"SET", inprogress, "not a list"});
+  CHECK_FALSE(queue.FetchBatch({"default"}, 10, 0).ok());
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "2");  // not trimmed away
+  redis.Cli({"DEL", inprogress});
+
+  FetchedJob job = MustFetch(queue, {"default"});
+  redis.Cli({"SET", "retry", "not a zset"});
+  CHECK_FALSE(queue.Retry(job, "a-updated", 1700000100.0).ok());
+  CHECK(redis.Cli({"LLEN", inprogress}) == "1");
+  redis.Cli({"DEL", "retry"});
+
+  redis.Cli({"RENAME", "queue:default", "queue:default-saved"});
+  redis.Cli({"SET", "queue:default", "not a list"});
+  CHECK_FALSE(queue.Requeue(job).ok());
+  CHECK(redis.Cli({"LLEN", inprogress}) == "1");
+  redis.Cli({"RENAME", "queue:default-saved", "queue:default"});
+
+  redis.Cli({"ZADD", "schedule", "1", Job("due")});
+  redis.Cli({"RENAME", "queue:default", "queue:default-saved"});
+  redis.Cli({"SET", "queue:default", "not a list"});
+  CHECK_FALSE(queue.EnqueueDue(1700000000.0).ok());
+  CHECK(redis.Cli({"ZCARD", "schedule"}) == "1");
+  redis.Cli({"DEL", "queue:default"});
+  redis.Cli({"RENAME", "queue:default-saved", "queue:default"});
+
+  REQUIRE(queue.Requeue(job).ok());  // with the keys repaired, every job is still there
+  CHECK(redis.Cli({"LLEN", inprogress}) == "0");
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "2");
+}
+
 TEST_CASE("Kill trims the dead set to 10,000 entries and 180 days") {
   RedisServer redis;
   RedisJobQueue queue(Options(redis, "host:1:eeeeeeeeeeee"));

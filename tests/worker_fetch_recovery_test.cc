@@ -15,11 +15,10 @@
 using namespace fib;
 using namespace fib::test;
 
-TEST_CASE("a job left in the live worker's own in-progress list by a lost fetch reply is run",
-          "[worker][redis][fetch-recovery]") {
-  RedisServer redis(/*append_only=*/true, {"--appendfsync", "always"});
-  MailSink sink;
-  auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "2"});
+namespace {
+
+// Waits for the (only) worker's heartbeat and returns its identity.
+std::string RegisteredIdentity(const RedisServer& redis) {
   std::string identity;
   REQUIRE(WaitForValue(
       [&] {
@@ -27,6 +26,17 @@ TEST_CASE("a job left in the live worker's own in-progress list by a lost fetch 
         return std::string(identity.empty() ? "" : "registered");
       },
       "registered", 10000));
+  return identity;
+}
+
+}  // namespace
+
+TEST_CASE("a job left in the live worker's own in-progress list by a lost fetch reply is run",
+          "[worker][redis][fetch-recovery]") {
+  RedisServer redis(/*append_only=*/true, {"--appendfsync", "always"});
+  MailSink sink;
+  auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "2"});
+  const std::string identity = RegisteredIdentity(redis);
   const std::string list = InProgressKey(identity, "default");
   std::string raw = EncodePayload(SequenceJob("lost@example.com", 5, "req-lost-reply"));
   REQUIRE(redis.Cli({"LPUSH", list, raw}) == "1");
@@ -59,13 +69,7 @@ TEST_CASE("a job whose retry could not be written runs again while the worker ke
   // Nothing listens on this port: every send fails, so the job goes to retry.
   std::string closed_smtp = "smtp://127.0.0.1:" + std::to_string(FreePort());
   auto worker = StartWorker(redis, closed_smtp, {"-c", "1"});
-  std::string identity;
-  REQUIRE(WaitForValue(
-      [&] {
-        identity = redis.Cli({"SRANDMEMBER", "processes"});
-        return std::string(identity.empty() ? "" : "registered");
-      },
-      "registered", 10000));
+  const std::string identity = RegisteredIdentity(redis);
   const std::string list = InProgressKey(identity, "default");
   // Every key but `retry` stays writable (ACL glob patterns cannot negate a whole name): the
   // Retry script is refused before it runs, so the job stays in our list, while fetches and

@@ -42,10 +42,10 @@ for i = 1, n do
   if k > 0 then
     local inprogress = KEYS[2 + n + i]
     register(inprogress, ARGV[3 + i])
-    redis.call('LTRIM', KEYS[2 + i], 0, -k - 1)
     local oldest_first = {}
     for j = k, 1, -1 do oldest_first[#oldest_first + 1] = newest_first[j] end
     redis.call('LPUSH', inprogress, unpack(oldest_first))
+    redis.call('LTRIM', KEYS[2 + i], 0, -k - 1)
     local reply = {i, redis.call('LLEN', KEYS[2 + i])}
     for j = 1, k do reply[j + 2] = oldest_first[j] end
     return reply
@@ -90,8 +90,9 @@ return 1
 
 const RedisScript& Requeue() {
   static const RedisScript kScript(R"lua(
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('LREM', KEYS[1], 1, ARGV[1])
 redis.call('SADD', 'queues', ARGV[2])
 return 1
 )lua");
@@ -100,8 +101,9 @@ return 1
 
 const RedisScript& Retry() {
   static const RedisScript kScript(R"lua(
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('LREM', KEYS[1], 1, ARGV[1])
 return 1
 )lua");
   return kScript;
@@ -109,8 +111,9 @@ return 1
 
 const RedisScript& EnqueueOne() {
   static const RedisScript kScript(R"lua(
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('LPUSH', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('SADD', 'queues', ARGV[3])
 return 1
 )lua");
@@ -119,8 +122,9 @@ return 1
 
 const RedisScript& BuryOne() {
   static const RedisScript kScript(R"lua(
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -10001)
 return 1

@@ -1,5 +1,8 @@
 // The Lua scripts RedisJobQueue runs, each one atomic step on the server (so a crash of the
 // client between two writes cannot lose or duplicate a job), with their KEYS/ARGV contracts.
+// Each writes a job's new place before removing it from the old one: Redis does not undo a
+// script's earlier writes when a later command fails (e.g. WRONGTYPE), so a failure leaves the
+// job where it was, never nowhere.
 // Thread-safety: the returned scripts are immutable; share freely.
 #pragma once
 
