@@ -34,19 +34,6 @@ std::vector<std::string> WorkerFlags(std::vector<std::string> flags) {
   return flags;
 }
 
-// Polls the sink until every id in `ids` arrived or timeout_ms passed; returns the last count.
-Delivery WaitForDelivery(MailSink& sink, const std::set<std::string>& ids, int timeout_ms) {
-  Delivery delivery;
-  WaitFor(
-      [&] {
-        delivery = CountDelivery(sink.Messages(), ids);
-        return delivery.missing.empty();
-      },
-      timeout_ms);
-  std::this_thread::sleep_for(milliseconds(1000));  // reruns still in flight count as duplicates
-  return CountDelivery(sink.Messages(), ids);
-}
-
 void PrintDelivery(const char* test, size_t sent, size_t accepted, const Delivery& delivery,
                    double full_delivery_s) {
   std::printf(

@@ -164,4 +164,11 @@ std::string LocateJob(const RedisServer& redis, const std::string& request_id) {
   return found.empty() ? "nowhere" : found;
 }
 
+Delivery WaitForDelivery(MailSink& sink, const std::set<std::string>& ids, int timeout_ms,
+                         int settle_ms) {
+  WaitFor([&] { return CountDelivery(sink.Messages(), ids).missing.empty(); }, timeout_ms);
+  std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms));
+  return CountDelivery(sink.Messages(), ids);
+}
+
 }  // namespace fib::test

@@ -61,6 +61,11 @@ struct Delivery {
   std::vector<std::string> missing;
 };
 Delivery CountDelivery(const nlohmann::json& messages, const std::set<std::string>& expected);
+// Polls `sink` until every id in `ids` arrived (copies do not count: a rerun's duplicate can
+// arrive before another job's first copy) or timeout_ms passed, waits settle_ms more for reruns
+// still in flight, and returns the count.
+Delivery WaitForDelivery(MailSink& sink, const std::set<std::string>& ids, int timeout_ms,
+                         int settle_ms = 1000);
 
 // Returns where the job with X-Request-Id `request_id` sits in `redis` ("queue:default",
 // "fibtastic:inprogress:<worker>:default", "retry", "dead", ...), or "nowhere".

@@ -51,10 +51,7 @@ TEST_CASE("kill -9 mid-batch loses no job: every email arrives", "[worker][redis
   // The dead worker's key expires 60 s after its last beat; then its jobs are requeued and run.
   CHECK(WaitForValue([&] { return redis.Cli({"KEYS", "fibtastic:inprogress:*"}); }, "", 90000));
   CHECK(WaitForValue([&] { return redis.Cli({"LLEN", "queue:default"}); }, "0", 30000));
-  sink.WaitForMessages(20, 30000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // let reruns finish
-  nlohmann::json messages = sink.Messages();
-  Delivery delivery = CountDelivery(messages, ids);
+  Delivery delivery = WaitForDelivery(sink, ids, 30000, 3000);  // reruns finish in the settle
   INFO("second worker log:\n" << second->Log());
   INFO("delivered before the second worker: " << delivered_before_second
                                               << ", duplicates: " << delivery.duplicates);
@@ -101,9 +98,7 @@ TEST_CASE("kill -9 with prefetched jobs loses none of them", "[worker][redis][ki
         return InProgressJobs(redis) == 0 && redis.Cli({"LLEN", "queue:default"}) == "0";
       },
       60000));
-  sink.WaitForMessages(40, 30000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // let reruns finish
-  Delivery delivery = CountDelivery(sink.Messages(), ids);
+  Delivery delivery = WaitForDelivery(sink, ids, 30000);
   INFO("second worker log:\n" << second->Log());
   CHECK(delivery.missing.empty());
   CHECK(delivery.delivered == 40);
