@@ -128,13 +128,19 @@ TEST_CASE("stop puts prefetched jobs back at once, in order, while a job still r
   CHECK(f.queue.processed() == 21);
 }
 
-TEST_CASE("quiet puts prefetched jobs back and starts no more", "[worker][batch][signals]") {
-  Fixture f;
+// One processor that may prefetch 100: 20 quick jobs, then one that blocks until the journal is
+// released, then 150 more (returned), so the worker ends up holding a prefetched batch.
+std::vector<std::string> QueueBehindABlockingJob(Fixture& f) {
   f.options.concurrency = 1;
   f.options.max_prefetch = 100;
   PushRecording(f, "warm", 20);
   REQUIRE(f.queue.Push("default", f.Raw("BlockingWorker", {})).ok());
-  std::vector<std::string> after = PushRecording(f, "after", 150);
+  return PushRecording(f, "after", 150);
+}
+
+TEST_CASE("quiet puts prefetched jobs back and starts no more", "[worker][batch][signals]") {
+  Fixture f;
+  std::vector<std::string> after = QueueBehindABlockingJob(f);
   auto worker = f.MakeWorker();
   ReleaseAtExit release{f.journal};
   REQUIRE(worker->Start().ok());
@@ -154,11 +160,7 @@ TEST_CASE("quiet puts prefetched jobs back and starts no more", "[worker][batch]
 TEST_CASE("a prefetched job that could not be put back on quiet is put back by a reconcile",
           "[worker][batch][signals][reconcile]") {
   Fixture f;
-  f.options.concurrency = 1;
-  f.options.max_prefetch = 100;
-  PushRecording(f, "warm", 20);
-  REQUIRE(f.queue.Push("default", f.Raw("BlockingWorker", {})).ok());
-  std::vector<std::string> after = PushRecording(f, "after", 150);
+  std::vector<std::string> after = QueueBehindABlockingJob(f);
   auto worker = f.MakeWorker();
   ReleaseAtExit release{f.journal};
   REQUIRE(worker->Start().ok());
