@@ -1,20 +1,34 @@
 #include "workers/redis_queue_scripts.h"
 
-namespace fib::queue_scripts {
+#include <string>
 
-const RedisScript& Fetch() {
-  static const RedisScript kScript(R"lua(
-local n = tonumber(ARGV[1])
+namespace fib::queue_scripts {
+namespace {
+
+// The fetch scripts' common steps. KEYS[1]: identity, KEYS[2]: index hash, ARGV[2]: now.
+// A placeholder heartbeat (EXPIRE 60) when the identity key is missing, so no one takes this
+// process's lists for orphans before its first beat; and an index entry for an in-progress list:
+// the owner record plus "at", Redis's TIME in seconds (Recover keeps entries a while after it).
+constexpr const char kFetchPrelude[] = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'beat', ARGV[2])
   redis.call('EXPIRE', KEYS[1], 60)
 end
-local now = tonumber(redis.call('TIME')[1])
+local function register(inprogress, record)
+  local owner = cjson.decode(record)
+  owner['at'] = tonumber(redis.call('TIME')[1])
+  redis.call('HSET', KEYS[2], inprogress, cjson.encode(owner))
+end
+)lua";
+
+}  // namespace
+
+const RedisScript& Fetch() {
+  static const RedisScript kScript(std::string(kFetchPrelude) + R"lua(
+local n = tonumber(ARGV[1])
 for i = 1, n do
   local inprogress = KEYS[2 + n + i]
-  local owner = cjson.decode(ARGV[2 + i])
-  owner['at'] = now
-  redis.call('HSET', KEYS[2], inprogress, cjson.encode(owner))
+  register(inprogress, ARGV[2 + i])
   local job = redis.call('LMOVE', KEYS[2 + i], inprogress, 'RIGHT', 'LEFT')
   if job then return {i, job} end
 end
@@ -24,18 +38,9 @@ return false
 }
 
 const RedisScript& FetchBatch() {
-  static const RedisScript kScript(R"lua(
+  static const RedisScript kScript(std::string(kFetchPrelude) + R"lua(
 local n = tonumber(ARGV[1])
 local max = tonumber(ARGV[3])
-local function register(inprogress, record)
-  local owner = cjson.decode(record)
-  owner['at'] = tonumber(redis.call('TIME')[1])
-  redis.call('HSET', KEYS[2], inprogress, cjson.encode(owner))
-end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'beat', ARGV[2])
-  redis.call('EXPIRE', KEYS[1], 60)
-end
 for i = 1, n do
   local newest_first = redis.call('LRANGE', KEYS[2 + i], -max, -1)
   local k = #newest_first
