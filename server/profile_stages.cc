@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "common/clock.h"
-#include "workers/stage_runner.h"
+#include "workers/profiles/stage_runner.h"
 
 namespace fib {
 namespace {

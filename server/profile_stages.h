@@ -1,12 +1,12 @@
 // Profile stages in the web request: adapts a profile's [[request]] and [[response]] stages
-// (workers/profile.h) to RequestPipeline, so `fibtastic-web --profile lesson` does the lesson's
+// (workers/profiles/profile.h) to RequestPipeline, so `fibtastic-web --profile lesson` does the lesson's
 // "load user (3 ms)" before the job point and "render (20 ms)" after it.
 // Thread-safety: the stages are stateless; Run may be called from many request threads at once.
 #pragma once
 
 #include "server/request_pipeline.h"
-#include "workers/mailer.h"
-#include "workers/profile.h"
+#include "common/smtp/mailer.h"
+#include "workers/profiles/profile.h"
 
 namespace fib {
 

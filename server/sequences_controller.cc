@@ -4,8 +4,8 @@
 
 #include "server/pages.h"
 #include "server/sequence_form.h"
-#include "workers/profile.h"
-#include "workers/sequence_email_job.h"
+#include "workers/profiles/profile.h"
+#include "workers/jobs/sequence_email_job.h"
 
 namespace fib {
 namespace {

@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "server/job_dispatcher.h"
+#include "server/dispatch/job_dispatcher.h"
 #include "server/request_pipeline.h"
-#include "workers/sequence_email_job.h"
+#include "workers/jobs/sequence_email_job.h"
 
 namespace fib {
 
@@ -61,7 +61,7 @@ class SequencesController {
   JobDispatcher* dispatcher_;
   const RequestPipeline* pipeline_;
   std::string job_class_;
-  nlohmann::json args_template_;  // a profile's args (see JobArgs in workers/profile.h)
+  nlohmann::json args_template_;  // a profile's args (see JobArgs in workers/profiles/profile.h)
 };
 
 }  // namespace fib

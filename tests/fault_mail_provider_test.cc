@@ -13,7 +13,7 @@
 #include "tests/fault_redis_mail_fixture.h"
 #include "tests/support/redis_server.h"
 #include "tests/worker_fixture.h"
-#include "workers/payload.h"
+#include "workers/queue/job_payload.h"
 
 namespace fib::test {
 namespace {

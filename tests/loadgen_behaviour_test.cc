@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "bench/loadgen/loadgen_test_support.h"
+#include "tests/support/loadgen_process.h"
 #include "common/build_info.h"
 
 using namespace fib::test;

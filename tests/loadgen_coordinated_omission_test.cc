@@ -8,7 +8,7 @@
 #include <chrono>
 #include <thread>
 
-#include "bench/loadgen/loadgen_test_support.h"
+#include "tests/support/loadgen_process.h"
 #include "common/build_info.h"
 
 using namespace fib::test;

@@ -4,7 +4,7 @@
 // comes first, the email later, and the Redis sampler sees the busy worker.
 #include <catch2/catch.hpp>
 
-#include "bench/loadgen/loadgen_test_support.h"
+#include "tests/support/loadgen_process.h"
 #include "common/build_info.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/web_stack.h"

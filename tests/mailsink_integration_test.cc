@@ -12,7 +12,7 @@
 
 #include "tests/mailsink_fixture.h"
 #include "tests/support/ports.h"
-#include "workers/mailer.h"
+#include "common/smtp/smtp_mailer.h"
 
 namespace fib::test {
 namespace {

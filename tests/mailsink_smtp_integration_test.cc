@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "tests/mailsink_fixture.h"
-#include "workers/mailer.h"
+#include "common/smtp/smtp_mailer.h"
 
 namespace fib::test {
 namespace {

@@ -1,7 +1,7 @@
 // Integration: the lesson profile's job sends a real email through SmtpMailer to the real mail
 // sink (fibtastic-mailsink with a 100 ms provider delay) — the job costs what the lesson says, and
 // the email arrives with the request id that caused it.
-#include "workers/profile_job.h"
+#include "workers/profiles/profile_job.h"
 
 #include <httplib.h>
 
@@ -11,10 +11,10 @@
 #include "common/text.h"
 #include "tests/support/ports.h"
 #include "tests/support/subprocess.h"
-#include "workers/example_jobs.h"
-#include "workers/job_registry.h"
-#include "workers/mailer.h"
-#include "workers/stage_runner.h"
+#include "workers/jobs/example_jobs.h"
+#include "workers/jobs/job_registry.h"
+#include "common/smtp/smtp_mailer.h"
+#include "workers/profiles/stage_runner.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "tests/redis_queue_fixture.h"
-#include "workers/redis_client.h"
+#include "common/redis/redis_connection.h"
 
 namespace fib {
 namespace {

@@ -6,8 +6,8 @@
 #include "common/clock.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/subprocess.h"
-#include "workers/payload.h"
-#include "workers/redis_job_queue.h"
+#include "workers/queue/job_payload.h"
+#include "workers/queue/redis_job_queue.h"
 
 namespace fib {
 namespace {

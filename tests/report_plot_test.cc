@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "bench/hdr_histogram.h"
+#include "bench/histogram/hdr_histogram.h"
 #include "bench/report/report_fixture.h"
 #include "tests/support/subprocess.h"
 

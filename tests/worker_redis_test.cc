@@ -10,7 +10,7 @@
 
 #include "tests/support/ports.h"
 #include "tests/worker_fixture.h"
-#include "workers/fib_sequence.h"
+#include "workers/jobs/fib_sequence.h"
 
 using namespace fib;
 using namespace fib::test;

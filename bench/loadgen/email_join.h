@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/hdr_histogram.h"
+#include "bench/histogram/hdr_histogram.h"
 #include "bench/loadgen/loadgen_options.h"
 #include "bench/loadgen/run_stats.h"
 #include "common/status.h"

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <vector>
 
-#include "bench/hdr_histogram.h"
+#include "bench/histogram/hdr_histogram.h"
 
 namespace fib {
 

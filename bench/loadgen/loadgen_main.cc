@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
                      "intended send time (no coordinated omission); --rate 0 is closed loop.");
   options.RegisterFlags(&flags);
   flags.Epilog(
-      "Outputs: summary on stdout; --json (bench/REPORT_FORMAT.md), --hgrm, --csv.\n"
+      "Outputs: summary on stdout; --json (docs/report-format.md), --hgrm, --csv.\n"
       "Every request carries X-Request-Id: <run>-<n>. Exit codes: 0 ok, 1 failure,\n"
       "2 bad flags or target unreachable at start.\n"
       "Example: fibtastic-loadgen --url http://127.0.0.1:3000/sequences -m POST --form \\\n"

@@ -94,7 +94,7 @@ void LoadgenOptions::RegisterFlags(FlagSet* f) {
   f->Int("redis-sample", 0, &redis_sample_ms, "MS", "with --redis-url: sampling interval");
   f->String("label", 0, &label, "TEXT", "name of this run in reports (default '<method> <url>')");
   f->Bool("latency", 'L', &latency, "print the detailed percentile spectrum");
-  f->String("json", 0, &json_path, "FILE", "write the report JSON (bench/REPORT_FORMAT.md)");
+  f->String("json", 0, &json_path, "FILE", "write the report JSON (docs/report-format.md)");
   f->String("hgrm", 0, &hgrm_path, "FILE", "write the HdrHistogram percentile distribution");
   f->String("csv", 0, &csv_path, "FILE", "write the per-second time series");
   f->Bool("progress", 0, &progress, "live progress line on stderr (only when it is a terminal)");

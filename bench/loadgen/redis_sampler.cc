@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "bench/loadgen/mono_time.h"
-#include "workers/redis_client.h"
+#include "common/redis/redis_connection.h"
 
 namespace fib {
 

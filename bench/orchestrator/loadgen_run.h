@@ -1,5 +1,5 @@
 // LoadgenRun: one run of fibtastic-loadgen as a child process, and what the orchestrator reads
-// back from its JSON report (schema 1, bench/REPORT_FORMAT.md).
+// back from its JSON report (schema 1, docs/report-format.md).
 // Thread-safety: functions are thread-compatible.
 #pragma once
 

@@ -12,7 +12,7 @@
 #include "bench/orchestrator/xy_plot.h"
 #include "common/log.h"
 #include "common/process.h"
-#include "workers/profile.h"
+#include "workers/profiles/profile.h"
 
 namespace fib::bench {
 namespace {

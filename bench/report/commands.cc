@@ -12,7 +12,7 @@ const char kToolHelp[] =
     "Usage: fibtastic-report COMMAND [options] FILE...\n"
     "\n"
     "Compares, merges and plots latency reports written by fibtastic-loadgen --json (schema 1,\n"
-    "bench/REPORT_FORMAT.md). compare and plot also read .hgrm percentile distributions\n"
+    "docs/report-format.md). compare and plot also read .hgrm percentile distributions\n"
     "(wrk2 --latency, HdrHistogram), so other tools' runs can sit next to ours.\n"
     "\n"
     "Commands:\n"

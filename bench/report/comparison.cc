@@ -11,7 +11,7 @@ constexpr const char* kTableMetrics[] = {
     "p99_9",    "max", "uncorrected_p99", "e2e_p50", "e2e_p99", "e2e_missing",
 };
 
-// The run conditions worth pointing out when they differ (REPORT_FORMAT.md "conditions").
+// The run conditions worth pointing out when they differ (docs/report-format.md "conditions").
 constexpr const char* kConditionKeys[] = {
     "build_type",  "debug_build", "cores",      "load_model", "offered_rps",
     "connections", "threads",     "duration_s", "warmup_s",   "timeout_ms",

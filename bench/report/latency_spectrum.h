@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/hdr_histogram.h"
+#include "bench/histogram/hdr_histogram.h"
 #include "common/status.h"
 
 namespace fib {
@@ -53,7 +53,7 @@ class LatencySpectrum {
   // of the distance to 100% (only where values are), ending with the 100% row.
   std::vector<SpectrumPoint> Ticks(int ticks_per_half_distance = 5) const;
   // Returns {"p50","p75","p90","p99","p99_9","p99_99","min","max","mean","stdev"} in ms, the
-  // summary layout of REPORT_FORMAT.md.
+  // summary layout of docs/report-format.md.
   nlohmann::json SummaryJson() const;
 
  private:

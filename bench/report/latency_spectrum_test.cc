@@ -80,7 +80,7 @@ TEST_CASE("spectrum ticks are HdrHistogram's .hgrm rows", "[report]") {
   CHECK(ticks.back().total_count == 3000);
 }
 
-TEST_CASE("spectrum summary has the REPORT_FORMAT keys", "[report]") {
+TEST_CASE("spectrum summary has the report-format keys", "[report]") {
   HdrHistogram h = RecordAll({1000, 2000, 3000, 4000});
   nlohmann::json summary = LatencySpectrum::FromHistogram(h).SummaryJson();
   for (const char* key :

@@ -8,7 +8,7 @@
 namespace fib {
 
 namespace {
-// The latency percentile keys of a summary object (REPORT_FORMAT.md) and their display names.
+// The latency percentile keys of a summary object (docs/report-format.md) and their display names.
 struct LatencyKey {
   const char* key;
   const char* display;

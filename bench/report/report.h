@@ -1,5 +1,5 @@
 // Report: one latency report as the report tool reads it — a fibtastic-loadgen JSON report
-// (schema 1, bench/REPORT_FORMAT.md) or an .hgrm percentile distribution (wrk2, HdrHistogram).
+// (schema 1, docs/report-format.md) or an .hgrm percentile distribution (wrk2, HdrHistogram).
 // Figures are looked up by metric name (metric_catalog.h); latency percentiles come from the
 // histograms when present, otherwise from the summary fields.
 // Thread-safety: a value type; safe to read from several threads.
@@ -13,12 +13,12 @@
 #include <string_view>
 #include <vector>
 
-#include "bench/hdr_histogram.h"
+#include "bench/histogram/hdr_histogram.h"
 #include "bench/report/latency_spectrum.h"
 
 namespace fib {
 
-// One second of the measured window (REPORT_FORMAT.md "timeseries").
+// One second of the measured window (docs/report-format.md "timeseries").
 struct TimeseriesRow {
   double t_s = 0;
   int64_t requests = 0;
@@ -27,7 +27,7 @@ struct TimeseriesRow {
   int64_t errors = 0;
 };
 
-// One Redis sample (REPORT_FORMAT.md "redis_samples").
+// One Redis sample (docs/report-format.md "redis_samples").
 struct RedisSample {
   double t_s = 0;
   int64_t queue_depth = 0, retry = 0, dead = 0, busy = 0;

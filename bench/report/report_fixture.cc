@@ -7,7 +7,7 @@
 #include <fstream>
 #include <random>
 
-#include "bench/hdr_histogram.h"
+#include "bench/histogram/hdr_histogram.h"
 
 namespace fib {
 

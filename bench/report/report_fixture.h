@@ -1,4 +1,4 @@
-// ReportFixture: builds schema-1 reports (bench/REPORT_FORMAT.md) from known latencies for the
+// ReportFixture: builds schema-1 reports (docs/report-format.md) from known latencies for the
 // report tool's tests, the way fibtastic-loadgen records them: every value goes into an
 // HdrHistogram, summaries come from HdrHistogram's own percentiles, one timeseries row per
 // second. Test-only; not linked into fibtastic-report.

@@ -1,5 +1,5 @@
 // ReportReader: reads latency reports from files — fibtastic-loadgen JSON (schema 1,
-// bench/REPORT_FORMAT.md) and .hgrm percentile distributions — into Report values.
+// docs/report-format.md) and .hgrm percentile distributions — into Report values.
 // Errors name the file and what is wrong with it, e.g.
 // "A.json: not a fibtastic-loadgen report (no \"schema\")".
 // Thread-safety: pure functions.

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "workers/mailer.h"
+#include "common/smtp/mailer.h"
 
 namespace fib::test {
 

@@ -1,0 +1,129 @@
+#include "common/smtp/smtp_mailer.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "common/text.h"
+
+namespace fib {
+namespace {
+
+bool HasLineBreak(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+
+// Feeds the message to libcurl's upload.
+struct Upload {
+  const std::string* data;
+  size_t offset = 0;
+};
+
+size_t ReadChunk(char* buffer, size_t size, size_t count, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  size_t n = std::min(size * count, up->data->size() - up->offset);
+  std::memcpy(buffer, up->data->data() + up->offset, n);
+  up->offset += n;
+  return n;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+
+// One easy handle per thread, reused so libcurl can keep the SMTP connection open.
+CURL* ThreadHandle() {
+  static const bool initialised = [] {
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  }();
+  (void)initialised;
+  thread_local std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
+  curl_easy_reset(handle.get());
+  return handle.get();
+}
+
+// CURLOPT_DEBUGFUNCTION: keeps the server's last reply line (e.g. "451 4.3.0 Temporary
+// failure"), so a failed send reports the provider's own words, not only libcurl's summary.
+int KeepLastReply(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+  if (type != CURLINFO_HEADER_IN) return 0;
+  auto* last = static_cast<std::string*>(user);
+  last->assign(data, std::min<size_t>(size, 200));  // a hostile server may send a long line
+  while (!last->empty() && (last->back() == '\n' || last->back() == '\r')) last->pop_back();
+  for (char& c : *last) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return 0;
+}
+
+// Returns " (SMTP reply 451: 451 4.3.0 ...)", or "" when the server never answered.
+std::string ReplyDetail(long reply, const std::string& last_reply) {
+  if (reply == 0) return "";
+  if (last_reply.empty()) return fmt::format(" (SMTP reply {})", reply);
+  return fmt::format(" (SMTP reply {}: {})", reply, last_reply);
+}
+
+std::string Hint(CURLcode code, long reply) {
+  if (code == CURLE_COULDNT_CONNECT)
+    return "connection refused; is the mail sink running (fibtastic-mailsink)?";
+  if (code == CURLE_OPERATION_TIMEDOUT) return "timed out; the provider is too slow or hung";
+  if (reply >= 400 && reply < 500) return "temporary failure; retry later";
+  if (reply >= 500) return "permanent failure; check the address and message";
+  return "";
+}
+
+}  // namespace
+
+SmtpMailer::SmtpMailer(SmtpMailerOptions options) : options_(std::move(options)) {}
+
+Status SmtpMailer::Send(const Email& email) {
+  for (const std::string* v : {&email.from, &email.to, &email.subject}) {
+    if (HasLineBreak(*v))
+      return Status::Error("refusing to send: a line break in From/To/Subject (header injection)");
+  }
+  for (const auto& [name, value] : email.headers) {
+    if (HasLineBreak(name) || HasLineBreak(value)) {
+      return Status::Error("refusing to send: a line break in header " + name +
+                           " (header injection)");
+    }
+  }
+  std::string message = FormatMessage(email);
+  Upload upload{&message};
+  CURL* curl = ThreadHandle();
+  if (!curl) return Status::Error("cannot create a libcurl handle (out of memory?)");
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  std::string from = "<" + email.from + ">";
+  curl_slist* recipients = curl_slist_append(nullptr, ("<" + email.to + ">").c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, options_.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadChunk);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  std::string last_reply;
+  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, KeepLastReply);
+  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &last_reply);
+  curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);  // the debug function sees traffic only then
+  CURLcode code = curl_easy_perform(curl);
+  // The handle outlives this call (and may send QUIT when the thread ends): unhook the callback
+  // from last_reply before it goes out of scope.
+  curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L);
+  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, nullptr);
+  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, nullptr);
+  long reply = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
+  curl_slist_free_all(recipients);
+  if (code == CURLE_OK) return Status::Ok();
+  std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+  std::string hint = Hint(code, reply);
+  return Status::Error(fmt::format("SMTP send to {} failed: {}{}{}", options_.url, detail,
+                                   ReplyDetail(reply, last_reply),
+                                   hint.empty() ? "" : "; " + hint));
+}
+
+}  // namespace fib

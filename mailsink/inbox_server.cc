@@ -1,0 +1,144 @@
+#include "mailsink/inbox_server.h"
+
+#include <errno.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "common/flags.h"
+#include "mailsink/inbox_page.h"
+#include "mailsink/message_json.h"
+
+namespace fib {
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+void JsonError(httplib::Response& response, int status, const std::string& message) {
+  response.status = status;
+  response.set_content(DumpJson({{"error", message}}), kJson);
+}
+
+// Reads an optional non-negative integer query parameter; false (and a 400 reply) when bad.
+bool QueryInt(const httplib::Request& request, httplib::Response& response, const char* name,
+              int64_t* value) {
+  if (!request.has_param(name)) return true;
+  auto parsed = ParseInt(request.get_param_value(name), name);
+  if (parsed.ok() && *parsed >= 0) {
+    *value = *parsed;
+    return true;
+  }
+  JsonError(response, 400,
+            std::string(name) + " takes a whole number >= 0, got '" +
+                request.get_param_value(name) + "'");
+  return false;
+}
+
+}  // namespace
+
+InboxServer::InboxServer(InboxServerOptions options, MessageStore* store,
+                         const SinkCounters* counters)
+    : options_(std::move(options)), store_(store), counters_(counters) {
+  // httplib's default also sets SO_REUSEPORT, which lets a second sink bind the same port and
+  // silently share its traffic; a busy port must be an error instead.
+  http_.set_socket_options([](socket_t fd) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  });
+  Routes();
+}
+
+void InboxServer::Routes() {
+  http_.Get("/", [this](const httplib::Request&, httplib::Response& response) {
+    auto newest = store_->NewestFirst(options_.page_max_messages);
+    response.set_content(InboxPageHtml(newest, store_->size(), store_->dropped()),
+                         "text/html; charset=utf-8");
+  });
+  http_.Get("/messages", [this](const httplib::Request& request, httplib::Response& response) {
+    ListMessages(request, response);
+  });
+  http_.Get(R"(/messages/(\d+)(\.eml|\.html)?)",
+            [this](const httplib::Request& request, httplib::Response& response) {
+              ShowMessage(request, response);
+            });
+  http_.Delete("/messages", [this](const httplib::Request&, httplib::Response& response) {
+    response.set_content(DumpJson({{"deleted", store_->Clear()}}), kJson);
+  });
+  http_.Get("/stats", [this](const httplib::Request&, httplib::Response& response) {
+    response.set_content(DumpJson(StatsJson(*store_, *counters_)), kJson);
+  });
+  // Errors our handlers already explained keep their body; httplib's own (404 for an unknown
+  // path, 400 for a malformed request) get a JSON body too.
+  http_.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request& request, httplib::Response& response) {
+        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        JsonError(response, response.status,
+                  response.status == 404 ? "no such page: " + request.method + " " + request.path
+                                         : "request failed");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+}
+
+void InboxServer::ListMessages(const httplib::Request& request, httplib::Response& response) {
+  int64_t since_id = 0;
+  int64_t limit = static_cast<int64_t>(store_->max_messages());
+  if (!QueryInt(request, response, "since_id", &since_id)) return;
+  if (!QueryInt(request, response, "limit", &limit)) return;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& message : store_->Since(since_id, static_cast<size_t>(limit))) {
+    list.push_back(MessageSummaryJson(*message));
+  }
+  response.set_content(DumpJson(list), kJson);
+}
+
+void InboxServer::ShowMessage(const httplib::Request& request, httplib::Response& response) {
+  auto id = ParseInt(request.matches[1].str(), "id");
+  auto message = id.ok() ? store_->Find(*id) : nullptr;
+  if (!message) {
+    return JsonError(response, 404,
+                     "no message with id " + request.matches[1].str() +
+                         " (never received, cleared, or dropped from the ring; see /stats)");
+  }
+  std::string format = request.matches[2].str();
+  if (format == ".eml") {
+    response.set_content(message->raw, "message/rfc822");
+  } else if (format == ".html") {
+    response.set_content(MessagePageHtml(*message), "text/html; charset=utf-8");
+  } else {
+    response.set_content(DumpJson(MessageDetailJson(*message)), kJson);
+  }
+}
+
+Status InboxServer::Listen() {
+  std::string where = options_.bind_address + ":" + std::to_string(options_.port);
+  errno = 0;
+  if (options_.port == 0) {
+    port_ = http_.bind_to_any_port(options_.bind_address);
+  } else {
+    port_ = http_.bind_to_port(options_.bind_address, options_.port) ? options_.port : -1;
+  }
+  if (port_ > 0) return Status::Ok();
+  std::string reason = errno ? std::strerror(errno) : "bind failed";
+  return Status::Error("cannot listen for HTTP on " + where + ": " + reason +
+                       " (another mail sink running? pick another --http-port, or 0 for any "
+                       "free port)");
+}
+
+void InboxServer::Serve() {
+  serve_started_.store(true);
+  if (!stop_requested_.load()) http_.listen_after_bind();
+  serve_done_.store(true);
+}
+
+void InboxServer::Stop() {
+  stop_requested_.store(true);
+  // httplib ignores stop() until its loop runs; a Serve that already saw no stop request will
+  // start the loop soon, so wait for that instead of losing the request.
+  while (serve_started_.load() && !serve_done_.load() && !http_.is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  http_.stop();
+}
+
+}  // namespace fib

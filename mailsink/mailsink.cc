@@ -1,0 +1,89 @@
+#include "mailsink/mailsink.h"
+
+namespace fib {
+namespace {
+
+SmtpServerOptions SmtpOptions(const MailsinkOptions& options) {
+  SmtpServerOptions smtp;
+  smtp.bind_address = options.bind_address;
+  smtp.port = options.smtp_port;
+  smtp.max_connections = options.max_connections;
+  smtp.connection.idle_timeout_ms = options.idle_timeout_ms;
+  smtp.connection.session.hostname = options.hostname;
+  smtp.connection.session.max_message_bytes = options.max_message_bytes;
+  smtp.connection.session.max_recipients = options.max_recipients;
+  return smtp;
+}
+
+Status CheckPort(int port, const char* flag) {
+  if (port < 0 || port > 65535) {
+    return Status::Error(std::string(flag) + " must be 0..65535 (0 picks a free port), got " +
+                         std::to_string(port));
+  }
+  return Status::Ok();
+}
+
+Status CheckPositive(int64_t value, const char* flag) {
+  if (value < 1)
+    return Status::Error(std::string(flag) + " must be at least 1, got " + std::to_string(value));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateMailsinkOptions(const MailsinkOptions& o) {
+  for (Status s : {CheckPort(o.smtp_port, "--smtp-port"), CheckPort(o.http_port, "--http-port"),
+                   CheckPositive(o.max_message_bytes, "--max-message-bytes"),
+                   CheckPositive(o.max_recipients, "--max-recipients"),
+                   CheckPositive(o.max_messages, "--max-messages"),
+                   CheckPositive(o.idle_timeout_ms, "--idle-timeout-ms"),
+                   CheckPositive(o.max_connections, "--max-connections")}) {
+    if (!s.ok()) return s;
+  }
+  if (o.delay_ms < 0)
+    return Status::Error("--delay-ms must be >= 0, got " + std::to_string(o.delay_ms));
+  if (!(o.fail_rate >= 0 && o.fail_rate <= 1)) {
+    return Status::Error("--fail-rate must be between 0 and 1, got " + std::to_string(o.fail_rate));
+  }
+  if (o.hostname.empty() || o.hostname.find_first_of(" \r\n") != std::string::npos) {
+    return Status::Error("--hostname must be one word without spaces");
+  }
+  return Status::Ok();
+}
+
+Mailsink::Mailsink(MailsinkOptions options, const Clock* clock)
+    : options_(std::move(options)),
+      store_(MessageStoreOptions{static_cast<size_t>(options_.max_messages)}),
+      provider_(ProviderOptions{options_.delay_ms, options_.fail_rate,
+                                static_cast<uint64_t>(options_.seed)},
+                &store_, &counters_, clock),
+      smtp_(SmtpOptions(options_), &provider_, &counters_, clock),
+      inbox_(InboxServerOptions{options_.bind_address, options_.http_port}, &store_, &counters_) {}
+
+Mailsink::~Mailsink() {
+  Stop();
+  Wait();
+}
+
+Status Mailsink::Listen() {
+  Status smtp = smtp_.Listen();
+  if (!smtp.ok()) return smtp;
+  return inbox_.Listen();
+}
+
+void Mailsink::Start() {
+  smtp_thread_ = std::thread([this] { smtp_.Serve(); });
+  http_thread_ = std::thread([this] { inbox_.Serve(); });
+}
+
+void Mailsink::Stop() {
+  smtp_.Stop();
+  inbox_.Stop();
+}
+
+void Mailsink::Wait() {
+  if (smtp_thread_.joinable()) smtp_thread_.join();
+  if (http_thread_.joinable()) http_thread_.join();
+}
+
+}  // namespace fib

@@ -1,0 +1,73 @@
+// fibtastic-mailsink: an SMTP mail catcher with an HTTP inbox, and the lesson's slow third-party
+// provider (--delay-ms, --fail-rate). See mailsink/mailsink.h.
+#include <cstdio>
+
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/shutdown.h"
+#include "mailsink/mailsink.h"
+
+namespace {
+
+constexpr const char* kProgram = "fibtastic-mailsink";
+
+void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o) {
+  flags->String("bind", 0, &o->bind_address, "ADDRESS", "address both servers listen on");
+  flags->Int("smtp-port", 0, &o->smtp_port, "PORT", "SMTP port; 0 picks a free one");
+  flags->Int("http-port", 0, &o->http_port, "PORT", "HTTP inbox port; 0 picks a free one");
+  flags->String("hostname", 0, &o->hostname, "NAME", "name in the SMTP greeting");
+  flags->Int("max-message-bytes", 0, &o->max_message_bytes, "BYTES",
+             "largest message accepted (advertised as SIZE); larger ones get 552");
+  flags->Int("max-recipients", 0, &o->max_recipients, "COUNT",
+             "recipients per message; more get 452");
+  flags->Int("max-messages", 0, &o->max_messages, "COUNT",
+             "messages kept in memory; the oldest are dropped first");
+  flags->Int("delay-ms", 0, &o->delay_ms, "MS",
+             "hold each message this long before the final 250 (a slow provider)");
+  flags->Double("fail-rate", 0, &o->fail_rate, "FRACTION",
+                "fraction 0..1 of messages answered 451 4.3.0 (temporary failure)");
+  flags->Int("seed", 0, &o->seed, "N", "seed for --fail-rate draws; 0 picks a random seed");
+  flags->Int("idle-timeout-ms", 0, &o->idle_timeout_ms, "MS",
+             "close an SMTP session (421) that completes no line for this long");
+  flags->Int("max-connections", 0, &o->max_connections, "COUNT",
+             "concurrent SMTP sessions; more get 421");
+  flags->Epilog(
+      "HTTP inbox: GET / (HTML), GET /messages[?since_id=N&limit=M] (JSON), GET /messages/ID,\n"
+      "GET /messages/ID.eml (raw), GET /messages/ID.html, DELETE /messages, GET /stats.\n"
+      "Example: fibtastic-mailsink --delay-ms 100   # the lesson's 100 ms email provider");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fib::SetLogProgram(kProgram);
+  fib::MailsinkOptions options;
+  fib::FlagSet flags(kProgram, "[options]",
+                     "Catches every email sent to its SMTP port and shows it on an HTTP inbox. "
+                     "Can play a slow or failing third-party provider.");
+  RegisterFlags(&flags, &options);
+  flags.ParseOrExit(argc, argv);
+  fib::Status valid = fib::ValidateMailsinkOptions(options);
+  if (!valid.ok()) {
+    std::fprintf(stderr, "%s: %s\nTry '%s --help'.\n", kProgram, valid.message().c_str(), kProgram);
+    return 2;
+  }
+  fib::Mailsink sink(options);
+  fib::Status listening = sink.Listen();
+  if (!listening.ok()) {
+    std::fprintf(stderr, "%s: %s\n", kProgram, listening.message().c_str());
+    return 1;
+  }
+  // Before Start: ShutdownSignals must exist before any other thread (it blocks the signals).
+  fib::ShutdownSignals signals([&sink](int signal) {
+    fib::Log("stopping on signal {}", signal);
+    sink.Stop();
+  });
+  sink.Start();
+  fib::Log("SMTP on {}:{}, inbox on http://{}:{} (delay {} ms, fail rate {}, max {} messages)",
+           options.bind_address, sink.smtp_port(), options.bind_address, sink.http_port(),
+           options.delay_ms, options.fail_rate, options.max_messages);
+  sink.Wait();
+  fib::Log("stopped");
+  return 0;
+}

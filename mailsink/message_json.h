@@ -1,0 +1,27 @@
+// JSON views of the inbox for the HTTP API: message summaries (GET /messages), one message with
+// its body (GET /messages/{id}) and the counters (GET /stats). Times are integers, microseconds
+// since the Unix epoch.
+// Thread-safety: pure functions over immutable messages.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "mailsink/message_store.h"
+#include "mailsink/sink_counters.h"
+
+namespace fib {
+
+// Returns id, from, to (array), subject, received_at, data_end_at, size, headers (object; for a
+// repeated header the first occurrence wins), and the convenience fields request_id, job_id and
+// message_id (null when absent).
+nlohmann::json MessageSummaryJson(const StoredMessage& message);
+// Returns the summary plus content_type, body (decoded: the HTML for text/html, raw for
+// multipart), helo and client.
+nlohmann::json MessageDetailJson(const StoredMessage& message);
+// Returns stored, received, dropped, failed_451, rejected, aborted and connection counters.
+nlohmann::json StatsJson(const MessageStore& store, const SinkCounters& counters);
+// Serialises `value`; invalid UTF-8 from a message becomes U+FFFD instead of an exception.
+std::string DumpJson(const nlohmann::json& value);
+
+}  // namespace fib

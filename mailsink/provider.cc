@@ -1,0 +1,58 @@
+#include "mailsink/provider.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace fib {
+
+Provider::Provider(ProviderOptions options, MessageStore* store, SinkCounters* counters,
+                   const Clock* clock)
+    : options_(options),
+      store_(store),
+      counters_(counters),
+      clock_(clock),
+      random_(options.seed != 0 ? options.seed : std::random_device{}()) {}
+
+bool Provider::DrawFailure() {
+  if (options_.fail_rate <= 0) return false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  // uniform_real_distribution's own algorithm is unspecified; this one is the same everywhere.
+  double draw = static_cast<double>(random_() >> 11) * 0x1.0p-53;  // [0, 1)
+  return draw < options_.fail_rate;
+}
+
+bool Provider::Wait() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (options_.delay_ms <= 0) return !stopping_;
+  return !stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.delay_ms),
+                            [this] { return stopping_; });
+}
+
+SmtpVerdict Provider::Deliver(SmtpEnvelopeMessage message, const std::string& client,
+                              int64_t data_end_at_us) {
+  if (!Wait()) return {421, "4.3.2 Service shutting down, message not accepted; please retry"};
+  if (DrawFailure()) {
+    ++counters_->failed_451;
+    return {451, "4.3.0 Temporary failure (simulated by --fail-rate); please retry"};
+  }
+  StoredMessage stored;
+  stored.client = client;
+  stored.helo = std::move(message.helo);
+  stored.mail_from = std::move(message.mail_from);
+  stored.rcpt_to = std::move(message.rcpt_to);
+  stored.data_end_at_us = data_end_at_us;
+  stored.parsed = MailMessage::Parse(message.data);
+  stored.raw = std::move(message.data);
+  stored.received_at_us = clock_->NowMicros();
+  auto saved = store_->Add(std::move(stored));
+  return {250, fmt::format("2.0.0 Ok: queued as {}", saved->id)};
+}
+
+void Provider::Stop() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopping_ = true;
+  stop_cv_.notify_all();
+}
+
+}  // namespace fib

@@ -1,0 +1,115 @@
+#include "mailsink/smtp_connection.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
+
+namespace fib {
+
+SmtpConnection::SmtpConnection(int fd, std::string peer, const SmtpConnectionOptions& options,
+                               Provider* provider, SinkCounters* counters, const Clock* clock,
+                               const std::atomic<bool>* stopping)
+    : fd_(fd),
+      peer_(std::move(peer)),
+      options_(options),
+      provider_(provider),
+      counters_(counters),
+      clock_(clock),
+      stopping_(stopping),
+      session_(options.session) {}
+
+void SmtpConnection::Run() {
+  // A client that stops reading must not block our writes beyond the idle timeout.
+  timeval send_timeout{};
+  send_timeout.tv_sec = static_cast<time_t>(options_.idle_timeout_ms / 1000);
+  send_timeout.tv_usec = static_cast<suseconds_t>((options_.idle_timeout_ms % 1000) * 1000);
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  last_progress_us_ = clock_->MonotonicMicros();
+  if (!Write(session_.Greeting())) return;
+  char buffer[16 * 1024];
+  for (;;) {
+    long n = ReadSome(buffer, sizeof buffer);
+    if (stopping_->load()) {
+      Write("421 4.3.2 Service shutting down, closing connection\r\n");
+      return;
+    }
+    if (n == -1) {
+      ++counters_->idle_timeouts;
+      Write("421 4.4.2 Idle timeout exceeded, closing connection\r\n");
+      return;
+    }
+    if (n == 0) {
+      // Whatever was received of an unfinished message is dropped with the session.
+      if (session_.state() == SmtpSession::State::kData) ++counters_->aborted;
+      return;
+    }
+    if (!HandleBytes(std::string_view(buffer, static_cast<size_t>(n)))) return;
+  }
+}
+
+bool SmtpConnection::HandleBytes(std::string_view bytes) {
+  for (;;) {
+    bytes.remove_prefix(session_.Feed(bytes));
+    NoteProgress();
+    if (!Write(session_.TakeReplies())) return false;
+    if (session_.state() == SmtpSession::State::kAwaitingVerdict) {
+      if (!DeliverMessage()) return false;
+      continue;  // write the verdict, then go on with any pipelined bytes
+    }
+    if (session_.closed()) return false;
+    if (bytes.empty()) return true;
+  }
+}
+
+bool SmtpConnection::DeliverMessage() {
+  int64_t data_end_at_us = clock_->NowMicros();
+  SmtpVerdict verdict = provider_->Deliver(session_.TakeMessage(), peer_, data_end_at_us);
+  session_.FinishMessage(verdict.code, verdict.text);
+  // The provider's delay is our waiting, not the client's idleness.
+  last_progress_us_ = clock_->MonotonicMicros();
+  if (verdict.code != 421) return true;
+  Write(session_.TakeReplies());
+  return false;
+}
+
+void SmtpConnection::NoteProgress() {
+  uint64_t rejected = session_.messages_rejected();
+  if (rejected != rejected_seen_) {
+    counters_->rejected += static_cast<int64_t>(rejected - rejected_seen_);
+    rejected_seen_ = rejected;
+  }
+  if (session_.lines_received() != lines_seen_) {
+    lines_seen_ = session_.lines_received();
+    last_progress_us_ = clock_->MonotonicMicros();
+  }
+}
+
+bool SmtpConnection::Write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+long SmtpConnection::ReadSome(char* buffer, size_t size) {
+  for (;;) {
+    int64_t idle_us = clock_->MonotonicMicros() - last_progress_us_;
+    int64_t left_ms = options_.idle_timeout_ms - idle_us / 1000;
+    if (left_ms <= 0) return -1;
+    pollfd p{fd_, POLLIN, 0};
+    int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 60 * 1000)));
+    if (ready < 0 && errno != EINTR) return 0;
+    if (ready <= 0) continue;
+    ssize_t n = recv(fd_, buffer, size, 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    return n < 0 ? 0 : static_cast<long>(n);
+  }
+}
+
+}  // namespace fib

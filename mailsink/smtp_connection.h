@@ -1,0 +1,59 @@
+// SmtpConnection: runs one accepted SMTP socket — feeds what arrives to an SmtpSession, writes
+// its replies in order (so pipelined commands work), hands completed messages to the Provider,
+// and enforces the idle timeout. The server gives each connection its own thread.
+// Thread-safety: Run on one thread; the `stopping` flag may be set from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "mailsink/provider.h"
+#include "mailsink/sink_counters.h"
+#include "mailsink/smtp_session.h"
+
+namespace fib {
+
+struct SmtpConnectionOptions {
+  // A session that completes no line for this long gets 421 and is closed, so a client that
+  // trickles bytes (slowloris) cannot hold a thread forever. Also bounds each blocked write.
+  int64_t idle_timeout_ms = 5 * 60 * 1000;
+  SmtpSessionOptions session;
+};
+
+class SmtpConnection {
+ public:
+  // `fd` is a connected socket (the caller closes it after Run). The pointers must outlive Run.
+  SmtpConnection(int fd, std::string peer, const SmtpConnectionOptions& options, Provider* provider,
+                 SinkCounters* counters, const Clock* clock, const std::atomic<bool>* stopping);
+
+  // Converses until QUIT, disconnect, idle timeout or shutdown (a read shutdown of the socket
+  // wakes it; it then says 421 and returns).
+  void Run();
+
+ private:
+  // Feeds one chunk; returns false when the conversation is over.
+  bool HandleBytes(std::string_view bytes);
+  // Passes the completed message to the provider; returns false after a 421.
+  bool DeliverMessage();
+  bool Write(std::string_view bytes);
+  // Waits up to the idle deadline for input; returns bytes read, 0 on close, -1 on timeout/error.
+  long ReadSome(char* buffer, size_t size);
+  void NoteProgress();
+
+  int fd_;
+  std::string peer_;
+  const SmtpConnectionOptions& options_;
+  Provider* provider_;
+  SinkCounters* counters_;
+  const Clock* clock_;
+  const std::atomic<bool>* stopping_;
+  SmtpSession session_;
+  uint64_t lines_seen_ = 0;
+  uint64_t rejected_seen_ = 0;
+  int64_t last_progress_us_ = 0;
+};
+
+}  // namespace fib

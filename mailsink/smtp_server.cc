@@ -1,0 +1,169 @@
+#include "mailsink/smtp_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <system_error>
+#include <thread>
+
+#include "common/log.h"
+
+namespace fib {
+namespace {
+
+std::string PeerName(const sockaddr_storage& addr) {
+  char host[NI_MAXHOST] = "?";
+  char service[NI_MAXSERV] = "?";
+  getnameinfo(reinterpret_cast<const sockaddr*>(&addr), sizeof addr, host, sizeof host, service,
+              sizeof service, NI_NUMERICHOST | NI_NUMERICSERV);
+  return std::string(host) + ":" + service;
+}
+
+int BoundPort(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+}
+
+void WriteAndClose(int fd, const char* text) {
+  ssize_t ignored = send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)ignored;
+  close(fd);
+}
+
+}  // namespace
+
+SmtpServer::SmtpServer(SmtpServerOptions options, Provider* provider, SinkCounters* counters,
+                       const Clock* clock)
+    : options_(std::move(options)), provider_(provider), counters_(counters), clock_(clock) {}
+
+SmtpServer::~SmtpServer() {
+  if (listen_fd_ >= 0) close(listen_fd_);
+  for (int fd : wake_pipe_) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+Status SmtpServer::Listen() {
+  std::string where = options_.bind_address + ":" + std::to_string(options_.port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  int rc = getaddrinfo(options_.bind_address.c_str(), std::to_string(options_.port).c_str(), &hints,
+                       &found);
+  if (rc != 0) {
+    return Status::Error("cannot listen for SMTP on " + where + ": " + gai_strerror(rc) +
+                         "; check --bind");
+  }
+  int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  bool ok = fd >= 0 && bind(fd, found->ai_addr, found->ai_addrlen) == 0 && listen(fd, 128) == 0;
+  int error = errno;
+  freeaddrinfo(found);
+  if (!ok) {
+    if (fd >= 0) close(fd);
+    return Status::Error("cannot listen for SMTP on " + where + ": " + std::strerror(error) +
+                         (error == EADDRINUSE ? " (another mail sink running? pick another "
+                                                "--smtp-port, or 0 for any free port)"
+                                              : ""));
+  }
+  if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
+    close(fd);
+    return Status::Error(std::string("cannot create a pipe: ") + std::strerror(errno));
+  }
+  listen_fd_ = fd;
+  port_ = BoundPort(fd);
+  return Status::Ok();
+}
+
+void SmtpServer::Serve() {
+  while (!stopping_.load()) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) Accept();
+  }
+  close(listen_fd_);  // release the port before waiting for sessions to wind down
+  listen_fd_ = -1;
+  std::unique_lock<std::mutex> lock(mutex_);
+  sessions_done_.wait(lock, [this] { return session_fds_.empty(); });
+}
+
+void SmtpServer::Accept() {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+  if (fd < 0) {
+    // Out of descriptors: the pending connection keeps the socket readable, so pause rather
+    // than spin; other errors (the client went away already) need nothing.
+    if (errno == EMFILE || errno == ENFILE) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return;
+  }
+  ++counters_->connections_total;
+  StartSession(fd, PeerName(addr));
+}
+
+void SmtpServer::StartSession(int fd, std::string peer) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Checked under the lock: a Stop that already ran its shutdown loop would miss this fd.
+    if (stopping_.load()) {
+      WriteAndClose(fd, "421 4.3.2 Service shutting down\r\n");
+      return;
+    }
+    if (static_cast<int>(session_fds_.size()) >= options_.max_connections) {
+      ++counters_->connections_refused;
+      WriteAndClose(fd, "421 4.3.2 Too many connections, try again later\r\n");
+      return;
+    }
+    session_fds_.insert(fd);
+  }
+  try {
+    std::thread([this, fd, peer = std::move(peer)] { RunSession(fd, peer); }).detach();
+  } catch (const std::system_error& e) {
+    Log("cannot start a session thread: {}; refusing {}", e.what(), peer);
+    std::lock_guard<std::mutex> lock(mutex_);
+    session_fds_.erase(fd);
+    WriteAndClose(fd, "421 4.3.2 Out of threads, try again later\r\n");
+  }
+}
+
+void SmtpServer::RunSession(int fd, std::string peer) {
+  ++counters_->connections_active;
+  SmtpConnection connection(fd, std::move(peer), options_.connection, provider_, counters_, clock_,
+                            &stopping_);
+  connection.Run();
+  --counters_->connections_active;
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Close under the lock so Stop never shuts down a descriptor number already reused.
+  session_fds_.erase(fd);
+  close(fd);
+  sessions_done_.notify_all();
+}
+
+void SmtpServer::Stop() {
+  stopping_.store(true);
+  provider_->Stop();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (wake_pipe_[1] >= 0) {
+    ssize_t ignored = write(wake_pipe_[1], "x", 1);
+    (void)ignored;
+  }
+  // A read shutdown wakes a session blocked in poll; it still can write its 421.
+  for (int fd : session_fds_) shutdown(fd, SHUT_RD);
+}
+
+}  // namespace fib

@@ -1,0 +1,253 @@
+#include "mailsink/smtp_session.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <utility>
+
+#include "common/text.h"
+#include "mailsink/smtp_command.h"
+
+namespace fib {
+namespace {
+
+// Commands from RFC 5321 and common extensions that we know but do not offer: 502, not 500.
+constexpr std::array<std::string_view, 10> kNotImplemented = {
+    "EXPN", "STARTTLS", "AUTH", "BDAT", "ETRN", "TURN", "ATRN", "SEND", "SOML", "SAML"};
+
+bool IsNotImplemented(std::string_view verb) {
+  for (std::string_view known : kNotImplemented) {
+    if (verb == known) return true;
+  }
+  return false;
+}
+
+bool AllDigits(std::string_view text) {
+  if (text.empty() || text.size() > 18) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+SmtpSession::SmtpSession(SmtpSessionOptions options) : options_(std::move(options)) {}
+
+std::string SmtpSession::Greeting() const {
+  return fmt::format("220 {} ESMTP fibtastic-mailsink\r\n", options_.hostname);
+}
+
+size_t SmtpSession::LineLimit() const {
+  return state_ == State::kData ? options_.max_text_line_bytes : options_.max_command_line_bytes;
+}
+
+size_t SmtpSession::Feed(std::string_view bytes) {
+  size_t consumed = 0;
+  while (consumed < bytes.size() && state_ != State::kAwaitingVerdict && state_ != State::kClosed) {
+    std::string_view rest = bytes.substr(consumed);
+    size_t lf = rest.find('\n');
+    if (lf == std::string_view::npos) {
+      // No line end yet. Once the line cannot fit any more, stop buffering it (so a client
+      // cannot make us hold an endless line) and skip to its end.
+      if (!discarding_line_ && partial_line_.size() + rest.size() >= LineLimit()) {
+        discarding_line_ = true;
+        partial_line_.clear();
+      }
+      if (!discarding_line_) partial_line_.append(rest);
+      return bytes.size();
+    }
+    consumed += lf + 1;
+    std::string_view piece = rest.substr(0, lf);
+    if (discarding_line_ || partial_line_.size() + piece.size() + 1 > LineLimit()) {
+      discarding_line_ = false;
+      partial_line_.clear();
+      OnOverlongLine();
+      continue;
+    }
+    partial_line_.append(piece);
+    std::string_view line = partial_line_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    ++lines_received_;
+    OnLine(line);
+    partial_line_.clear();
+  }
+  return consumed;
+}
+
+std::string SmtpSession::TakeReplies() { return std::exchange(replies_, std::string()); }
+
+SmtpEnvelopeMessage SmtpSession::TakeMessage() {
+  return std::exchange(message_, SmtpEnvelopeMessage());
+}
+
+void SmtpSession::FinishMessage(int code, std::string_view text) {
+  Reply(code, text);
+  ResetTransaction();
+  state_ = State::kReady;
+}
+
+void SmtpSession::Reply(int code, std::string_view text) {
+  replies_ += fmt::format("{} {}\r\n", code, text);
+}
+
+void SmtpSession::ResetTransaction() {
+  message_ = SmtpEnvelopeMessage();
+  data_bytes_ = 0;
+  data_too_big_ = false;
+  data_line_too_long_ = false;
+}
+
+void SmtpSession::OnLine(std::string_view line) {
+  if (state_ == State::kData) {
+    OnDataLine(line);
+  } else {
+    OnCommand(line);
+  }
+}
+
+void SmtpSession::OnOverlongLine() {
+  ++lines_received_;
+  if (state_ == State::kData) {
+    data_line_too_long_ = true;
+    message_.data = std::string();
+    return;
+  }
+  Reply(500, fmt::format("5.5.2 Line too long (limit {} octets including CRLF)",
+                         options_.max_command_line_bytes));
+}
+
+void SmtpSession::OnCommand(std::string_view line) {
+  SmtpCommand command = SplitCommand(line);
+  const std::string& verb = command.verb;
+  if (verb == "HELO" || verb == "EHLO") {
+    Helo(verb, command.args);
+  } else if (verb == "MAIL") {
+    Mail(command.args);
+  } else if (verb == "RCPT") {
+    Rcpt(command.args);
+  } else if (verb == "DATA") {
+    Data(command.args);
+  } else if (verb == "RSET") {
+    if (!command.args.empty()) return Reply(501, "5.5.4 Syntax: RSET");
+    ResetTransaction();
+    if (state_ != State::kNeedHelo) state_ = State::kReady;
+    Reply(250, "2.0.0 Ok");
+  } else if (verb == "NOOP") {
+    Reply(250, "2.0.0 Ok");
+  } else if (verb == "QUIT") {
+    if (!command.args.empty()) return Reply(501, "5.5.4 Syntax: QUIT");
+    Reply(221, "2.0.0 Bye");
+    state_ = State::kClosed;
+  } else if (verb == "VRFY") {
+    if (Trim(command.args).empty()) return Reply(501, "5.5.4 Syntax: VRFY address");
+    Reply(252, "2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+  } else if (verb == "HELP") {
+    Reply(214, "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+  } else if (IsNotImplemented(verb)) {
+    Reply(502, fmt::format("5.5.1 {} not implemented", verb));
+  } else {
+    Reply(500, line.empty() ? "5.5.2 Error: bad syntax" : "5.5.2 Error: command not recognized");
+  }
+}
+
+void SmtpSession::Helo(std::string_view verb, std::string_view args) {
+  std::string name = Trim(args);
+  if (name.empty()) return Reply(501, fmt::format("5.5.4 Syntax: {} hostname", verb));
+  helo_ = name;
+  ResetTransaction();
+  state_ = State::kReady;
+  if (verb == "HELO") return Reply(250, options_.hostname);
+  // PIPELINING is safe to offer: replies are produced strictly in command order, and the
+  // connection keeps reading buffered commands after each reply.
+  replies_ += fmt::format(
+      "250-{} Hello {}\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-PIPELINING\r\n"
+      "250-ENHANCEDSTATUSCODES\r\n250 HELP\r\n",
+      options_.hostname, name, options_.max_message_bytes);
+}
+
+void SmtpSession::Mail(std::string_view args) {
+  if (state_ == State::kNeedHelo) return Reply(503, "5.5.1 Error: send HELO/EHLO first");
+  if (state_ != State::kReady) return Reply(503, "5.5.1 Error: nested MAIL command");
+  auto path = ParsePathArgument(args, "FROM");
+  if (!path.ok()) return Reply(501, "5.5.4 Syntax: MAIL FROM:<address> (" + path.message() + ")");
+  for (const auto& [key, value] : path->params) {
+    if (key == "SIZE") {
+      if (!AllDigits(value)) return Reply(501, "5.5.4 Syntax: SIZE=<octets>");
+      if (std::stoll(value) > options_.max_message_bytes) {
+        ++messages_rejected_;
+        return Reply(552, fmt::format("5.3.4 Message size exceeds fixed limit of {} octets",
+                                      options_.max_message_bytes));
+      }
+    } else if (key == "BODY") {
+      if (!EqualsIgnoreCase(value, "7BIT") && !EqualsIgnoreCase(value, "8BITMIME")) {
+        return Reply(501, "5.5.4 Unsupported BODY type (use 7BIT or 8BITMIME)");
+      }
+    } else {
+      return Reply(555, "5.5.4 Unsupported MAIL parameter " + key);
+    }
+  }
+  ResetTransaction();
+  message_.mail_from = path->address;
+  state_ = State::kMail;
+  Reply(250, "2.1.0 Ok");
+}
+
+void SmtpSession::Rcpt(std::string_view args) {
+  if (state_ != State::kMail && state_ != State::kRcpt) {
+    return Reply(503, "5.5.1 Error: need MAIL command");
+  }
+  auto path = ParsePathArgument(args, "TO");
+  if (!path.ok()) return Reply(501, "5.5.4 Syntax: RCPT TO:<address> (" + path.message() + ")");
+  if (path->address.empty()) return Reply(501, "5.1.3 Bad recipient address syntax");
+  if (!path->params.empty()) {
+    return Reply(555, "5.5.4 Unsupported RCPT parameter " + path->params.front().first);
+  }
+  if (static_cast<int>(message_.rcpt_to.size()) >= options_.max_recipients) {
+    return Reply(
+        452, fmt::format("4.5.3 Error: too many recipients (at most {})", options_.max_recipients));
+  }
+  message_.rcpt_to.push_back(path->address);
+  state_ = State::kRcpt;
+  Reply(250, "2.1.5 Ok");
+}
+
+void SmtpSession::Data(std::string_view args) {
+  if (!args.empty()) return Reply(501, "5.5.4 Syntax: DATA");
+  if (state_ == State::kMail) return Reply(503, "5.5.1 Error: need RCPT command");
+  if (state_ != State::kRcpt) return Reply(503, "5.5.1 Error: need MAIL command");
+  state_ = State::kData;
+  data_bytes_ = 0;
+  Reply(354, "End data with <CR><LF>.<CR><LF>");
+}
+
+void SmtpSession::OnDataLine(std::string_view line) {
+  if (line == ".") return OnEndOfData();
+  if (!line.empty() && line.front() == '.') line.remove_prefix(1);  // dot-unstuffing
+  data_bytes_ += static_cast<int64_t>(line.size()) + 2;
+  if (data_bytes_ > options_.max_message_bytes && !data_too_big_) {
+    data_too_big_ = true;
+    message_.data = std::string();  // release the memory now, keep reading to the final dot
+  }
+  if (data_too_big_ || data_line_too_long_) return;
+  message_.data.append(line);
+  message_.data.append("\r\n");
+}
+
+void SmtpSession::OnEndOfData() {
+  if (!data_too_big_ && !data_line_too_long_) {
+    message_.helo = helo_;
+    state_ = State::kAwaitingVerdict;
+    return;
+  }
+  ++messages_rejected_;
+  if (data_too_big_) {
+    FinishMessage(552, fmt::format("5.3.4 Message size exceeds fixed limit of {} octets",
+                                   options_.max_message_bytes));
+  } else {
+    FinishMessage(552, fmt::format("5.6.0 Message has a line longer than {} octets (CRLF included)",
+                                   options_.max_text_line_bytes));
+  }
+}
+
+}  // namespace fib

@@ -1,0 +1,223 @@
+// Unit tests of the SMTP state machine (SmtpSession) and its command parsing: no sockets.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "mailsink/smtp_command.h"
+#include "mailsink/smtp_session.h"
+
+namespace fib {
+namespace {
+
+// Feeds `bytes`; returns the replies. Stops feeding while a message awaits its verdict.
+std::string Send(SmtpSession& session, std::string_view bytes, size_t* consumed = nullptr) {
+  size_t used = session.Feed(bytes);
+  if (consumed) *consumed = used;
+  return session.TakeReplies();
+}
+
+// Opens a session that has said EHLO.
+SmtpSession Greeted(SmtpSessionOptions options = {}) {
+  SmtpSession session(options);
+  Send(session, "EHLO client.test\r\n");
+  return session;
+}
+
+// Returns the reply codes in `replies`, one per final line ("250-..." continuation lines skipped).
+std::vector<int> Codes(const std::string& replies) {
+  std::vector<int> codes;
+  size_t start = 0;
+  while (start < replies.size()) {
+    size_t end = replies.find("\r\n", start);
+    if (replies[start + 3] == ' ') codes.push_back(std::stoi(replies.substr(start, 3)));
+    start = end + 2;
+  }
+  return codes;
+}
+
+TEST_CASE("SmtpSession greets and advertises SIZE, 8BITMIME and PIPELINING on EHLO") {
+  SmtpSession session(SmtpSessionOptions{.hostname = "sink.test", .max_message_bytes = 4096});
+  CHECK(session.Greeting().rfind("220 sink.test ESMTP", 0) == 0);
+  std::string reply = Send(session, "EHLO client.test\r\n");
+  CHECK(reply.rfind("250-sink.test Hello client.test\r\n", 0) == 0);
+  CHECK(reply.find("250-SIZE 4096\r\n") != std::string::npos);
+  CHECK(reply.find("8BITMIME") != std::string::npos);
+  CHECK(reply.find("PIPELINING") != std::string::npos);
+  CHECK(Codes(reply) == std::vector<int>{250});
+  CHECK(Send(session, "HELO other\r\n") == "250 sink.test\r\n");
+}
+
+TEST_CASE("SmtpSession happy path delivers a message with envelope and dot-unstuffed data") {
+  SmtpSession session = Greeted();
+  CHECK(Send(session, "MAIL FROM:<a@x.test>\r\n") == "250 2.1.0 Ok\r\n");
+  CHECK(Send(session, "RCPT TO:<b@y.test>\r\n") == "250 2.1.5 Ok\r\n");
+  CHECK(Send(session, "RCPT TO:<c@y.test>\r\n") == "250 2.1.5 Ok\r\n");
+  CHECK(Codes(Send(session, "DATA\r\n")) == std::vector<int>{354});
+  Send(session, "Subject: hi\r\n\r\n..leading dot\r\nnot the end\r\n");
+  CHECK(Send(session, "..\r\n.\r\n").empty());
+  REQUIRE(session.state() == SmtpSession::State::kAwaitingVerdict);
+  SmtpEnvelopeMessage message = session.TakeMessage();
+  CHECK(message.helo == "client.test");
+  CHECK(message.mail_from == "a@x.test");
+  CHECK(message.rcpt_to == std::vector<std::string>{"b@y.test", "c@y.test"});
+  CHECK(message.data == "Subject: hi\r\n\r\n.leading dot\r\nnot the end\r\n.\r\n");
+  session.FinishMessage(250, "2.0.0 Ok: queued as 1");
+  CHECK(session.TakeReplies() == "250 2.0.0 Ok: queued as 1\r\n");
+  CHECK(session.state() == SmtpSession::State::kReady);
+}
+
+TEST_CASE("SmtpSession stops feeding at a finished message and resumes with the rest") {
+  SmtpSession session = Greeted();
+  std::string stream =
+      "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nfirst\r\n.\r\n"
+      "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\nsecond\r\n.\r\nQUIT\r\n";
+  size_t used = 0;
+  CHECK(Codes(Send(session, stream, &used)) == std::vector<int>{250, 250, 354});
+  CHECK(session.TakeMessage().data == "first\r\n");
+  session.FinishMessage(451, "4.3.0 try later");
+  std::string rest = stream.substr(used);
+  CHECK(Codes(Send(session, rest, &used)) == std::vector<int>{451, 250, 250, 354});
+  SmtpEnvelopeMessage second = session.TakeMessage();
+  CHECK(second.mail_from == "c@x");
+  CHECK(second.data == "second\r\n");
+  session.FinishMessage(250, "2.0.0 Ok");
+  CHECK(Codes(Send(session, rest.substr(used))) == std::vector<int>{250, 221});
+  CHECK(session.closed());
+}
+
+TEST_CASE("SmtpSession gives the same result however the stream is split") {
+  std::string stream =
+      "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nline one\r\n..two\r\n.\r\n";
+  SmtpSession session;
+  std::string replies;
+  for (char c : stream) replies += Send(session, std::string_view(&c, 1));
+  REQUIRE(session.state() == SmtpSession::State::kAwaitingVerdict);
+  CHECK(session.TakeMessage().data == "line one\r\n.two\r\n");
+  CHECK(Codes(replies) == std::vector<int>{250, 250, 250, 354});
+}
+
+TEST_CASE("SmtpSession answers commands out of order with 503 and stays usable") {
+  SmtpSession session;
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n").rfind("503 5.5.1", 0) == 0);
+  Send(session, "HELO c\r\n");
+  CHECK(Send(session, "RCPT TO:<b@y>\r\n").rfind("503 5.5.1", 0) == 0);
+  CHECK(Send(session, "DATA\r\n").rfind("503 5.5.1", 0) == 0);
+  Send(session, "MAIL FROM:<a@x>\r\n");
+  CHECK(Send(session, "DATA\r\n").rfind("503 5.5.1 Error: need RCPT", 0) == 0);
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n").rfind("503 5.5.1 Error: nested MAIL", 0) == 0);
+  CHECK(Send(session, "RCPT TO:<b@y>\r\n") == "250 2.1.5 Ok\r\n");
+  CHECK(Codes(Send(session, "DATA\r\n")) == std::vector<int>{354});
+}
+
+TEST_CASE("SmtpSession answers unknown commands with 500 and unimplemented ones with 502") {
+  SmtpSession session = Greeted();
+  CHECK(Send(session, "FROBNICATE now\r\n").rfind("500 5.5.2", 0) == 0);
+  CHECK(Send(session, "\r\n").rfind("500 5.5.2", 0) == 0);
+  CHECK(Send(session, "EXPN staff\r\n").rfind("502 5.5.1", 0) == 0);
+  CHECK(Send(session, "STARTTLS\r\n").rfind("502 5.5.1", 0) == 0);
+  CHECK(Send(session, "VRFY someone\r\n").rfind("252 ", 0) == 0);
+  CHECK(Send(session, "help\r\n").rfind("214 ", 0) == 0);
+  CHECK(Send(session, "noop\r\n") == "250 2.0.0 Ok\r\n");
+  CHECK(Send(session, "mail from:<a@x>\r\n") == "250 2.1.0 Ok\r\n");  // verbs are case-blind
+}
+
+TEST_CASE("SmtpSession answers bad syntax with 501 and bad parameters with 555") {
+  SmtpSession session = Greeted();
+  CHECK(Send(session, "HELO\r\n").rfind("501 5.5.4", 0) == 0);
+  CHECK(Send(session, "MAIL TO:<a@x>\r\n").rfind("501 5.5.4", 0) == 0);
+  CHECK(Send(session, "MAIL FROM:<a@x\r\n").rfind("501 5.5.4", 0) == 0);
+  CHECK(Send(session, "MAIL FROM:<a b@x>\r\n").rfind("501 5.5.4", 0) == 0);
+  CHECK(Send(session, "MAIL FROM:<a@x> SIZE=abc\r\n").rfind("501 5.5.4", 0) == 0);
+  CHECK(Send(session, "MAIL FROM:<a@x> NOTIFY=NEVER\r\n").rfind("555 5.5.4", 0) == 0);
+  CHECK(Send(session, "MAIL FROM:<> BODY=8BITMIME SIZE=100\r\n") == "250 2.1.0 Ok\r\n");
+  CHECK(Send(session, "RCPT TO:<>\r\n").rfind("501 5.1.3", 0) == 0);
+  CHECK(Send(session, "RCPT TO: <b@y>\r\n") == "250 2.1.5 Ok\r\n");  // lenient space
+  CHECK(Send(session, "DATA now\r\n").rfind("501 5.5.4", 0) == 0);
+  CHECK(Send(session, "QUIT now\r\n").rfind("501 5.5.4", 0) == 0);
+  CHECK_FALSE(session.closed());
+}
+
+TEST_CASE("SmtpSession refuses an oversize message with 552 and the session lives on") {
+  SmtpSession session = Greeted(SmtpSessionOptions{.max_message_bytes = 100});
+  CHECK(Send(session, "MAIL FROM:<a@x> SIZE=101\r\n").rfind("552 5.3.4", 0) == 0);
+  Send(session, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+  std::string line(48, 'x');
+  std::string replies = Send(session, line + "\r\n" + line + "\r\n");  // 100 bytes: fits
+  replies += Send(session, "y\r\n.\r\n");                              // 103 bytes: too big
+  CHECK(replies.rfind("552 5.3.4", 0) == 0);
+  CHECK(session.state() == SmtpSession::State::kReady);
+  CHECK(session.messages_rejected() == 2);
+  Send(session, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+  CHECK(Send(session, line + "\r\n" + line + "\r\n.\r\n").empty());
+  CHECK(session.state() == SmtpSession::State::kAwaitingVerdict);
+}
+
+TEST_CASE("SmtpSession answers recipients beyond the limit with 452 and keeps the rest") {
+  SmtpSession session = Greeted(SmtpSessionOptions{.max_recipients = 2});
+  Send(session, "MAIL FROM:<a@x>\r\n");
+  CHECK(Codes(Send(session, "RCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\nRCPT TO:<3@y>\r\n")) ==
+        std::vector<int>{250, 250, 452});
+  Send(session, "DATA\r\nhi\r\n.\r\n");
+  CHECK(session.TakeMessage().rcpt_to == std::vector<std::string>{"1@y", "2@y"});
+}
+
+TEST_CASE("SmtpSession answers an overlong command line with 500 without buffering it") {
+  SmtpSession session = Greeted(SmtpSessionOptions{.max_command_line_bytes = 64});
+  std::string reply = Send(session, "NOOP " + std::string(10000, 'a'));
+  CHECK(reply.empty());  // nothing to say until the line ends
+  CHECK(Send(session, std::string(10000, 'b') + "\r\n").rfind("500 5.5.2 Line too long", 0) == 0);
+  CHECK(Send(session, "NOOP " + std::string(57, 'c') + "\r\n") == "250 2.0.0 Ok\r\n");  // 64
+  CHECK(Send(session, "NOOP " + std::string(58, 'c') + "\r\n").rfind("500", 0) == 0);   // 65
+}
+
+TEST_CASE("SmtpSession refuses a message with an overlong text line after the final dot") {
+  SmtpSession session = Greeted(SmtpSessionOptions{.max_text_line_bytes = 20});
+  Send(session, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+  CHECK(Send(session, std::string(30, 'x') + "\r\nshort\r\n").empty());
+  CHECK(Send(session, ".\r\n").rfind("552 5.6.0", 0) == 0);
+  CHECK(session.state() == SmtpSession::State::kReady);
+}
+
+TEST_CASE("SmtpSession RSET drops the transaction but keeps the greeting") {
+  SmtpSession session = Greeted();
+  Send(session, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+  CHECK(Send(session, "RSET\r\n") == "250 2.0.0 Ok\r\n");
+  CHECK(Send(session, "DATA\r\n").rfind("503", 0) == 0);
+  CHECK(Send(session, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\nbody\r\n.\r\n").find("354") !=
+        std::string::npos);
+  SmtpEnvelopeMessage message = session.TakeMessage();
+  CHECK(message.mail_from == "c@x");
+  CHECK(message.rcpt_to == std::vector<std::string>{"d@y"});
+}
+
+TEST_CASE("SmtpSession accepts bare LF line ends and QUIT closes") {
+  SmtpSession session;
+  CHECK(Codes(Send(session, "HELO c\nMAIL FROM:<a@x>\nRCPT TO:<b@y>\nDATA\nhi\n.\n")) ==
+        std::vector<int>{250, 250, 250, 354});
+  CHECK(session.TakeMessage().data == "hi\r\n");
+  session.FinishMessage(250, "2.0.0 Ok");
+  size_t used = 0;
+  CHECK(Codes(Send(session, "QUIT\r\nNOOP\r\n", &used)) == std::vector<int>{250, 221});
+  CHECK(used == 6);
+  CHECK(session.closed());
+}
+
+TEST_CASE("ParsePathArgument reads addresses, source routes and parameters") {
+  auto plain = ParsePathArgument("FROM:<a@x.test> SIZE=10 body=8bitmime", "FROM");
+  REQUIRE(plain.ok());
+  CHECK(plain->address == "a@x.test");
+  CHECK(plain->params ==
+        std::vector<std::pair<std::string, std::string>>{{"SIZE", "10"}, {"BODY", "8bitmime"}});
+  auto routed = ParsePathArgument("to:<@relay.test:b@y.test>", "TO");
+  REQUIRE(routed.ok());
+  CHECK(routed->address == "b@y.test");
+  auto quoted = ParsePathArgument("TO:<\"odd >name\"@y.test>", "TO");
+  REQUIRE(quoted.ok());
+  CHECK(quoted->address == "\"odd >name\"@y.test");
+  CHECK(ParsePathArgument("TO:bare@y.test", "TO")->address == "bare@y.test");
+  CHECK_FALSE(ParsePathArgument("TO:", "TO").ok());
+  CHECK_FALSE(ParsePathArgument("TO:<a@b>x", "TO").ok());
+  CHECK_FALSE(ParsePathArgument("TO:<a\x01@b>", "TO").ok());
+}
+
+}  // namespace
+}  // namespace fib

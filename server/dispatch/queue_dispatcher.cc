@@ -1,0 +1,36 @@
+#include "server/dispatch/queue_dispatcher.h"
+
+#include "workers/queue/job_payload.h"
+
+namespace fib {
+
+QueueDispatcher::QueueDispatcher(QueueDispatcherOptions options, JobQueue* queue,
+                                 const Clock* clock)
+    : options_(std::move(options)), queue_(queue), clock_(clock) {}
+
+DispatchResult QueueDispatcher::Dispatch(const std::string& class_name, const nlohmann::json& args,
+                                         const std::string& request_id) {
+  JobPayload payload = NewJobPayload(class_name, args, *clock_, options_.queue);
+  payload.request_id = request_id;
+  payload.enqueued_at = clock_->NowSeconds();
+  DispatchResult result;
+  result.jid = payload.jid;
+  result.timing_name = "enqueue";
+  int64_t start_us = clock_->MonotonicMicros();
+  Status pushed = queue_->Push(options_.queue, EncodePayload(payload));
+  result.duration_us = clock_->MonotonicMicros() - start_us;
+  if (!pushed.ok()) {
+    result.outcome = DispatchOutcome::kQueueUnavailable;
+    result.message = pushed.message();
+    result.jid.clear();
+  }
+  return result;
+}
+
+std::string QueueDispatcher::Describe() const {
+  std::string where = options_.store_label.empty() ? "" : " at " + options_.store_label;
+  return "the job is enqueued to queue:" + options_.queue + where +
+         " and a worker sends the email later";
+}
+
+}  // namespace fib

@@ -1,0 +1,437 @@
+#include "workers/profiles/profile.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+namespace fib {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A stage longer than this is almost certainly a unit mistake (µs or s written as ms).
+constexpr int64_t kMaxStageMs = 600000;
+constexpr size_t kMaxStageNameLength = 80;
+
+const std::vector<std::string> kTopLevelKeys = {
+    "name", "description", "job_class", "mail_delay_ms", "args", "request", "job", "response"};
+const char kTop[] = "at the top of the profile";
+const std::vector<std::string> kStageKeys = {"name", "kind", "ms", "jitter_ms"};
+
+std::string TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date or time";
+  }
+}
+
+// Returns the edit distance between two short strings (for "did you mean" on typos).
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string UnknownKeyMessage(const std::string& key, const std::vector<std::string>& known,
+                              const std::string& where) {
+  std::string message = fmt::format("unknown key '{}' {}", key, where);
+  // Suggest the closest known key when it is close relative to the key's length.
+  const std::string* best = nullptr;
+  size_t best_distance = std::max<size_t>(2, key.size() / 3) + 1;
+  for (const auto& candidate : known) {
+    size_t distance = EditDistance(key, candidate);
+    if (distance < best_distance && distance < key.size()) {
+      best = &candidate;
+      best_distance = distance;
+    }
+  }
+  if (best) message += fmt::format(" (did you mean '{}'?)", *best);
+  return message + fmt::format("; known keys: {}", fmt::join(known, ", "));
+}
+
+// Builds messages that start with "<file>:<line>:<column>: ".
+class ProfileParser {
+ public:
+  explicit ProfileParser(std::string source_name) : source_name_(std::move(source_name)) {}
+
+  Status Error(const toml::source_region& where, const std::string& what) const {
+    return Status::Error(
+        fmt::format("{}:{}:{}: {}", source_name_, where.begin.line, where.begin.column, what));
+  }
+
+  // For problems that have no line, such as a missing key.
+  Status FileError(const std::string& what) const {
+    return Status::Error(fmt::format("{}: {}", source_name_, what));
+  }
+
+  Status CheckKeys(const toml::table& table, const std::vector<std::string>& known,
+                   const std::string& where) const {
+    for (const auto& [key, node] : table) {
+      if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+        return Error(key.source(), UnknownKeyMessage(std::string(key.str()), known, where));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Reads an optional string; `*out` keeps its value when the key is absent.
+  Status String(const toml::table& table, const std::string& key, const std::string& where,
+                std::string* out) const {
+    const toml::node* node = table.get(key);
+    if (!node) return Status::Ok();
+    if (!node->is_string()) {
+      return Error(node->source(),
+                   fmt::format("'{}' {} must be a string, got {}", key, where, TypeName(*node)));
+    }
+    *out = node->as_string()->get();
+    return Status::Ok();
+  }
+
+  // Reads an optional whole number of milliseconds in [0, kMaxStageMs].
+  Status Millis(const toml::table& table, const std::string& key, const std::string& where,
+                std::optional<int>* out) const {
+    const toml::node* node = table.get(key);
+    if (!node) return Status::Ok();
+    if (!node->is_integer()) {
+      return Error(node->source(),
+                   fmt::format("'{}' {} must be a whole number of milliseconds, got {}", key, where,
+                               TypeName(*node)));
+    }
+    int64_t value = node->as_integer()->get();
+    if (value < 0 || value > kMaxStageMs) {
+      return Error(node->source(),
+                   fmt::format("'{}' {} must be between 0 and {} milliseconds, got {}", key, where,
+                               kMaxStageMs, value));
+    }
+    *out = static_cast<int>(value);
+    return Status::Ok();
+  }
+
+  Result<Stage> ParseStage(const toml::table& table, const std::string& where) const;
+  Status ParsePhase(const toml::table& root, StagePhase phase, std::vector<Stage>* out) const;
+  Result<Profile> ParseRoot(const toml::table& root, const std::string& default_name) const;
+
+ private:
+  std::string source_name_;
+};
+
+Status CheckStageName(const std::string& name) {
+  if (name.empty()) return Status::Error("'name' must not be empty");
+  if (name.size() > kMaxStageNameLength) {
+    return Status::Error(fmt::format("'name' is longer than {} characters", kMaxStageNameLength));
+  }
+  for (unsigned char c : name) {
+    // Stage names go into email subjects and HTTP headers: no control characters.
+    if (c < 0x20 || c == 0x7f) return Status::Error("'name' may not contain control characters");
+  }
+  return Status::Ok();
+}
+
+Result<Stage> ProfileParser::ParseStage(const toml::table& table, const std::string& where) const {
+  Stage stage;
+  stage.line = static_cast<int>(table.source().begin.line);
+  if (Status s = CheckKeys(table, kStageKeys, "in " + where); !s.ok()) return s;
+  if (!table.contains("name")) return Error(table.source(), where + " has no 'name'");
+  if (!table.contains("kind")) {
+    return Error(table.source(), where + " has no 'kind' (one of cpu, io, smtp)");
+  }
+  if (Status s = String(table, "name", "in " + where, &stage.name); !s.ok()) return s;
+  if (Status s = CheckStageName(stage.name); !s.ok()) {
+    return Error(table.get("name")->source(), s.message() + " in " + where);
+  }
+  std::string kind;
+  if (Status s = String(table, "kind", "in " + where, &kind); !s.ok()) return s;
+  static const std::map<std::string, StageKind> kKinds = {
+      {"cpu", StageKind::kCpu}, {"io", StageKind::kIo}, {"smtp", StageKind::kSmtp}};
+  auto found = kKinds.find(kind);
+  if (found == kKinds.end()) {
+    return Error(table.get("kind")->source(),
+                 fmt::format("unknown kind '{}' in {} (one of cpu, io, smtp)", kind, where));
+  }
+  stage.kind = found->second;
+  std::optional<int> ms, jitter_ms;
+  if (Status s = Millis(table, "ms", "in " + where, &ms); !s.ok()) return s;
+  if (Status s = Millis(table, "jitter_ms", "in " + where, &jitter_ms); !s.ok()) return s;
+  if (stage.kind == StageKind::kSmtp) {
+    // An smtp stage lasts as long as the mail sink makes it; a fixed ms would be a lie.
+    for (const char* key : {"ms", "jitter_ms"}) {
+      if (const toml::node* node = table.get(key)) {
+        return Error(node->source(),
+                     fmt::format("'{}' is not allowed in an smtp stage ({}): its duration is "
+                                 "the mail sink's delay; set mail_delay_ms at the top instead",
+                                 key, where));
+      }
+    }
+    return stage;
+  }
+  if (!ms) {
+    return Error(table.source(), fmt::format("{} ({} stage) has no 'ms' (its duration in "
+                                             "milliseconds, e.g. ms = 100)",
+                                             where, kind));
+  }
+  stage.ms = *ms;
+  stage.jitter_ms = jitter_ms.value_or(0);
+  if (stage.jitter_ms > stage.ms) {
+    return Error(table.get("jitter_ms")->source(),
+                 fmt::format("'jitter_ms' ({}) in {} must not exceed its 'ms' ({})",
+                             stage.jitter_ms, where, stage.ms));
+  }
+  return stage;
+}
+
+Status ProfileParser::ParsePhase(const toml::table& root, StagePhase phase,
+                                 std::vector<Stage>* out) const {
+  const std::string key = StagePhaseName(phase);
+  const toml::node* node = root.get(key);
+  if (!node) return Status::Ok();
+  const toml::array* array = node->as_array();
+  if (!array || !array->is_array_of_tables()) {
+    return Error(node->source(),
+                 fmt::format("'{}' must be a list of stages: write [[{}]] (two brackets) above "
+                             "each stage, got {}",
+                             key, key, TypeName(*node)));
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    std::string where = fmt::format("[[{}]] stage {}", key, i + 1);
+    Result<Stage> stage = ParseStage(*array->get(i)->as_table(), where);
+    if (!stage.ok()) return stage.status();
+    out->push_back(std::move(*stage));
+  }
+  return Status::Ok();
+}
+
+std::vector<Stage>* MutableStages(Profile* profile, StagePhase phase) {
+  switch (phase) {
+    case StagePhase::kRequest:
+      return &profile->request;
+    case StagePhase::kJob:
+      return &profile->job;
+    case StagePhase::kResponse:
+      return &profile->response;
+  }
+  return &profile->job;
+}
+
+bool IsClassName(const std::string& name) {
+  if (name.empty() || !std::isupper(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_' || c == ':'; });
+}
+
+Result<Profile> ProfileParser::ParseRoot(const toml::table& root,
+                                         const std::string& default_name) const {
+  Profile profile;
+  profile.name = default_name;
+  if (Status s = CheckKeys(root, kTopLevelKeys, kTop); !s.ok()) return s;
+  if (Status s = String(root, "name", kTop, &profile.name); !s.ok()) return s;
+  if (root.contains("name") && profile.name != default_name) {
+    return Error(root.get("name")->source(),
+                 fmt::format("name '{}' differs from the file name '{}.toml'; make them equal so "
+                             "--profile {} finds this file",
+                             profile.name, default_name, profile.name));
+  }
+  if (Status s = String(root, "description", kTop, &profile.description); !s.ok()) return s;
+  if (!root.contains("job_class")) {
+    return FileError(
+        "missing 'job_class' (the Sidekiq class name the job runs under, e.g. "
+        "job_class = \"LessonEmailWorker\")");
+  }
+  if (Status s = String(root, "job_class", kTop, &profile.job_class); !s.ok()) return s;
+  if (!IsClassName(profile.job_class)) {
+    return Error(root.get("job_class")->source(),
+                 fmt::format("job_class '{}' is not a class name (a capital letter, then "
+                             "letters, digits, _ or ::), e.g. \"WelcomeEmailWorker\"",
+                             profile.job_class));
+  }
+  std::optional<int> mail_delay_ms;
+  if (Status s = Millis(root, "mail_delay_ms", kTop, &mail_delay_ms); !s.ok()) return s;
+  profile.mail_delay_ms = mail_delay_ms.value_or(0);
+  if (const toml::node* args = root.get("args")) {
+    const toml::array* list = args->as_array();
+    if (!list) return Error(args->source(), "args must be an array, e.g. args = [\"{email}\", 320]");
+    for (const toml::node& item : *list) {
+      if (auto text = item.value<std::string>(); text && item.is_string()) {
+        profile.args.push_back(*text);
+      } else if (auto number = item.value<int64_t>(); number && item.is_integer()) {
+        profile.args.push_back(*number);
+      } else {
+        return Error(item.source(), "args may hold only strings and whole numbers");
+      }
+    }
+  }
+  for (StagePhase phase : {StagePhase::kRequest, StagePhase::kJob, StagePhase::kResponse}) {
+    if (Status s = ParsePhase(root, phase, MutableStages(&profile, phase)); !s.ok()) return s;
+  }
+  return profile;
+}
+
+std::string Stem(const std::string& source_name) { return fs::path(source_name).stem().string(); }
+
+bool IsBareName(const std::string& path_or_name) {
+  return path_or_name.find('/') == std::string::npos &&
+         !(path_or_name.size() > 5 && path_or_name.ends_with(".toml"));
+}
+
+std::string AvailableText(const std::string& dir) {
+  std::vector<std::string> names = ListProfiles(dir);
+  if (names.empty()) return fmt::format("none (no *.toml files in '{}')", dir);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+}  // namespace
+
+nlohmann::json JobArgs(const nlohmann::json& args_template, const std::string& email,
+                       int sequence_length) {
+  if (args_template.empty()) return nlohmann::json::array({email, sequence_length});
+  nlohmann::json args = nlohmann::json::array();
+  for (const nlohmann::json& item : args_template) {
+    if (item == "{email}") {
+      args.push_back(email);
+    } else if (item == "{sequence_length}") {
+      args.push_back(sequence_length);
+    } else {
+      args.push_back(item);
+    }
+  }
+  return args;
+}
+
+const char* StageKindName(StageKind kind) {
+  switch (kind) {
+    case StageKind::kCpu:
+      return "cpu";
+    case StageKind::kIo:
+      return "io";
+    case StageKind::kSmtp:
+      return "smtp";
+  }
+  return "?";
+}
+
+const char* StagePhaseName(StagePhase phase) {
+  switch (phase) {
+    case StagePhase::kRequest:
+      return "request";
+    case StagePhase::kJob:
+      return "job";
+    case StagePhase::kResponse:
+      return "response";
+  }
+  return "?";
+}
+
+const std::vector<Stage>& Profile::Stages(StagePhase phase) const {
+  switch (phase) {
+    case StagePhase::kRequest:
+      return request;
+    case StagePhase::kJob:
+      return job;
+    case StagePhase::kResponse:
+      return response;
+  }
+  return job;
+}
+
+int Profile::NominalMs(const Stage& stage) const {
+  return stage.kind == StageKind::kSmtp ? mail_delay_ms : stage.ms;
+}
+
+int Profile::NominalMs(StagePhase phase) const {
+  int total = 0;
+  for (const Stage& stage : Stages(phase)) total += NominalMs(stage);
+  return total;
+}
+
+Result<Profile> ParseProfile(std::string_view toml_text, const std::string& source_name) {
+  ProfileParser parser(source_name);
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& error) {
+    return parser.Error(error.source(), fmt::format("TOML syntax error: {}", error.description()));
+  }
+  Result<Profile> profile = parser.ParseRoot(root, Stem(source_name));
+  if (profile.ok()) profile->source_path = source_name;
+  return profile;
+}
+
+Result<Profile> LoadProfile(const std::string& path_or_name, const std::string& profiles_dir) {
+  std::string path = path_or_name;
+  if (IsBareName(path_or_name)) {
+    path = (fs::path(profiles_dir) / (path_or_name + ".toml")).string();
+    if (!fs::exists(path)) {
+      return Status::Error(fmt::format("unknown profile '{}' (no file {}); available: {}",
+                                       path_or_name, path, AvailableText(profiles_dir)));
+    }
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::Error(
+        fmt::format("cannot read profile file '{}': {}", path, std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseProfile(text.str(), path);
+}
+
+std::vector<std::string> ListProfiles(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::vector<Profile>> LoadAllProfiles(const std::string& dir) {
+  std::vector<Profile> profiles;
+  std::map<std::string, std::string> job_definer;  // job_class -> profile defining [[job]]
+  for (const std::string& name : ListProfiles(dir)) {
+    Result<Profile> profile = LoadProfile(name, dir);
+    if (!profile.ok()) return profile.status();
+    if (profile->DefinesJob()) {
+      auto [it, inserted] = job_definer.emplace(profile->job_class, profile->name);
+      if (!inserted) {
+        return Status::Error(fmt::format(
+            "profiles '{}' and '{}' in {} both define [[job]] stages for job_class '{}'; "
+            "give one of them another job_class",
+            it->second, profile->name, dir, profile->job_class));
+      }
+    }
+    profiles.push_back(std::move(*profile));
+  }
+  return profiles;
+}
+
+}  // namespace fib

@@ -1,0 +1,201 @@
+// Worker: the runtime behind fibtastic-worker, as `bundle exec sidekiq` but losing nothing.
+// A fetcher thread moves jobs in batches into this process's in-progress list (reliable fetch)
+// and hands them to `concurrency` processor threads through a bounded JobBuffer (one job per
+// idle thread, plus a prefetch bounded by prefetch_budget_ms of work per thread, only while
+// the queue is deep: slow jobs are never hoarded, fast ones never wait on Redis). Each job
+// runs through the JobRegistry and is acked, retried or killed by Sidekiq's rules; a heartbeat
+// thread publishes the process (and acts on remote TSTP/TERM); a poller thread moves due
+// retry/scheduled jobs to their queues and recovers orphans of dead processes.
+// Reliability (at-least-once, as before batching):
+// - kill -9 loses nothing: running, prefetched and finished-but-unacked jobs all sit in the
+//   in-progress list, and RecoverOrphans puts them back once the heartbeat key expires (60 s),
+//   or at once when the queue proves the owner dead on this machine (RedisQueueOptions).
+// - A fetch whose reply was lost (Redis moved jobs into our list, then died) leaves jobs in OUR
+//   live list; after a failed fetch the fetcher puts what we do not hold back on the queues
+//   (JobFetcher::SetHeldJobs, fed by HeldJobs). At worst a job runs twice, never strands.
+//   The same reconcile runs when a job's outcome (retry, death, ack) or its put-back could not
+//   be written after all attempts, so such a job runs again in this live worker.
+// - Acks of successful jobs are batched (AckBatcher: one round trip per ack_interval_ms or 256
+//   jobs, and always before a heartbeat and at shutdown). The price: a job that finished within
+//   the last ack_interval_ms before a kill -9 runs again. A duplicate, never a loss. Retries
+//   and deaths are still written synchronously, one atomic script per job.
+// - TERM puts prefetched jobs that have not started back on their queues at once (the oldest
+//   next in line), gives running jobs shutdown_timeout_ms, then requeues what still runs. A
+//   fetch in flight at TERM may start its jobs on threads idle right then, as in Sidekiq.
+// - Prefetch can delay a newly pushed job of a higher-priority queue by the prefetched work:
+//   at most prefetch_budget_ms per thread.
+// Per-job log lines (jid, class, duration, outcome) are buffered (JobLog) and written with the
+// ack flushes; a kill -9 loses the last few ms of them.
+// Thread-safety: Start, Stop and Run from one thread; RequestStop and Quiet from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "workers/runtime/ack_batcher.h"
+#include "workers/runtime/job_buffer.h"
+#include "workers/runtime/job_fetcher.h"
+#include "workers/runtime/job_log.h"
+#include "workers/queue/job_queue.h"
+#include "workers/jobs/job_registry.h"
+#include "workers/runtime/job_runner.h"
+#include "common/smtp/mailer.h"
+#include "workers/runtime/queue_selector.h"
+
+namespace fib {
+
+struct WorkerOptions {
+  int concurrency = 10;             // processor threads (sidekiq -c)
+  std::vector<std::string> queues;  // -q values "NAME" or "NAME,WEIGHT"; empty = {"default"}
+  int shutdown_timeout_ms = 25000;  // sidekiq -t: how long running jobs get on TERM
+  std::string tag;                  // shown in the process list
+  std::vector<std::string> labels;
+  double retry_delay_scale = 1.0;      // multiplies Sidekiq's retry backoff (tests, demos)
+  size_t max_payload_bytes = 1 << 20;  // larger payloads go straight to dead; 0 = no limit
+  double poll_interval_s = 5.0;        // average schedule/retry poll; each wait is 0.5x..1.5x
+  double recover_interval_s = 15.0;    // how often to look for orphans of dead processes
+  double heartbeat_interval_s = 5.0;
+  int fetch_timeout_ms = 1000;      // longest a fetch blocks, so shutdown stays prompt
+  int max_prefetch = 100;           // most jobs fetched ahead of free threads (see JobBuffer)
+  double prefetch_budget_ms = 2.0;  // most prefetched work per thread, by the average job time
+  int ack_interval_ms = 2;          // longest a finished job waits for its batched ack
+  std::string hostname;             // "" = gethostname()
+  std::string identity;             // "" = hostname:pid:<12 hex>
+  bool log_each_job = true;         // one log line per job
+};
+
+// Returns a new Sidekiq process identity, "hostname:pid:<12 hex>" ("" hostname = gethostname()).
+std::string NewProcessIdentity(const std::string& hostname = "");
+
+// What a graceful stop left behind.
+struct ShutdownReport {
+  int requeued = 0;             // jobs still running at the timeout, pushed back onto their queues
+  int prefetched_requeued = 0;  // fetched jobs that had not started, pushed back at once
+  int stuck_threads = 0;        // threads still inside those jobs (they cannot be interrupted)
+};
+
+class Worker {
+ public:
+  // `queue`, `registry`, `mailer` (may be null), `clock` must outlive the worker. `random`
+  // (uniform in [0, bound)) drives retry jitter, weighted queue order and poll waits; null = a
+  // seeded std::mt19937_64. Calls to it are serialised.
+  Worker(WorkerOptions options, JobQueue* queue, const JobRegistry* registry, Mailer* mailer,
+         const Clock* clock, RandomFn random = nullptr);
+  // Stops if still running, then joins every thread (waiting for stuck jobs, if any).
+  ~Worker();
+  // Detaches the threads Stop() left inside abandoned (already requeued) jobs, for a process
+  // about to _exit: exiting with them joinable is a thread leak. The Worker must then never be
+  // destroyed (those threads still use it).
+  void DetachStuckThreads();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Checks the options, publishes the first heartbeat, recovers orphaned jobs, then starts the
+  // threads. Returns an error (bad -q value, queue unreachable) without starting anything.
+  Status Start();
+  // Asks for a graceful stop (SIGTERM/SIGINT, remote TERM). Returns at once.
+  void RequestStop();
+  // Stops fetching new jobs (SIGTSTP, remote TSTP); running jobs finish. Irreversible, as Sidekiq.
+  void Quiet();
+  // Blocks until RequestStop was called or `timeout_ms` passed; returns whether it was called.
+  bool WaitForStopRequest(int timeout_ms);
+  // Graceful stop: no more fetches, puts prefetched jobs that have not started back on their
+  // queues at once, waits up to shutdown_timeout_ms for running jobs, requeues the unfinished
+  // ones, acks the finished ones, publishes a last heartbeat and unregisters. Threads stuck in
+  // a job are left running (see ShutdownReport::stuck_threads); a program should then exit
+  // without waiting.
+  ShutdownReport Stop();
+  // Start, wait for a stop request, Stop.
+  Result<ShutdownReport> Run();
+
+  // Flushes pending acks, publishes one heartbeat now and acts on the signals it returns.
+  Status Beat();
+  // Runs one fetched job on the calling thread and reports it to the queue, ack included, before
+  // returning (for tests).
+  void Process(const FetchedJob& job) { RunJob(-1, job); }
+
+  const std::string& identity() const { return identity_; }
+  bool quiet() const { return quiet_; }
+  int64_t processed_total() const { return processed_total_; }
+  int64_t failed_total() const { return failed_total_; }
+
+ private:
+  enum class SlotState { kIdle, kRunning, kReporting, kAbandoned };
+  struct Slot {
+    SlotState state = SlotState::kIdle;
+    FetchedJob job;
+    int64_t run_at_s = 0;
+  };
+
+  uint64_t Random(uint64_t bound);
+  // Starts the ack batcher and the fetcher, which feeds buffer_.
+  void StartFetching();
+  void ProcessorLoop(int slot);
+  // Runs `job` and reports its outcome; returns the job's elapsed ms.
+  // REQUIRES: slot < 0 or slots_[slot] is kRunning with `job`.
+  double RunJob(int slot, const FetchedJob& job);
+  // Marks `slot` running `job` (JobBuffer's on_start, under the buffer's lock).
+  void BeginJob(int slot, const FetchedJob& job);
+  // The jobs held on processors, then those with an ack pending (JobFetcher::HeldJobsFn).
+  std::vector<std::vector<FetchedJob>> HeldJobs() const;
+  bool BeginReport(int slot);
+  void EndJob(int slot);
+  // Returns false when the outcome could not be written (the job is still in our list).
+  bool Report(int slot, const FetchedJob& job, const JobOutcome& outcome);
+  Status ReportOnce(const FetchedJob& job, const JobOutcome& outcome);
+  void HeartbeatLoop();
+  void PollerLoop();
+  // Sleeps up to `seconds`; returns true when housekeeping must end.
+  bool HousekeepingSleep(double seconds);
+  void HandleRemoteSignal(const std::string& signal);
+  ProcessInfo Info() const;
+  std::vector<BusyJob> BusyJobs() const;
+  int WaitForRunningJobs();
+  int AbandonRunningJobs();
+  void StopHousekeeping();
+
+  WorkerOptions options_;
+  JobQueue* queue_;
+  const Clock* clock_;
+  RandomFn random_;
+  std::mutex random_mu_;
+  JobRunner runner_;
+  QueueSelector selector_;
+  JobLog job_log_;  // before acks_: the batcher flushes it until it is destroyed
+  AckBatcher acks_;
+  std::unique_ptr<JobBuffer> buffer_;
+  std::unique_ptr<JobFetcher> fetcher_;
+  std::string hostname_, identity_;
+  double started_at_ = 0;
+
+  std::atomic<bool> quiet_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+
+  mutable std::mutex slots_mu_;
+  std::condition_variable slots_cv_;
+  std::vector<Slot> slots_;
+  bool fetcher_done_ = false;  // guarded by slots_mu_
+  std::vector<std::thread> processors_;
+  std::vector<bool> processor_stuck_;
+
+  std::mutex housekeeping_mu_;
+  std::condition_variable housekeeping_cv_;
+  bool housekeeping_stop_ = false;
+  std::thread heartbeat_thread_, poller_thread_;
+
+  std::atomic<int64_t> processed_delta_{0}, failed_delta_{0};
+  std::atomic<int64_t> processed_total_{0}, failed_total_{0};
+  bool started_ = false, stopped_ = false;
+};
+
+}  // namespace fib

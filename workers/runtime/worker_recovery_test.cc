@@ -1,0 +1,115 @@
+// Unit tests of the fetcher's reconciliation after a fetch whose reply was lost (Redis ran the
+// fetch, moved the jobs into our in-progress list, then died before replying): the jobs must run
+// (not wait in our own list until this worker exits), held jobs must not be touched, and
+// identical payloads must be counted copy by copy. Over MemoryJobQueue; no network.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "workers/runtime/job_fetcher.h"
+#include "workers/runtime/worker.h"
+#include "workers/runtime/worker_test_fixture.h"
+
+using namespace fib;
+using namespace fib::test;
+
+namespace {
+
+FetchedJob Entry(const std::string& raw, const std::string& queue = "default") {
+  return FetchedJob{queue, raw};
+}
+
+std::vector<std::string> Raws(const std::vector<FetchedJob>& jobs) {
+  std::vector<std::string> raws;
+  for (const FetchedJob& job : jobs) raws.push_back(job.queue + "/" + job.raw);
+  return raws;
+}
+
+bool InProgressIs(Fixture& f, size_t n, int timeout_ms) {
+  return f.queue.WaitUntil([n](const MemoryJobQueue& q) { return q.InProgressLocked() == n; },
+                           timeout_ms);
+}
+
+struct ReleaseAtExit {
+  Journal& journal;
+  ~ReleaseAtExit() { journal.Release(); }
+};
+
+}  // namespace
+
+TEST_CASE("UnheldJobs keeps listed entries no held job accounts for, copy by copy",
+          "[worker][fetch-recovery]") {
+  std::vector<FetchedJob> listed = {Entry("a"), Entry("b"), Entry("a"), Entry("c"),
+                                    Entry("a", "low")};
+  SECTION("nothing held: everything is unheld") {
+    CHECK(Raws(UnheldJobs(listed, {})) == Raws(listed));
+  }
+  SECTION("one held copy of an identical payload accounts for one entry only") {
+    auto unheld = UnheldJobs(listed, {{Entry("a")}, {Entry("c")}});
+    CHECK(Raws(unheld) ==
+          std::vector<std::string>{"default/b", "default/a", "low/a"});  // queue is part of the key
+  }
+  SECTION("a job seen in two snapshots (it moved on between them) counts once") {
+    auto unheld = UnheldJobs(listed, {{Entry("b")}, {Entry("b"), Entry("c")}});
+    CHECK(Raws(unheld) == std::vector<std::string>{"default/a", "default/a", "low/a"});
+  }
+  SECTION("two copies held in one place account for two entries") {
+    auto unheld =
+        UnheldJobs(listed, {{Entry("a"), Entry("a"), Entry("b"), Entry("c"), Entry("a", "low")}});
+    CHECK(unheld.empty());
+  }
+  SECTION("held jobs no longer listed (already acked) change nothing") {
+    auto unheld = UnheldJobs({Entry("b")}, {{Entry("x"), Entry("y")}});
+    CHECK(Raws(unheld) == std::vector<std::string>{"default/b"});
+  }
+}
+
+TEST_CASE("jobs moved by a fetch whose reply was lost run once the store answers again",
+          "[worker][fetch-recovery]") {
+  Fixture f;
+  f.options.concurrency = 2;
+  std::vector<std::string> raws;
+  for (int i = 0; i < 5; ++i)
+    raws.push_back(f.Raw("RecordingWorker", {"lost" + std::to_string(i)}));
+  f.queue.LoseFetchReplies(1);
+  REQUIRE(f.queue.PushBulk("default", raws).ok());
+  auto worker = f.MakeWorker();
+  REQUIRE(worker->Start().ok());
+  // Without the reconciliation the moved jobs sit in our own in-progress list until Stop.
+  REQUIRE(f.Drained(5000));
+  worker->Stop();
+  CHECK(f.journal.ran.size() == raws.size());  // each exactly once
+  CHECK(std::set<std::string>(f.journal.ran.begin(), f.journal.ran.end()).size() == raws.size());
+  CHECK(f.queue.InProgress().empty());
+}
+
+TEST_CASE("after a lost fetch reply, jobs still running are not put back",
+          "[worker][fetch-recovery]") {
+  Fixture f;
+  f.options.concurrency = 2;
+  auto worker = f.MakeWorker();
+  ReleaseAtExit release{f.journal};
+  REQUIRE(worker->Start().ok());
+  std::string blocking = f.Raw("BlockingWorker", {});
+  REQUIRE(f.queue.Push("default", blocking).ok());
+  f.journal.WaitStarted(1);
+  f.queue.LoseFetchReplies(1);
+  REQUIRE(f.queue.Push("default", f.Raw("RecordingWorker", {"after"})).ok());
+  // The lost fetch's job runs on the free thread while the blocking job still runs.
+  for (int i = 0; i < 500 && f.journal.RanCount() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(f.journal.RanCount() == 1);
+  REQUIRE(InProgressIs(f, 1, 5000));  // its ack went out; only the blocking job is left
+  CHECK(f.queue.InProgress().front().raw == blocking);  // still ours, not pushed back
+  CHECK(f.queue.Waiting("default").empty());
+  f.journal.Release();
+  REQUIRE(f.Drained(5000));
+  worker->Stop();
+  {
+    std::lock_guard lock(f.journal.mu);
+    CHECK(f.journal.blocking_started == 1);  // the running job was not run a second time
+  }
+  CHECK(f.journal.ran == std::vector<std::string>{"\"after\""});
+}
