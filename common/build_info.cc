@@ -1,8 +1,6 @@
 #include "common/build_info.h"
 
-#include <curl/curlver.h>
 #include <fmt/core.h>
-#include <hiredis/hiredis.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -13,6 +11,14 @@
 #endif
 #ifndef FIB_VERSION
 #define FIB_VERSION "0"
+#endif
+// The library versions come from CMake (pkg-config / FindCURL), so that hiredis and libcurl headers
+// stay inside common/redis/ and common/smtp/ (scripts/check-layout).
+#ifndef FIB_HIREDIS_VERSION
+#define FIB_HIREDIS_VERSION "unknown"
+#endif
+#ifndef FIB_LIBCURL_VERSION
+#define FIB_LIBCURL_VERSION "unknown"
 #endif
 
 namespace fib {
@@ -47,8 +53,8 @@ nlohmann::json BuildConditions() {
       {"hostname", host},
       {"kernel", fmt::format("{} {} {}", u.sysname, u.release, u.machine)},
       {"libraries",
-       {{"hiredis", fmt::format("{}.{}.{}", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH)},
-        {"libcurl", LIBCURL_VERSION},
+       {{"hiredis", FIB_HIREDIS_VERSION},
+        {"libcurl", FIB_LIBCURL_VERSION},
         {"fmt", FMT_VERSION}}},
   };
   if (IsDebugBuild()) {
