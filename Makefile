@@ -21,9 +21,26 @@ ifneq ($(findstring thread,$(SANITIZE)),)
   TEST_PREFIX := $(shell setarch -R true >/dev/null 2>&1 && echo setarch -R)
 endif
 
-.PHONY: all deps configure build test unit integration bench demo clean format tidy
+.PHONY: all help deps configure build test unit integration check-layout bench demo clean format \
+        lint lint-format lint-tidy
 
 all: build
+
+help:
+	@echo 'FibTastic Bench — make targets (variables in [brackets], defaults in README):'
+	@echo '  make / make build   build everything ($(BUILD_TYPE), in $(BUILD_DIR)/) [BUILD_TYPE= JOBS= CMAKE_ARGS=]'
+	@echo '  make bench          run the benchmark scenarios, write results/ [QUICK=1 SCENARIO= PLACEMENT=]'
+	@echo '  make demo           narrate the lesson live with the real stack [DEMO_AUTO=1 DEMO_N=]'
+	@echo '  make test           include rules + every test [TEST_LABELS=unit|core|integration|fault|soak SANITIZE=address,undefined|thread]'
+	@echo '  make unit           unit tests only'
+	@echo '  make integration    integration tests only (real redis-server, mail sink, web, worker)'
+	@echo '  make check-layout   who may include what (scripts/check-layout)'
+	@echo '  make lint           clang-format check + clang-tidy (.clang-format, .clang-tidy)'
+	@echo '  make format         apply clang-format to the tree'
+	@echo '  make soak           long soak run [SOAK_SECONDS=600]'
+	@echo '  make fuzz           libFuzzer targets (clang) [FUZZ_SECONDS=300 FUZZ_TARGETS=]'
+	@echo '  make deps           install missing Debian packages (scripts/install-deps)'
+	@echo '  make clean          remove build directories'
 
 deps:
 	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
@@ -36,8 +53,15 @@ configure: deps $(BUILD_DIR)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
-	cd $(BUILD_DIR) && $(TEST_PREFIX) ctest --output-on-failure --timeout 900
+# make test [TEST_LABELS=unit|core] [SANITIZE=...]: the include rules, then every test (or only
+# those whose ctest label matches the regex TEST_LABELS).
+TEST_LABELS ?=
+test: check-layout build
+	cd $(BUILD_DIR) && $(TEST_PREFIX) ctest --output-on-failure --timeout 900 \
+	  $(if $(TEST_LABELS),-L '$(TEST_LABELS)')
+
+check-layout:
+	scripts/check-layout
 
 unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
@@ -75,8 +99,12 @@ fuzz: deps
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
-tidy: build
-	clang-tidy -p $(BUILD_DIR) $$(git ls-files '*.cc')
+# make lint: the tree is formatted (.clang-format) and clang-tidy (.clang-tidy) finds nothing.
+lint: lint-format lint-tidy
+lint-format: deps
+	clang-format --dry-run -Werror $$(git ls-files '*.cc' '*.h')
+lint-tidy: configure
+	scripts/lint-tidy $(BUILD_DIR) $(JOBS)
 
 clean:
 	rm -rf build build-*
