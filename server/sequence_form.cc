@@ -4,6 +4,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/json_depth.h"
+
 namespace fib {
 namespace {
 
@@ -42,6 +44,10 @@ std::string LengthText(const nlohmann::json& value) {
 }
 
 Result<SequenceForm> ParseJsonForm(std::string_view body) {
+  if (JsonDepth(body) > kMaxJsonDepth) {
+    return Status::Error("the JSON body nests too deeply (more than " +
+                         std::to_string(kMaxJsonDepth) + R"( levels); send {"email": ..., "sequence_length": ...})");
+  }
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::Error("the request body is not valid JSON");
   if (!doc.is_object()) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/clock.h"
+#include "common/json_depth.h"
 #include "common/text.h"
 
 namespace fib {
@@ -118,7 +119,74 @@ Status ReadRetry(const Json& object, JobPayload* payload) {
   return Status::Ok();
 }
 
+// PeekPayload's state: where the scan is in the top-level object.
+struct PeekState {
+  int depth = 0;
+  bool expect_key = false;     // at depth 1, the next string is a key
+  std::string_view key;        // the last top-level key read
+  size_t string_start = 0;     // first byte inside the string being read
+};
+
+void KeepPeeked(std::string_view key, std::string_view value, PayloadPeek* peek) {
+  constexpr size_t kMaxPeek = 128;
+  std::string* out = key == "jid"     ? &peek->jid
+                     : key == "class" ? &peek->class_name
+                     : key == "queue" ? &peek->queue
+                                      : nullptr;
+  if (out && out->empty()) out->assign(value.substr(0, kMaxPeek));
+}
+
+// One structural byte of PeekPayload's scan: nesting, and whether a key or a value comes next.
+void PeekStructural(char c, PeekState* st) {
+  switch (c) {
+    case '{':
+    case '[':
+      if (++st->depth == 1) st->expect_key = c == '{';
+      break;
+    case '}':
+    case ']':
+      if (st->depth > 0) --st->depth;
+      break;
+    case ',':
+      if (st->depth == 1) st->expect_key = true;
+      break;
+    case ':':
+      if (st->depth == 1) st->expect_key = false;
+      break;
+    case ' ':
+    case '\t':
+    case '\r':
+    case '\n':
+      break;
+    default:
+      if (st->depth == 1 && !st->expect_key) st->key = {};  // a number, true, false or null
+      break;
+  }
+}
+
 }  // namespace
+
+PayloadPeek PeekPayload(std::string_view json) {
+  PayloadPeek peek;
+  PeekState st;
+  JsonStringTracker strings;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    JsonStringTracker::Byte kind = strings.Step(c);
+    if (kind == JsonStringTracker::Byte::kOpenQuote) st.string_start = i + 1;
+    if (kind == JsonStringTracker::Byte::kCloseQuote && st.depth == 1) {
+      std::string_view text = json.substr(st.string_start, i - st.string_start);
+      if (st.expect_key) {
+        st.key = text;
+        st.expect_key = false;
+      } else {
+        KeepPeeked(st.key, text, &peek);
+      }
+    }
+    if (kind == JsonStringTracker::Byte::kStructural) PeekStructural(c, &st);
+  }
+  return peek;
+}
 
 int JobPayload::MaxRetries() const {
   if (retry.is_boolean()) return retry.get<bool>() ? kDefaultMaxRetries : 0;
@@ -193,6 +261,7 @@ std::string EncodePayload(const JobPayload& payload) {
 }
 
 Result<JobPayload> DecodePayload(std::string_view json) {
+  if (Status deep = CheckJsonDepth(json, "job payload"); !deep.ok()) return deep;
   Json object;
   try {
     object = Json::parse(json);

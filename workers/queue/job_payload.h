@@ -43,8 +43,19 @@ JobPayload NewJobPayload(std::string class_name, nlohmann::json args, const Cloc
 std::string EncodePayload(const JobPayload& payload);
 
 // Parses what Ruby Sidekiq 6.4, 7 and 8 write: times as float seconds or integer milliseconds.
-// Returns an error naming what is wrong (not JSON, not an object, missing/ill-typed class/args).
+// Returns an error naming what is wrong (not JSON, nested deeper than kMaxJsonDepth — checked
+// before decoding, so no recursive copy can overflow the stack —, not an object, missing/ill-typed
+// class/args).
 Result<JobPayload> DecodePayload(std::string_view json);
+
+// What can be read from a payload without decoding it: the top-level string values of "jid",
+// "class" and "queue" (each cut at 128 bytes, raw JSON string text with escapes left in; "" when
+// absent, not a string or not reachable). For payloads the worker refuses to decode (over its size
+// limit, nested too deeply): a linear scan that allocates only these three strings.
+struct PayloadPeek {
+  std::string jid, class_name, queue;
+};
+PayloadPeek PeekPayload(std::string_view json);
 
 // Returns epoch seconds as Ruby's Float#to_s writes them: shortest round-trip digits, always with
 // a decimal point ("1700000000.0", "1700000000.25"), never an exponent.

@@ -1,6 +1,7 @@
 // libFuzzer target for DecodePayload (cmake -DFIBTASTIC_FUZZ=ON with clang): whatever a Redis
 // list holds, decoding gives a payload or an error, never a crash. A decoded payload, encoded
-// again, must decode to the same payload (so a job read and re-pushed on retry loses nothing).
+// again, must decode to the same payload (so a job read and re-pushed on retry loses nothing);
+// PeekPayload's fields stay within their bound.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -31,6 +32,9 @@ bool SamePayload(const fib::JobPayload& a, const fib::JobPayload& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view json(reinterpret_cast<const char*>(data), size);
+  // The peek the worker uses on payloads it refuses to decode: bounded, whatever the text.
+  fib::PayloadPeek peek = fib::PeekPayload(json);
+  Check(peek.jid.size() <= 128 && peek.class_name.size() <= 128 && peek.queue.size() <= 128);
   auto decoded = fib::DecodePayload(json);
   if (!decoded.ok()) {
     Check(!decoded.message().empty());

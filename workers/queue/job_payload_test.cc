@@ -159,3 +159,36 @@ TEST_CASE("EncodePayload does not throw on invalid UTF-8 in arguments") {
 
 }  // namespace
 }  // namespace fib
+
+namespace fib {
+namespace {
+
+TEST_CASE("DecodePayload refuses a deeply nested payload before decoding it") {
+  std::string deep = R"({"class":"X","args":)" + std::string(300000, '[') + std::string(300000, ']') + "}";
+  Result<JobPayload> payload = DecodePayload(deep);
+  REQUIRE_FALSE(payload.ok());
+  CHECK(payload.message().find("more than 64 levels deep") != std::string::npos);
+}
+
+TEST_CASE("PeekPayload reads top-level jid, class and queue without decoding") {
+  PayloadPeek p = PeekPayload(
+      R"({"args":[{"jid":"inner","class":"Nested"}], "queue" : "mailers", "retry":true,)"
+      R"( "class": "SequenceEmailWorker","jid":"0123456789abcdef01234567","x":"\"jid\":"})");
+  CHECK(p.jid == "0123456789abcdef01234567");
+  CHECK(p.class_name == "SequenceEmailWorker");
+  CHECK(p.queue == "mailers");
+  // A key whose value is not a string is never paired with the next string.
+  PayloadPeek q = PeekPayload(R"({"jid":5,"a":"b","class":["C"],"queue":null})");
+  CHECK(q.jid.empty());
+  CHECK(q.class_name.empty());
+  CHECK(q.queue.empty());
+  // Deep, truncated or long texts: bounded results, no crash.
+  std::string deep = R"({"jid":")" + std::string(1000, 'a') + R"(","args":)" + std::string(200000, '[');
+  PayloadPeek d = PeekPayload(deep);
+  CHECK(d.jid.size() == 128);
+  CHECK(PeekPayload("[\"jid\",\"x\"]").jid.empty());
+  CHECK(PeekPayload("").class_name.empty());
+}
+
+}  // namespace
+}  // namespace fib

@@ -8,6 +8,8 @@
 #include <memory>
 #include <typeinfo>
 
+#include "common/json_depth.h"
+
 namespace fib {
 namespace {
 
@@ -93,8 +95,9 @@ JobOutcome JobRunner::Dead(std::string raw, std::string error_class, std::string
 
 JobOutcome JobRunner::Run(const FetchedJob& job) const {
   if (options_.max_payload_bytes > 0 && job.raw.size() > options_.max_payload_bytes) {
-    // Straight to dead, never retried: each retry would copy the value through Redis again.
-    return DeadUnrunnable(job, fmt::format("payload is {} bytes, over the worker's limit of {} "
+    // Straight to dead as a stub, never retried or parsed: each retry would copy the value
+    // through Redis again, and decoding it could take more memory than the limit means to allow.
+    return DeadStub(job, fmt::format("payload is {} bytes, over the worker's limit of {} "
                                            "bytes (--max-payload-bytes): not run, not retried; "
                                            "pass a reference to large data (a key, a path)",
                                            job.raw.size(), options_.max_payload_bytes));
@@ -104,7 +107,16 @@ JobOutcome JobRunner::Run(const FetchedJob& job) const {
   return DeadUnrunnable(job, "payload cannot be run: " + payload.message());
 }
 
+JobOutcome JobRunner::DeadStub(const FetchedJob& job, const std::string& message) const {
+  JobOutcome outcome = Dead("", kPayloadError, message);
+  outcome.raw = UnreadablePayloadStub(job.raw, kPayloadError, message, outcome.at_seconds);
+  outcome.jid = PeekPayload(outcome.raw).jid;  // the stub's own, plain-hex jid
+  return outcome;
+}
+
 JobOutcome JobRunner::DeadUnrunnable(const FetchedJob& job, const std::string& message) const {
+  // Too deep to decode safely (DecodePayload refused it): a stub, as for an over-limit payload.
+  if (JsonDepth(job.raw) > kMaxJsonDepth) return DeadStub(job, message);
   // Parsed again only on this rare path, to tell text that is not an object from a bad object.
   nlohmann::json object = nlohmann::json::parse(job.raw, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded() || !object.is_object()) {

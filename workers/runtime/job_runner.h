@@ -60,6 +60,8 @@ class JobRunner {
   // A job that cannot run (undecodable or too large): to dead, with `message` added to the
   // payload when it is a JSON object.
   JobOutcome DeadUnrunnable(const FetchedJob& job, const std::string& message) const;
+  // A dead-set stub in place of a payload that must not be decoded (UnreadablePayloadStub).
+  JobOutcome DeadStub(const FetchedJob& job, const std::string& message) const;
   JobOutcome RunPayload(const FetchedJob& job, const JobPayload& payload) const;
   JobStatus Perform(const JobPayload& payload) const;
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/text.h"
+
 namespace fib {
 
 const char* FailureActionName(FailureAction action) {
@@ -144,6 +146,39 @@ std::string MarkUndecodableObject(nlohmann::json object, const std::string& erro
   }
   // Invalid UTF-8 in the original text must not make the dead-set entry unwritable.
   return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+// A peeked field is raw JSON string text (escapes in, maybe cut mid-escape): decode it when it
+// is a whole string, otherwise keep only its printable ASCII.
+std::string PeekedText(const std::string& raw) {
+  nlohmann::json value = nlohmann::json::parse("\"" + raw + "\"", nullptr, false);
+  if (value.is_string()) return value.get<std::string>();
+  std::string text;
+  for (char c : raw) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') text += c;
+  }
+  return text;
+}
+}  // namespace
+
+std::string UnreadablePayloadStub(std::string_view raw, const std::string& error_class,
+                                  const std::string& message, double now_seconds) {
+  PayloadPeek peek = PeekPayload(raw);
+  std::string class_name = PeekedText(peek.class_name), jid = PeekedText(peek.jid);
+  std::string queue = PeekedText(peek.queue);
+  nlohmann::json stub = {
+      {"class", class_name.empty() ? "UnreadablePayload" : class_name},
+      {"args", nlohmann::json::array()},
+      {"queue", queue.empty() ? "default" : queue},
+      {"jid", jid.empty() ? RandomHex(24) : jid},
+      {"retry", false},
+      {"created_at", now_seconds},
+      {"original_bytes", raw.size()},
+  };
+  return MarkUndecodableObject(std::move(stub), error_class,
+                               message + " (the original was discarded; this entry is a stub)",
+                               now_seconds);
 }
 
 }  // namespace fib

@@ -62,4 +62,11 @@ FailureDecision DecideFailure(JobPayload payload, const std::string& error_class
 std::string MarkUndecodableObject(nlohmann::json object, const std::string& error_class,
                                   const std::string& message, double now_seconds);
 
+// For a payload the worker refuses to decode at all (over --max-payload-bytes, nested too deeply):
+// a small dead-set entry in place of the original, which is never parsed or copied — "class",
+// "jid" and "queue" as PeekPayload reads them ("UnreadablePayload" / a new jid when absent), empty
+// args, `retry: false`, the failure fields, and "original_bytes".
+std::string UnreadablePayloadStub(std::string_view raw, const std::string& error_class,
+                                  const std::string& message, double now_seconds);
+
 }  // namespace fib

@@ -161,8 +161,34 @@ TEST_CASE("a payload over --max-payload-bytes goes to dead at once, never retrie
   std::string message = stored["error_message"];
   CHECK(message.find("over the worker's limit of 4096 bytes") != std::string::npos);
   CHECK(message.size() < 300);
-  CHECK(stored["args"][0].get<std::string>().size() == 5000 + 12);  // kept whole, for inspection
+  // A stub, never the original: class and jid as the payload had them, its size, no args.
+  CHECK(stored["class"] == "SequenceEmailWorker");
+  CHECK(stored["jid"] == nlohmann::json::parse(big)["jid"]);
+  CHECK(stored["args"] == nlohmann::json::array());
+  CHECK(stored["original_bytes"] == big.size());
+  CHECK(stored["retry"] == false);
+  CHECK(dead[0].raw.size() < 1000);
   CHECK(worker->failed_total() == 1);
+}
+
+TEST_CASE("a payload nested too deeply to decode goes to dead as a stub; the worker survives",
+          "[worker][poison]") {
+  Fixture f;
+  f.options.max_payload_bytes = 0;  // no size limit: only the depth check stands in the way
+  auto worker = f.MakeWorker();
+  std::string deep = R"({"class":"RecordingWorker","jid":"00000000000000000000dead","args":[)" +
+                     std::string(400000, '[') + std::string(400000, ']') + "]}";
+  f.RunOne(*worker, deep);
+  f.RunOne(*worker, f.Raw("RecordingWorker", {7}));
+  CHECK(f.journal.ran.size() == 1);
+  CHECK(f.queue.RetrySet().empty());
+  auto dead = f.queue.DeadSet();
+  REQUIRE(dead.size() == 1);
+  auto stored = nlohmann::json::parse(dead[0].raw);
+  CHECK(stored["jid"] == "00000000000000000000dead");
+  CHECK(stored["class"] == "RecordingWorker");
+  CHECK(stored["original_bytes"] == deep.size());
+  CHECK(stored["error_message"].get<std::string>().find("levels deep") != std::string::npos);
 }
 
 TEST_CASE("an unknown class is retried with UnknownJobClassError", "[worker][poison]") {
