@@ -4,6 +4,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/text.h"
+
 namespace fib {
 namespace {
 std::string& Program() {
@@ -25,7 +27,7 @@ void LogLine(const std::string& message) {
   strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
   std::string line =
       fmt::format("{}.{:03d}Z {}: {}\n", stamp, static_cast<int>(tv.tv_usec / 1000), Program(),
-                  message);
+                  EscapeForLog(message));
   // One write so lines from different threads never interleave.
   ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;

@@ -84,4 +84,44 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+namespace {
+bool NeedsLogEscape(std::string_view text, size_t i) {
+  auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x20 || c == 0x7f || c == '\\') return true;
+  // U+0080..U+009F (C1 controls, e.g. CSI U+009B) are C2 80..C2 9F in UTF-8.
+  return c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f &&
+         static_cast<unsigned char>(text[i + 1]) >= 0x80;
+}
+}  // namespace
+
+void AppendEscapedForLog(std::string* out, std::string_view text) {
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!NeedsLogEscape(text, i)) continue;
+    out->append(text.substr(start, i - start));
+    auto c = static_cast<unsigned char>(text[i]);
+    static const char kHex[] = "0123456789abcdef";
+    if (c == '\n') {
+      out->append("\\n");
+    } else if (c == '\r') {
+      out->append("\\r");
+    } else if (c == '\t') {
+      out->append("\\t");
+    } else if (c == '\\') {
+      out->append("\\\\");
+    } else {
+      if (c == 0xc2) c = static_cast<unsigned char>(text[++i]);  // the C1 code point itself
+      out->append({'\\', 'x', kHex[c >> 4], kHex[c & 15]});
+    }
+    start = i + 1;
+  }
+  out->append(text.substr(start));
+}
+
+std::string EscapeForLog(std::string_view text) {
+  std::string out;
+  AppendEscapedForLog(&out, text);
+  return out;
+}
+
 }  // namespace fib

@@ -17,6 +17,12 @@ std::string Uuid4();
 std::string Trim(std::string_view text);
 // Returns the environment variable's value, or `fallback` when unset or empty. For main() only.
 std::string EnvOr(const char* name, const std::string& fallback);
+// Appends `text` to `out` safe for a one-line log or a terminal: control characters (C0, DEL and
+// UTF-8-encoded C1, which terminals read as escape sequences) become \n, \r, \t or \xNN, and a
+// backslash becomes \\, so no text a client sent can end a line, forge the next one or recolour
+// the terminal. Text without such bytes is appended unchanged (one scan, no allocation).
+void AppendEscapedForLog(std::string* out, std::string_view text);
+std::string EscapeForLog(std::string_view text);
 // Returns true when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points
 // above U+10FFFF), as RFC 3629 defines it.
 bool IsValidUtf8(std::string_view text);

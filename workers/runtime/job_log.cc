@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "common/log.h"
+#include "common/text.h"
 
 namespace fib {
 
@@ -46,7 +47,7 @@ void JobLog::Add(const std::string& message) {
     buffer_ += ' ';
     buffer_ += program_;
     buffer_ += ": ";
-    buffer_ += message;
+    AppendEscapedForLog(&buffer_, message);
     buffer_ += '\n';
     full = buffer_.size() >= options_.max_buffer_bytes;
   }
