@@ -127,3 +127,22 @@ TEST_CASE("plot without gnuplot names the package to install and exits 1", "[rep
   CHECK(RunCommand({BinPath("fibtastic-report"), "plot", f.inline_path}, &out) == 2);
   CHECK_THAT(out, Catch::Contains("-o DIR is required"));
 }
+
+TEST_CASE("report text reaches gnuplot as data: a label cannot run a command", "[report][hostile]") {
+  Fixtures f;
+  std::string marker = f.dir + "/pwned";
+  std::string evil = "x'\nsystem('touch " + marker + "')\nprint '";
+  fib::FixtureOptions o;
+  o.label = evil;  // the report's own label ...
+  o.latencies_us = fib::FixtureLatencies(200, 20000, 30000, 4);
+  std::string evil_path = f.dir + "/evil.json";
+  REQUIRE(fib::WriteJsonFile(evil_path, fib::MakeFixtureReport(o)));
+  std::string out;
+  // ... and one given with --label, on both the file and the terminal paths.
+  CHECK(RunCommand({BinPath("fibtastic-report"), "plot", "-o", f.dir + "/plots", "--title", evil,
+                    "--label", evil, evil_path},
+                   &out) == 0);
+  CHECK(RunCommand({BinPath("fibtastic-report"), "plot", "--terminal", evil_path}, &out) == 0);
+  INFO(out);
+  CHECK_FALSE(fs::exists(marker));
+}

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <string_view>
 
 namespace fib {
 
@@ -68,7 +69,15 @@ std::string AxisCommands(const PlotSpec& spec) {
 
 std::string GnuplotQuote(const std::string& text) {
   std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  for (char c : text) {
+    if (c == '\'') {
+      quoted += "''";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      quoted += ' ';  // a newline would end the string and start a command of the report's choosing
+    } else {
+      quoted += c;
+    }
+  }
   return quoted + "'";
 }
 
@@ -87,6 +96,67 @@ std::string GnuplotScript(const PlotSpec& spec, PlotTerminal terminal,
                           GnuplotQuote(s.title));
   }
   return script + "\nunset output\n";
+}
+
+namespace {
+// The first words of every line GnuplotScript writes outside `$sN << EOD` ... `EOD` blocks.
+constexpr std::string_view kCommandHeads[] = {
+    "reset",         "if (strstrt(GPVAL_TERMINALS, ", "  set terminal ", "} else {", "}",
+    "set terminal ", "set output",                    "unset output",    "set title '",
+    "set xlabel '",  "set ylabel '",                  "set grid",        "set key ",
+    "set logscale ", "set xrange [",                  "set yrange [",    "set xtics (",
+    "plot $s",       "     $s",                       ""};
+
+// Returns "" when `line` is one of ours; otherwise what is wrong with it.
+std::string LineProblem(std::string_view line) {
+  bool known = false;
+  for (std::string_view head : kCommandHeads) {
+    if (line.substr(0, head.size()) == head && (!head.empty() || line.empty())) known = true;
+  }
+  if (!known) return "is not a command fibtastic-report writes";
+  bool quoted = false;
+  std::string outside;
+  for (char c : line) {
+    if (c == '\'') {
+      quoted = !quoted;  // '' inside a string closes and reopens it: the same balance
+    } else if (!quoted) {
+      outside += c;
+      if (c == '`' || c == '@') return "has a backquote or @ macro outside quotes";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      return "has a control character inside a string";
+    }
+  }
+  if (quoted) return "leaves a quoted string open";
+  if (outside.find("system") != std::string::npos) return "calls system";
+  return "";
+}
+}  // namespace
+
+Status VerifyGnuplotScript(const std::string& script) {
+  size_t start = 0, number = 0;
+  bool in_data = false;
+  while (start < script.size()) {
+    size_t end = script.find('\n', start);
+    if (end == std::string::npos) end = script.size();
+    std::string_view line(script.data() + start, end - start);
+    ++number;
+    start = end + 1;
+    if (in_data) {
+      in_data = line != "EOD";
+      continue;
+    }
+    if (line.substr(0, 2) == "$s" && line.size() > 7 && line.substr(line.size() - 7) == " << EOD") {
+      in_data = true;
+      continue;
+    }
+    std::string problem = LineProblem(line);
+    if (!problem.empty()) {
+      return Status::Error(fmt::format("gnuplot script line {} {}: {}", number, problem,
+                                       std::string(line.substr(0, 80))));
+    }
+  }
+  if (in_data) return Status::Error("gnuplot script ends inside a data block");
+  return Status::Ok();
 }
 
 }  // namespace fib

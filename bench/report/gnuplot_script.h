@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bench/report/plot_spec.h"
+#include "common/status.h"
 
 namespace fib {
 
@@ -22,7 +23,15 @@ struct GnuplotScriptOptions {
 // Returns commands that draw `spec` on `terminal` into `output_path` ("" = gnuplot's stdout).
 std::string GnuplotScript(const PlotSpec& spec, PlotTerminal terminal,
                           const std::string& output_path, const GnuplotScriptOptions& options);
-// Returns `text` as a gnuplot single-quoted string (no escapes are processed inside).
+// Returns `text` as a gnuplot single-quoted string (no escapes are processed inside, and gnuplot
+// does no macro expansion in quotes): ' doubled, control characters (newline, CR, ...) as spaces,
+// so the result is always one token on one line — report text cannot become a command.
 std::string GnuplotQuote(const std::string& text);
+
+// Checks that `script` holds only commands GnuplotScript writes: outside inline data blocks every
+// line starts with one of them, single quotes balance on each line, and no backquote, `@` macro
+// or `system` appears outside quotes. DrawPlots runs it before gnuplot as a second fence behind
+// GnuplotQuote; the error names the first offending line.
+Status VerifyGnuplotScript(const std::string& script);
 
 }  // namespace fib

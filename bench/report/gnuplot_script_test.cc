@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "bench/report/plot_spec.h"
+#include "bench/report/plotter.h"
 #include "bench/report/report_fixture.h"
 #include "bench/report/report_reader.h"
 
@@ -59,4 +60,36 @@ TEST_CASE("PNG falls back to the libgd terminal when gnuplot lacks cairo", "[rep
   CHECK_THAT(script, Catch::Contains("strstrt(GPVAL_TERMINALS, ' pngcairo ')"));
   CHECK_THAT(script, Catch::Contains("set terminal png size 1000,600"));
   CHECK(fib::GnuplotQuote("a'b") == "'a''b'");
+}
+
+TEST_CASE("report text cannot become a gnuplot command", "[report][hostile]") {
+  const std::string evil = "x'\nsystem('touch /tmp/fib-pwned')\nset output '/tmp/y\r`id`@m";
+  std::vector<fib::Report> reports = {Recorded(evil, 200, true), Recorded("b\x1b[31m", 200, false)};
+  fib::PlotOptions options;
+  options.output_dir = "/tmp/plots";
+  options.title = "title\nreset";
+  for (bool terminal : {false, true}) {
+    options.terminal = terminal;
+    fib::PlotOutcome outcome;
+    std::string script = fib::PlotScript(reports, options, &outcome);
+    REQUIRE_FALSE(script.empty());
+    fib::Status verified = fib::VerifyGnuplotScript(script);
+    INFO(script);
+    CHECK(verified.ok());
+    CHECK_THAT(script, !Catch::Contains("\nsystem("));
+    CHECK_THAT(script, Catch::Contains("title 'x'' system(''touch /tmp/fib-pwned'') set output"));
+  }
+  CHECK(fib::GnuplotQuote("a\nb\tc\x7f") == "'a b c '");
+}
+
+TEST_CASE("VerifyGnuplotScript names a line that is not ours", "[report][hostile]") {
+  CHECK(fib::VerifyGnuplotScript("reset\n$s0 << EOD\n1 2\nsystem('x')\nEOD\nset grid\n").ok());
+  fib::Status s = fib::VerifyGnuplotScript("reset\nset title 'a'\nsystem('rm -rf ~')\n");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message() == "gnuplot script line 3 is not a command fibtastic-report writes: "
+                       "system('rm -rf ~')");
+  CHECK_FALSE(fib::VerifyGnuplotScript("set title 'open\n").ok());
+  CHECK_FALSE(fib::VerifyGnuplotScript("set title 'a' . system('id')\n").ok());
+  CHECK_FALSE(fib::VerifyGnuplotScript("set title `id`\n").ok());
+  CHECK_FALSE(fib::VerifyGnuplotScript("$s0 << EOD\n1\n").ok());
 }

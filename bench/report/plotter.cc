@@ -34,20 +34,13 @@ Status CheckWritten(const std::string& path) {
 }
 }  // namespace
 
-Result<PlotOutcome> DrawPlots(const std::vector<Report>& reports, const PlotOptions& options) {
-  Result<std::string> gnuplot = FindGnuplot(options.gnuplot_program, options.search_path);
-  if (!gnuplot.ok()) return gnuplot.status();
-  if (!options.terminal) {
-    std::error_code ec;
-    fs::create_directories(options.output_dir, ec);
-    if (ec) return Status::Error("cannot create " + options.output_dir + ": " + ec.message());
-  }
-  PlotOutcome outcome;
+std::string PlotScript(const std::vector<Report>& reports, const PlotOptions& options,
+                       PlotOutcome* outcome) {
   std::string script;
   for (const Chart& chart : kCharts) {
     std::optional<PlotSpec> spec = chart.build(reports, options.title);
     if (!spec) {
-      outcome.skipped.push_back(std::string(chart.name) + ": skipped, " + chart.missing);
+      outcome->skipped.push_back(std::string(chart.name) + ": skipped, " + chart.missing);
       continue;
     }
     if (options.terminal) {
@@ -58,10 +51,24 @@ Result<PlotOutcome> DrawPlots(const std::vector<Report>& reports, const PlotOpti
          {std::pair{PlotTerminal::kPng, ".png"}, std::pair{PlotTerminal::kSvg, ".svg"}}) {
       std::string path = (fs::path(options.output_dir) / (spec->file_stem + extension)).string();
       script += GnuplotScript(*spec, terminal, path, options.script);
-      outcome.files.push_back(path);
+      outcome->files.push_back(path);
     }
   }
+  return script;
+}
+
+Result<PlotOutcome> DrawPlots(const std::vector<Report>& reports, const PlotOptions& options) {
+  Result<std::string> gnuplot = FindGnuplot(options.gnuplot_program, options.search_path);
+  if (!gnuplot.ok()) return gnuplot.status();
+  if (!options.terminal) {
+    std::error_code ec;
+    fs::create_directories(options.output_dir, ec);
+    if (ec) return Status::Error("cannot create " + options.output_dir + ": " + ec.message());
+  }
+  PlotOutcome outcome;
+  std::string script = PlotScript(reports, options, &outcome);
   if (script.empty()) return outcome;
+  if (Status verified = VerifyGnuplotScript(script); !verified.ok()) return verified;
   Status s = RunGnuplot(*gnuplot, script, options.terminal, &outcome.gnuplot_warnings);
   if (!s.ok()) return s;
   for (const std::string& path : outcome.files) {

@@ -28,6 +28,11 @@ struct PlotOutcome {
   std::string gnuplot_warnings;      // what gnuplot printed on stderr, if anything
 };
 
+// Returns the gnuplot script for every chart some report has data for (files to be written and
+// charts skipped go into `outcome`). Report text (labels, titles) is data: it reaches the script
+// only through GnuplotQuote, so no report can add a command.
+std::string PlotScript(const std::vector<Report>& reports, const PlotOptions& options,
+                       PlotOutcome* outcome);
 // Draws every chart some report has data for. Error when gnuplot is missing or fails, when
 // the directory cannot be created, or when a file it should have written is empty.
 Result<PlotOutcome> DrawPlots(const std::vector<Report>& reports, const PlotOptions& options);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bench/report/hgrm_parser.h"
+#include "common/json_depth.h"
 
 namespace fib {
 
@@ -34,6 +35,18 @@ Status CopyNumber(const json& obj, const char* key, const std::string& where,
 double NumberOr(const json& obj, const char* key, double fallback) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+// Reads obj[key] (absent or not a number: 0) as a count; error when it is negative or too large
+// for one (a cast of 1e300 to an integer would be undefined behaviour).
+Status ReadCount(const json& obj, const char* key, const std::string& where, int64_t* out) {
+  double value = NumberOr(obj, key, 0);
+  if (!(value >= 0 && value <= 1e15)) {
+    return Status::Error(where + "." + key + " must be a count from 0 to 1e15, got " +
+                         Shown(obj[key]));
+  }
+  *out = static_cast<int64_t>(value);
+  return Status::Ok();
 }
 
 Status CheckSchema(const json& root) {
@@ -123,24 +136,33 @@ Status ReadSeries(const json& root, Report* report) {
       return Status::Error(std::string("\"") + key + "\" must be an array, got " + Shown(*it));
     }
   }
-  for (const json& row : root.value("timeseries", json::array())) {
+  const json& timeseries = root.value("timeseries", json::array());
+  for (size_t i = 0; i < timeseries.size(); ++i) {
+    const json& row = timeseries[i];
     if (!row.is_object()) return Status::Error("timeseries rows must be objects");
+    std::string where = "timeseries[" + std::to_string(i) + "]";
     TimeseriesRow r;
     r.t_s = NumberOr(row, "t_s", 0);
-    r.requests = static_cast<int64_t>(NumberOr(row, "requests", 0));
     r.rps = NumberOr(row, "rps", 0);
     if (row.contains("p50_ms") && row["p50_ms"].is_number()) r.p50_ms = row["p50_ms"].get<double>();
     if (row.contains("p99_ms") && row["p99_ms"].is_number()) r.p99_ms = row["p99_ms"].get<double>();
-    r.errors = static_cast<int64_t>(NumberOr(row, "errors", 0));
+    Status s = ReadCount(row, "requests", where, &r.requests);
+    if (s.ok()) s = ReadCount(row, "errors", where, &r.errors);
+    if (!s.ok()) return s;
     report->timeseries.push_back(r);
   }
-  for (const json& row : root.value("redis_samples", json::array())) {
+  const json& samples = root.value("redis_samples", json::array());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const json& row = samples[i];
     if (!row.is_object()) return Status::Error("redis_samples rows must be objects");
-    report->redis_samples.push_back({NumberOr(row, "t_s", 0),
-                                     static_cast<int64_t>(NumberOr(row, "queue_depth", 0)),
-                                     static_cast<int64_t>(NumberOr(row, "retry", 0)),
-                                     static_cast<int64_t>(NumberOr(row, "dead", 0)),
-                                     static_cast<int64_t>(NumberOr(row, "busy", 0))});
+    std::string where = "redis_samples[" + std::to_string(i) + "]";
+    RedisSample sample{NumberOr(row, "t_s", 0)};
+    Status s = ReadCount(row, "queue_depth", where, &sample.queue_depth);
+    if (s.ok()) s = ReadCount(row, "retry", where, &sample.retry);
+    if (s.ok()) s = ReadCount(row, "dead", where, &sample.dead);
+    if (s.ok()) s = ReadCount(row, "busy", where, &sample.busy);
+    if (!s.ok()) return s;
+    report->redis_samples.push_back(sample);
   }
   return Status::Ok();
 }
@@ -187,22 +209,26 @@ Result<Report> ParseJsonReport(const nlohmann::json& json, const std::string& so
   return report;
 }
 
+Result<Report> ParseReportText(const std::string& text, const std::string& source) {
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return Status::Error(source + ": the file is empty");
+  if (text[first] != '{' && text[first] != '[') return ParseHgrm(text, source, FileStem(source));
+  if (Status deep = CheckJsonDepth(text, source); !deep.ok()) return deep;
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
+    return Status::Error(source + ": not valid JSON (" + e.what() + ")");
+  }
+  return ParseJsonReport(root, source);
+}
+
 Result<Report> ReadReport(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Error(path + ": cannot read (" + std::strerror(errno) + ")");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  std::string text = buffer.str();
-  size_t first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return Status::Error(path + ": the file is empty");
-  if (text[first] != '{' && text[first] != '[') return ParseHgrm(text, path, FileStem(path));
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    return Status::Error(path + ": not valid JSON (" + e.what() + ")");
-  }
-  return ParseJsonReport(root, path);
+  return ParseReportText(buffer.str(), path);
 }
 
 }  // namespace fib
