@@ -166,6 +166,32 @@ TEST_CASE("Retry of a job another process already recovered schedules nothing") 
   CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");  // the recovered copy runs, once
 }
 
+TEST_CASE("Kill of a job another process already recovered leaves it to run, not dead too") {
+  RedisServer redis;
+  const std::string stalled_id = "host:504:ddddddddddd1";
+  RedisJobQueue stalled(Options(redis, stalled_id));
+  REQUIRE(stalled.Push("default", Job("k")).ok());
+  FetchedJob job = MustFetch(stalled, {"default"});
+  redis.Cli({"DEL", stalled_id});
+  RedisJobQueue other(Options(redis, "host:2:ddddddddddd2"));
+  REQUIRE(other.RecoverOrphans().ok());
+  REQUIRE(stalled.Kill(job, Job("k-dead"), 1700000100.0).ok());
+  CHECK(redis.Cli({"ZCARD", "dead"}) == "0");
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");  // the recovered copy runs, once
+}
+
+TEST_CASE("Kill that cannot write the dead set leaves the job in progress, never nowhere") {
+  RedisServer redis;
+  RedisJobQueue queue(Options(redis, "host:505:eeeeeeeeeee1"));
+  REQUIRE(queue.Push("default", Job("w")).ok());
+  FetchedJob job = MustFetch(queue, {"default"});
+  redis.Cli({"SET", "dead", "a string, not a sorted set"});
+  Status s = queue.Kill(job, Job("w-dead"), 1700000100.0);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains("WRONGTYPE") && Catch::Contains("stays in"));
+  CHECK(redis.Cli({"LLEN", InProgressKey("host:505:eeeeeeeeeee1", "default")}) == "1");
+}
+
 TEST_CASE("A process that fetches before its first heartbeat is not taken for dead") {
   RedisServer redis;
   const std::string id = "host:400:666666666666";

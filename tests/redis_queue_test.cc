@@ -165,7 +165,9 @@ TEST_CASE("A move that fails on a wrong-typed key leaves the job where it was") 
   redis.Cli({"ZADD", "schedule", "1", Job("due")});
   redis.Cli({"RENAME", "queue:default", "queue:default-saved"});
   redis.Cli({"SET", "queue:default", "not a list"});
-  CHECK_FALSE(queue.EnqueueDue(1700000000.0).ok());
+  auto moved = queue.EnqueueDue(1700000000.0);  // skipped (and logged), not an error for all
+  REQUIRE(moved.ok());
+  CHECK(*moved == 0);
   CHECK(redis.Cli({"ZCARD", "schedule"}) == "1");
   redis.Cli({"DEL", "queue:default"});
   redis.Cli({"RENAME", "queue:default-saved", "queue:default"});
@@ -230,6 +232,33 @@ TEST_CASE("EnqueueDue moves due jobs from retry then schedule with a fresh enque
   CHECK(from_schedule->jid == scheduled.jid);
   CHECK(*from_schedule->enqueued_at == 1700000011.25);
   CHECK(redis.Cli({"SISMEMBER", "queues", "mail"}) == "1");
+}
+
+TEST_CASE("A due job whose queue key has the wrong type is skipped, then buried; the rest move") {
+  RedisServer redis;
+  ManualClock clock(1700000000LL * 1000000);
+  RedisJobQueue queue(Options(redis, "host:1:f0f0f0f0f0f0", &clock));
+  JobPayload stuck = NewJobPayload("SequenceEmailWorker", Json::array({"x", 1}), clock, "broken");
+  REQUIRE(redis.Cli({"SET", "queue:broken", "a string, not a list"}) == "OK");
+  REQUIRE(redis.Cli({"ZADD", "retry", "1700000001", EncodePayload(stuck)}) == "1");  // first due
+  for (const char* name : {"a", "b"}) {
+    JobPayload ok = NewJobPayload("SequenceEmailWorker", Json::array({name, 1}), clock);
+    REQUIRE(redis.Cli({"ZADD", "retry", "1700000002", EncodePayload(ok)}) == "1");
+  }
+  auto moved = queue.EnqueueDue(1700000010.0);
+  REQUIRE(moved.ok());
+  CHECK(*moved == 2);  // the bad one does not stop the others
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "2");
+  CHECK(redis.Cli({"ZCARD", "retry"}) == "1");
+  for (int pass = 2; pass <= 4; ++pass) REQUIRE(queue.EnqueueDue(1700000010.0).ok());
+  CHECK(redis.Cli({"ZCARD", "retry"}) == "1");  // four failed passes: still waiting
+  REQUIRE(queue.EnqueueDue(1700000010.0).ok());  // the fifth buries it, with the reason
+  CHECK(redis.Cli({"ZCARD", "retry"}) == "0");
+  auto dead = DecodePayload(redis.Cli({"ZRANGE", "dead", "0", "-1"}));
+  REQUIRE(dead.ok());
+  CHECK(dead->jid == stuck.jid);
+  CHECK(dead->error_class == "EnqueueError");
+  CHECK_THAT(*dead->error_message, Catch::Contains("WRONGTYPE") && Catch::Contains("5 times"));
 }
 
 TEST_CASE("Two EnqueueDue callers never push one job twice") {

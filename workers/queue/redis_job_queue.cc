@@ -18,6 +18,7 @@ using Json = nlohmann::json;
 
 constexpr double kDeadMaxAgeSeconds = 180.0 * 24 * 3600;  // Sidekiq's dead_timeout_in_seconds
 constexpr int kDueBatch = 100;
+constexpr int kDueFailuresBeforeDead = 5;  // passes a due job may fail to move before it is buried
 constexpr int kMaxBatchJobs = 1000;  // the batch script unpacks this many values at most
 
 std::string OwnerRecord(const std::string& identity, const std::string& queue) {
@@ -262,29 +263,30 @@ Status RedisJobQueue::Kill(const FetchedJob& job, const std::string& updated_raw
   if (Status usable = CheckUsable(); !usable.ok()) return usable;
   auto lease = pool_->Acquire();
   if (!lease.ok()) return lease.status();
-  // MULTI, not a script: Redis keeps a large argument as it read it (spread over many reads),
-  // while a script copies every argument into Lua and back with Redis blocked for everyone; a
-  // 5 MB payload held Redis 0.3-0.5 s that way on a loaded 2-core VM (SLOWLOG).
-  auto replies = (*lease)->Pipeline(
-      {{"MULTI"},
-       {"LREM", InProgressKey(options_.identity, job.queue), "1", job.raw},
-       {"ZADD", "dead", FormatEpochSeconds(now_seconds), updated_raw},
+  // The new place first, then the old one (as every move here): a failed ZADD leaves the job in
+  // our in-progress list, never nowhere. Plain commands, not a script: Redis keeps a large
+  // argument as it read it, while a script copies every argument into Lua and back with Redis
+  // blocked for everyone (a 5 MB payload held Redis 0.3-0.5 s that way on a loaded 2-core VM).
+  const std::string list = InProgressKey(options_.identity, job.queue);
+  auto added = (*lease)->Pipeline(
+      {{"ZADD", "dead", FormatEpochSeconds(now_seconds), updated_raw},
        {"ZREMRANGEBYSCORE", "dead", "-inf", FormatEpochSeconds(now_seconds - kDeadMaxAgeSeconds)},
-       {"ZREMRANGEBYRANK", "dead", "0", "-10001"},
-       {"EXEC"}});
-  if (Status status = CheckReplies(replies, "ZADD dead (MULTI)", pool_->url()); !status.ok()) {
-    return status;
+       {"ZREMRANGEBYRANK", "dead", "0", "-10001"}});
+  if (Status status = CheckReplies(added, "ZADD dead", pool_->url()); !status.ok()) {
+    return Status::Error(status.message() + " (the job stays in " + list + ")");
   }
-  const RedisValue& exec = replies->back();
-  if (!exec.is_array()) {
-    return Status::Error("Redis at " + pool_->url().Redacted() +
-                         " did not move the job to the dead set: " + exec.DebugString());
+  auto removed = (*lease)->Command({"LREM", list, "1", job.raw});
+  if (!removed.ok()) {
+    return Status::Error("the job is in the dead set but could not be removed from " + list +
+                         " (it may run once more): " + removed.message());
   }
-  for (const RedisValue& reply : exec.elements) {
-    if (reply.is_error()) {
-      return Status::Error("Redis at " + pool_->url().Redacted() +
-                           " failed to move the job to the dead set: " + reply.str);
-    }
+  if (removed->integer == 0) {
+    // Recovered by another process meanwhile (we looked dead to it): it runs again from its queue,
+    // so it must not stay dead as well.
+    auto undone = (*lease)->Command({"ZREM", "dead", updated_raw});
+    if (!undone.ok()) return undone.status();
+    Log("jid={}: not moved to dead: another process recovered it meanwhile and it runs again",
+        PeekPayload(job.raw).jid);
   }
   return Status::Ok();
 }
@@ -327,15 +329,21 @@ Result<std::vector<FetchedJob>> RedisJobQueue::ListInProgress(
 
 // ---- housekeeping ----
 
+Status RedisJobQueue::BuryDue(RedisConnection& connection, const std::string& set,
+                              const std::string& raw, const std::string& stored,
+                              double now_seconds) {
+  auto buried = connection.Eval(queue_scripts::BuryOne(), {set, "dead"},
+                                {raw, FormatEpochSeconds(now_seconds),
+                                 FormatEpochSeconds(now_seconds - kDeadMaxAgeSeconds), stored});
+  return buried.status();
+}
+
 Result<bool> RedisJobQueue::EnqueueOne(RedisConnection& connection, const std::string& set,
                                        const std::string& raw, double now_seconds) {
   Result<JobPayload> payload = DecodePayload(raw);
   if (!payload.ok()) {
     // Pushing it would make every worker fail on it, and leaving it would retry forever.
-    auto buried = connection.Eval(queue_scripts::BuryOne(), {set, "dead"},
-                                  {raw, FormatEpochSeconds(now_seconds),
-                                   FormatEpochSeconds(now_seconds - kDeadMaxAgeSeconds)});
-    if (!buried.ok()) return buried.status();
+    if (Status s = BuryDue(connection, set, raw, raw, now_seconds); !s.ok()) return s;
     Log("moved an undecodable job from {} to dead: {}", set, payload.message());
     return false;
   }
@@ -346,20 +354,62 @@ Result<bool> RedisJobQueue::EnqueueOne(RedisConnection& connection, const std::s
   return moved->integer == 1;
 }
 
+// A due job that cannot be moved (its queue key holds another type, a script error): skipped so
+// the rest move on, and buried after kDueFailuresBeforeDead passes. Returns an error only when
+// Redis itself is unreachable (then nothing else would move either).
+Status RedisJobQueue::SkipBadDue(RedisConnection& connection, const std::string& set,
+                                 const std::string& raw, const Status& error, double now_seconds) {
+  if (!connection.Command({"PING"}).ok()) return error;
+  int failures = 0;
+  {
+    std::lock_guard lock(due_failures_mu_);
+    if (due_failures_.size() > 10000) due_failures_.clear();  // bounded; counts restart
+    failures = ++due_failures_[raw];
+  }
+  std::string jid = PeekPayload(raw).jid;
+  if (failures < kDueFailuresBeforeDead) {
+    Log("skipped a due job in {} (jid={}), attempt {} of {} before it goes to dead: {}", set, jid,
+        failures, kDueFailuresBeforeDead, error.message());
+    return Status::Ok();
+  }
+  Result<JobPayload> payload = DecodePayload(raw);  // EnqueueOne decoded it already: it decodes
+  if (!payload.ok()) return payload.status();
+  payload->error_class = "EnqueueError";
+  payload->error_message = fmt::format("could not be moved from {} to its queue {} times: {}", set,
+                                       failures, error.message());
+  payload->failed_at = now_seconds;
+  if (Status s = BuryDue(connection, set, raw, EncodePayload(*payload), now_seconds); !s.ok()) {
+    Log("cannot bury the unmovable due job jid={} either (it stays in {}): {}", jid, set,
+        s.message());
+    return Status::Ok();
+  }
+  std::lock_guard lock(due_failures_mu_);
+  due_failures_.erase(raw);
+  Log("moved due job jid={} from {} to dead after {} failed moves: {}", jid, set, failures,
+      error.message());
+  return Status::Ok();
+}
+
 Result<int> RedisJobQueue::EnqueueDueFrom(RedisConnection& connection, const std::string& set,
                                           double now_seconds) {
-  int moved = 0;
+  int moved = 0, skipped = 0;
   while (true) {
     auto due = connection.Command({"ZRANGEBYSCORE", set, "-inf", FormatEpochSeconds(now_seconds),
-                                   "LIMIT", "0", std::to_string(kDueBatch)});
+                                   "LIMIT", std::to_string(skipped), std::to_string(kDueBatch)});
     if (!due.ok()) return due.status();
     if (due->elements.empty()) return moved;
-    // Each member leaves the zset in this pass (moved by us, by another worker, or buried), so
-    // the loop ends.
+    // Each member leaves the zset in this pass (moved by us, by another worker, or buried) or is
+    // skipped past, so the loop ends.
     for (const RedisValue& member : due->elements) {
       auto one = EnqueueOne(connection, set, member.str, now_seconds);
-      if (!one.ok()) return one.status();
-      moved += *one ? 1 : 0;
+      if (one.ok()) {
+        moved += *one ? 1 : 0;
+        continue;
+      }
+      if (Status s = SkipBadDue(connection, set, member.str, one.status(), now_seconds); !s.ok()) {
+        return s;
+      }
+      ++skipped;  // still there, or buried: then the offset skips one more than needed, once
     }
   }
 }

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -107,6 +109,12 @@ class RedisJobQueue : public JobQueue {
                              double now_seconds);
   Result<bool> EnqueueOne(RedisConnection& connection, const std::string& set,
                           const std::string& raw, double now_seconds);
+  Status SkipBadDue(RedisConnection& connection, const std::string& set, const std::string& raw,
+                    const Status& error, double now_seconds);
+  // Moves `raw` from `set` to dead, storing `stored` there (the same text, or one with failure
+  // fields); trims dead as Kill does.
+  Status BuryDue(RedisConnection& connection, const std::string& set, const std::string& raw,
+                 const std::string& stored, double now_seconds);
   Result<int> RecoverList(RedisConnection& connection, const std::string& list,
                           const std::string& owner_json);
   // Returns whether `identity` was proved dead (owner_gone) and unregistered.
@@ -117,6 +125,8 @@ class RedisJobQueue : public JobQueue {
   Status url_error_;                       // set when options.url does not parse
   std::unique_ptr<RedisPool> pool_;        // non-blocking commands
   std::unique_ptr<RedisPool> fetch_pool_;  // one connection per concurrent Fetch
+  std::mutex due_failures_mu_;
+  std::map<std::string, int> due_failures_;  // due job text -> failed moves (SkipBadDue)
 };
 
 }  // namespace fib

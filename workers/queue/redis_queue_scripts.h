@@ -52,7 +52,8 @@ const RedisScript& Retry();
 // Returns 1 when this caller removed it from the zset (and pushed it), else 0.
 const RedisScript& EnqueueOne();
 
-// Moves one undecodable due job to dead. KEYS: source zset, dead zset. ARGV: raw, now, cutoff.
+// Moves one due job that cannot be enqueued to dead (written there first). KEYS: source zset,
+// dead zset. ARGV: raw, now, cutoff, and optionally the text to store (default: raw).
 const RedisScript& BuryOne();
 
 }  // namespace fib::queue_scripts
