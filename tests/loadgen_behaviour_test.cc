@@ -78,7 +78,9 @@ TEST_CASE("loadgen: a server that never answers gives timeouts at the timeout",
   CHECK(r["summary"]["requests"] == timeouts);
   CHECK(r["histograms"]["latency"]["total_count"] == timeouts);
   CHECK(r["summary"]["latency_ms"]["p50"].get<double>() >= 200);
-  CHECK(r["summary"]["latency_ms"]["max"].get<double>() < 260);
+  // At the timeout, not at the end of the run; the margin absorbs a busy machine's scheduling
+  // (a 2-core CI machine running three builds once measured 348 ms).
+  CHECK(r["summary"]["latency_ms"]["max"].get<double>() < 700);
 }
 
 TEST_CASE("loadgen: connection refused at the start exits 2 naming the address",

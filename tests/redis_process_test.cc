@@ -7,6 +7,7 @@
 
 #include "tests/redis_queue_fixture.h"
 #include "common/redis/redis_connection.h"
+#include "common/redis/redis_script.h"
 
 namespace fib {
 namespace {
@@ -190,6 +191,44 @@ TEST_CASE("Kill that cannot write the dead set leaves the job in progress, never
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.message(), Catch::Contains("WRONGTYPE") && Catch::Contains("stays in"));
   CHECK(redis.Cli({"LLEN", InProgressKey("host:505:eeeeeeeeeee1", "default")}) == "1");
+}
+
+// Each time a worker holding the poison job dies, recovery counts it; past max_recoveries (3) the
+// job goes to dead instead of killing a fourth worker. A job that died beside it once goes back.
+TEST_CASE("A job recovered more than max_recoveries times goes to dead as a poison pill") {
+  RedisServer redis;
+  RedisJobQueue survivor(Options(redis, "host:9:999999999999"));
+  const std::string poison = Job("poison"), bystander = Job("bystander");
+  REQUIRE(survivor.Push("default", bystander).ok());
+  REQUIRE(survivor.Push("default", poison).ok());
+  for (int crash = 1; crash <= 4; ++crash) {
+    const std::string id = "host:" + std::to_string(600 + crash) + ":aaaaaaaaaaa" +
+                           std::to_string(crash);
+    RedisJobQueue dying(Options(redis, id));
+    FetchedJob first = MustFetch(dying, {"default"});
+    CHECK(Arg0(first.raw) == (crash == 1 ? "bystander" : "poison"));
+    if (crash == 1) CHECK(Arg0(MustFetch(dying, {"default"}).raw) == "poison");
+    redis.Cli({"DEL", id});  // the worker died running it
+    auto recovered = survivor.RecoverOrphans();
+    REQUIRE(recovered.ok());
+    if (crash == 1) {
+      CHECK(*recovered == 2);
+      CHECK(Arg0(MustFetch(survivor, {"default"}).raw) == "bystander");  // runs again, once
+      REQUIRE(survivor.Ack(FetchedJob{"default", bystander}).ok());
+    } else {
+      CHECK(*recovered == (crash <= 3 ? 1 : 0));
+    }
+    CHECK(redis.Cli({"ZCARD", "dead"}) == (crash <= 3 ? "0" : "1"));
+  }
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "0");
+  auto dead = DecodePayload(redis.Cli({"ZRANGE", "dead", "0", "-1"}));
+  REQUIRE(dead.ok());
+  CHECK(Arg0(EncodePayload(*dead)) == "poison");
+  CHECK(dead->error_class == "PoisonPillError");
+  CHECK_THAT(*dead->error_message, Catch::Contains("recovered from dead workers 4 times"));
+  CHECK(redis.Cli({"KEYS", "fibtastic:inprogress:host:604*"}).empty());  // nothing stranded
+  CHECK(redis.Cli({"EXISTS", "fibtastic:recoveries:" + Sha1Hex(poison)}) == "0");  // forgotten
+  CHECK(redis.Cli({"EXISTS", "fibtastic:recoveries:" + Sha1Hex(bystander)}) == "1");
 }
 
 TEST_CASE("A process that fetches before its first heartbeat is not taken for dead") {

@@ -121,12 +121,16 @@ TEST_CASE("poison payloads end in dead or retry, and a normal job still complete
   for (const std::string& raw : poison) {
     REQUIRE(redis.Cli({"LPUSH", "queue:default", raw}) != "");
   }
+  // Small enough for any size limit, deep enough to overflow a stack in a recursive JSON copy.
+  std::string deep = R"({"class":"SequenceEmailWorker","jid":"aaaaaaaaaaaaaaaaaaaaaaa4","args":)" +
+                     std::string(200000, '[') + std::string(200000, ']') + "}";
+  REQUIRE(Producer(redis)->Push("default", deep).ok());
   REQUIRE(Producer(redis)
               ->Push("default", EncodePayload(SequenceJob("ok@example.com", 7, "fine")))
               .ok());
   REQUIRE(sink.WaitForMessages(1, 20000).size() == 1);
   REQUIRE(WaitForValue([&] { return redis.Cli({"ZCARD", "retry"}); }, "3", 10000));
-  REQUIRE(WaitForValue([&] { return redis.Cli({"ZCARD", "dead"}); }, "2", 10000));
+  REQUIRE(WaitForValue([&] { return redis.Cli({"ZCARD", "dead"}); }, "3", 10000));
 
   std::map<std::string, nlohmann::json> retries;
   for (auto& entry : SortedSet(redis, "retry")) retries[entry["jid"]] = entry;
@@ -141,20 +145,24 @@ TEST_CASE("poison payloads end in dead or retry, and a normal job still complete
   for (auto& [jid, entry] : retries) CHECK(entry["retry_count"] == 0);
 
   auto dead = SortedSet(redis, "dead");
-  REQUIRE(dead.size() == 2);
-  bool raw_kept = false, object_marked = false;
+  REQUIRE(dead.size() == 3);
+  bool raw_kept = false, object_marked = false, deep_stubbed = false;
   for (const auto& entry : dead) {
     if (entry.is_string()) raw_kept = entry == "this is {not json";
     if (entry.is_object()) {
-      object_marked = entry["error_class"] == "InvalidPayloadError" &&
-                      entry["jid"] == "aaaaaaaaaaaaaaaaaaaaaaa0";
+      object_marked = object_marked || (entry["error_class"] == "InvalidPayloadError" &&
+                                        entry["jid"] == "aaaaaaaaaaaaaaaaaaaaaaa0");
+      deep_stubbed = deep_stubbed || (entry["jid"] == "aaaaaaaaaaaaaaaaaaaaaaa4" &&
+                                      entry["original_bytes"] == deep.size() &&
+                                      entry["args"] == nlohmann::json::array());
     }
   }
   CHECK(raw_kept);
   CHECK(object_marked);
+  CHECK(deep_stubbed);
   CHECK(worker->running());
-  CHECK(WaitForValue([&] { return redis.Cli({"GET", "stat:failed"}); }, "5", 5000));
-  CHECK(WaitForValue([&] { return redis.Cli({"GET", "stat:processed"}); }, "6", 5000));
+  CHECK(WaitForValue([&] { return redis.Cli({"GET", "stat:failed"}); }, "6", 5000));
+  CHECK(WaitForValue([&] { return redis.Cli({"GET", "stat:processed"}); }, "7", 5000));
 }
 
 TEST_CASE("TERM with -t 1 requeues running jobs; a later worker completes them",

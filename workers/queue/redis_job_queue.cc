@@ -18,7 +18,9 @@ using Json = nlohmann::json;
 
 constexpr double kDeadMaxAgeSeconds = 180.0 * 24 * 3600;  // Sidekiq's dead_timeout_in_seconds
 constexpr int kDueBatch = 100;
-constexpr int kDueFailuresBeforeDead = 5;  // passes a due job may fail to move before it is buried
+constexpr int kDueFailuresBeforeDead = 5;
+constexpr int kRecoveryCountKeepSeconds = 24 * 3600;  // a job's recoveries count for a day
+constexpr const char kRecoveryCountPrefix[] = "fibtastic:recoveries:";  // passes a due job may fail to move before it is buried
 constexpr int kMaxBatchJobs = 1000;  // the batch script unpacks this many values at most
 
 std::string OwnerRecord(const std::string& identity, const std::string& queue) {
@@ -440,16 +442,49 @@ Result<int> RedisJobQueue::RecoverList(RedisConnection& connection, const std::s
   std::string queue = owner["queue"].get<std::string>();
   std::string identity = owner["identity"].get<std::string>();
   std::vector<std::string> keys = {list, identity, QueueKey(queue), kInProgressIndexKey};
-  std::vector<std::string> args = {queue, std::to_string(kIndexEntryKeepSeconds)};
+  std::vector<std::string> args = {queue, std::to_string(kIndexEntryKeepSeconds),
+                                   std::to_string(std::max(0, options_.max_recoveries)),
+                                   std::to_string(kRecoveryCountKeepSeconds), kRecoveryCountPrefix};
   auto moved = connection.Eval(queue_scripts::Recover(), keys, args);
   if (!moved.ok()) return moved.status();
-  if (moved->integer == -1) {
+  if (!moved->elements.empty() && moved->elements[0].integer == -1) {
     auto reaped = ReapIfDead(connection, identity);
     if (!reaped.ok()) return reaped.status();
     if (*reaped) moved = connection.Eval(queue_scripts::Recover(), keys, args);
     if (!moved.ok()) return moved.status();
   }
-  return static_cast<int>(std::max<int64_t>(0, moved->integer));
+  if (moved->elements.empty()) return Status::Error("Recover script gave an empty reply");
+  for (size_t i = 1; i < moved->elements.size(); ++i) {
+    if (Status s = BuryPoison(connection, list, moved->elements[i].str); !s.ok()) return s;
+  }
+  return static_cast<int>(std::max<int64_t>(0, moved->elements[0].integer));
+}
+
+// A job recovered more than max_recoveries times has crashed (or been killed with) that many
+// workers: a poison pill, as Sidekiq Pro's super_fetch calls it. It goes to dead with the reason,
+// so it cannot take a worker's other jobs down again.
+Status RedisJobQueue::BuryPoison(RedisConnection& connection, const std::string& list,
+                                 const std::string& raw) {
+  double now = clock_.NowSeconds();
+  std::string message = fmt::format(
+      "recovered from dead workers {} times (each worker running it died): a poison pill; moved "
+      "to dead so it cannot take other jobs down again (--max-recoveries {})",
+      options_.max_recoveries + 1, options_.max_recoveries);
+  std::string stored = raw;  // undecodable (or too deep): kept as it was, as Sidekiq does
+  if (Result<JobPayload> payload = DecodePayload(raw); payload.ok()) {
+    payload->error_class = "PoisonPillError";
+    payload->error_message = message;
+    payload->failed_at = now;
+    stored = EncodePayload(*payload);
+  }
+  std::string count_key = std::string(kRecoveryCountPrefix) + Sha1Hex(raw);
+  auto buried = connection.Eval(queue_scripts::BuryRecovered(), {list, "dead"},
+                                {raw, FormatEpochSeconds(now), stored, count_key,
+                                 FormatEpochSeconds(now - kDeadMaxAgeSeconds)});
+  if (!buried.ok()) return buried.status();
+  PayloadPeek peek = PeekPayload(raw);
+  if (buried->integer == 1) Log("jid={} class={}: {}", peek.jid, peek.class_name, message);
+  return Status::Ok();
 }
 
 // The token is read, checked against /proc, and deleted only if unchanged: a dead process

@@ -37,6 +37,9 @@ struct RedisQueueOptions {
   // at once instead of after the owner's 60 s heartbeat expiry. Empty/null: expiry only.
   std::string liveness_token;
   std::function<bool(const std::string& token)> owner_gone;
+  // A job recovered from dead workers more than this many times goes to dead as a poison pill
+  // (PoisonPillError) instead of back to its queue; 0 = no limit. Counts are kept for a day.
+  int max_recoveries = 3;
 };
 
 // Key names (Sidekiq's, plus ours for reliable fetch).
@@ -117,6 +120,7 @@ class RedisJobQueue : public JobQueue {
                  const std::string& stored, double now_seconds);
   Result<int> RecoverList(RedisConnection& connection, const std::string& list,
                           const std::string& owner_json);
+  Status BuryPoison(RedisConnection& connection, const std::string& list, const std::string& raw);
   // Returns whether `identity` was proved dead (owner_gone) and unregistered.
   Result<bool> ReapIfDead(RedisConnection& connection, const std::string& identity);
 

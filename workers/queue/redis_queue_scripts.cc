@@ -66,19 +66,53 @@ return false
 
 const RedisScript& Recover() {
   static const RedisScript kScript(R"lua(
-if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-local n = 0
-while redis.call('LMOVE', KEYS[1], KEYS[3], 'LEFT', 'RIGHT') do n = n + 1 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {-1} end
+local max = tonumber(ARGV[3])
+local n, poison = 0, {}
+-- Each job's recoveries are counted (a key per payload text, kept ARGV[4] s): one recovered more
+-- than ARGV[3] times keeps crashing its workers, so it stays in the list for the caller to bury.
+for _, job in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local count = 0
+  if max > 0 then
+    local key = ARGV[5] .. redis.sha1hex(job)
+    count = redis.call('INCR', key)
+    redis.call('EXPIRE', key, ARGV[4])
+  end
+  if max > 0 and count > max then
+    poison[#poison + 1] = job
+  else
+    redis.call('RPUSH', KEYS[3], job)
+    n = n + 1
+  end
+end
+redis.call('DEL', KEYS[1])
+if #poison > 0 then redis.call('RPUSH', KEYS[1], unpack(poison)) end
 -- A missing heartbeat key does not prove the owner dead (a stalled process, an evicting Redis):
 -- a BLMOVE it sent after its last fetch script may still fill the list. Fetch scripts stamp the
--- entry with Redis's clock, so keep it until no such BLMOVE can be pending.
+-- entry with Redis's clock, so keep it until no such BLMOVE can be pending (and while poison
+-- jobs wait in the list to be buried).
 local owner = cjson.decode(redis.call('HGET', KEYS[4], KEYS[1]) or '{}')
 local at = type(owner) == 'table' and tonumber(owner['at'])
-if not at or tonumber(redis.call('TIME')[1]) - at >= tonumber(ARGV[2]) then
+if #poison == 0 and (not at or tonumber(redis.call('TIME')[1]) - at >= tonumber(ARGV[2])) then
   redis.call('HDEL', KEYS[4], KEYS[1])
 end
 if n > 0 then redis.call('SADD', 'queues', ARGV[1]) end
-return n
+local reply = {n}
+for i = 1, #poison do reply[i + 1] = poison[i] end
+return reply
+)lua");
+  return kScript;
+}
+
+const RedisScript& BuryRecovered() {
+  static const RedisScript kScript(R"lua(
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('DEL', ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -10001)
+return 1
 )lua");
   return kScript;
 }

@@ -27,11 +27,18 @@ const RedisScript& Fetch();
 const RedisScript& FetchBatch();
 
 // Recovers one orphaned in-progress list. KEYS: list, owner identity, queue key, index hash.
-// ARGV: queue name, seconds an index entry is kept after the owner's last fetch stamped it.
-// Returns -1 when the owner is alive, else how many jobs went back to the pop end of the queue
-// (oldest fetched is popped first). Unregisters the list only once its stamp is that old, so a
-// BLMOVE the owner sent after its last fetch cannot fill an unregistered list.
+// ARGV: queue name, seconds an index entry is kept after the owner's last fetch stamped it, the
+// most recoveries a job may have (0 = no limit), how long a job's count is kept (s), the count
+// keys' prefix. Returns {-1} when the owner is alive, else {n, poison...}: n jobs went back to the
+// pop end of the queue (oldest fetched is popped first); each poison job (recovered more than the
+// limit) stays in the list for BuryRecovered. Unregisters the list only once it is empty and its
+// stamp is that old, so a BLMOVE the owner sent after its last fetch cannot fill an unregistered
+// list.
 const RedisScript& Recover();
+// Moves one poison job from an orphaned list to dead, dead written first. KEYS: list, dead zset.
+// ARGV: raw, now, the text to store, its recovery-count key, the dead set's age cutoff. Returns 0
+// when the job is no longer in the list.
+const RedisScript& BuryRecovered();
 
 // Unregisters a process proved dead on its machine, so its lists count as orphans before its
 // heartbeat key expires. KEYS: identity, `<identity>:workers`. ARGV: liveness field, the token

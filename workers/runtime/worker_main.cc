@@ -38,6 +38,7 @@ struct MainOptions {
   std::string profiles_dir = FIB_PROFILES_DIR;  // "" = only the C++ job types
   bool fast_recovery = true;  // requeue jobs of local workers proved dead without waiting 60 s
   int64_t max_payload_bytes = 1 << 20;  // copied into worker.max_payload_bytes once checked
+  int max_recoveries = 3;               // RedisQueueOptions::max_recoveries
 };
 
 // The process key (and the identity that guards our in-progress lists) expires 60 s after a
@@ -83,6 +84,9 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
   flags->Int("max-payload-bytes", 0, &o->max_payload_bytes, "bytes",
              "larger jobs go straight to the dead set with an error, not run or retried "
              "(each copy of a huge value blocks Redis for everyone); 0 = no limit");
+  flags->Int("max-recoveries", 0, &o->max_recoveries, "count",
+             "a job recovered from dead workers more often than this (it crashes every worker that "
+             "runs it: a poison pill) goes to the dead set as PoisonPillError; 0 = no limit");
   flags->Double("poll-interval-s", 0, &w.poll_interval_s, "s",
                 "average wait between schedule/retry polls (each wait is 0.5x..1.5x, as Sidekiq)");
   flags->Double("recover-interval-s", 0, &w.recover_interval_s, "s",
@@ -122,6 +126,7 @@ std::string CheckOptions(const MainOptions& o) {
   if (o.timeout_s < 0) return "--timeout must be >= 0 seconds";
   if (w.retry_delay_scale < 0) return "--retry-delay-scale must be >= 0";
   if (o.max_payload_bytes < 0) return "--max-payload-bytes must be >= 0 (0 = no limit)";
+  if (o.max_recoveries < 0) return "--max-recoveries must be >= 0 (0 = no limit)";
   if (w.poll_interval_s <= 0 || w.recover_interval_s <= 0 || w.heartbeat_interval_s <= 0) {
     return "--poll-interval-s, --recover-interval-s and --heartbeat-interval-s must be > 0";
   }
@@ -235,6 +240,7 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
   queue_options.command_timeout_ms = o.redis_timeout_ms;
   queue_options.pool_size = std::min(w.concurrency, 32) + 4;  // acks, heartbeat, poller
   queue_options.clock = SystemClock::Default();
+  queue_options.max_recoveries = o.max_recoveries;
   // The identity must be known before the queue exists (its in-progress lists are named by it).
   w.identity = queue_options.identity = NewProcessIdentity(w.hostname);
   if (o.fast_recovery) {
