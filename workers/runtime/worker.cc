@@ -16,6 +16,12 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             SteadyClock::now().time_since_epoch())
+      .count();
+}
+
 std::string LocalHostname() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
@@ -38,6 +44,7 @@ RandomFn DefaultRandom() {
 }
 
 constexpr int kReportAttempts = 5;
+constexpr auto kBackoffCheck = std::chrono::milliseconds(500);
 constexpr int kAckBatchMax = 256;
 
 AckBatcherOptions AckOptions(const WorkerOptions& options) {
@@ -183,6 +190,7 @@ std::vector<std::vector<FetchedJob>> Worker::HeldJobs() const {
   }
   // After the processors: a job moves from its slot to the acks before its slot is freed.
   held.push_back(acks_.PendingJobs());
+  held.push_back(unrecorded_.Holding(SteadyMillis()));
   return held;
 }
 
@@ -235,7 +243,7 @@ bool Worker::Report(int slot, const FetchedJob& job, const JobOutcome& outcome) 
     for (int attempt = 1; attempt <= kReportAttempts; ++attempt) {
       reported = ReportOnce(job, outcome);
       if (reported.ok() || attempt == kReportAttempts) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+      std::this_thread::sleep_for(std::chrono::milliseconds(options_.report_retry_ms * attempt));
     }
   }
   ++processed_delta_;
@@ -248,12 +256,30 @@ bool Worker::Report(int slot, const FetchedJob& job, const JobOutcome& outcome) 
   if (slot < 0) job_log_.Flush();
   if (outcome.failed()) acks_.Touch();  // failure lines do not wait for the next ack
   if (!reported.ok()) {
-    Log("cannot record the result of jid={} ({}) after {} attempts: {}; it stays in this "
-        "worker's in-progress list until the fetcher's reconcile puts it back on its queue (it "
-        "runs again)",
-        outcome.jid, OutcomeName(outcome.kind), kReportAttempts, reported.message());
+    NoteUnrecorded(job, outcome, reported);
+  } else if (!batched) {
+    unrecorded_.Recorded(job);
   }
   return reported.ok();
+}
+
+// The job stays in our in-progress list. Put back at once, it would run (and send its email)
+// again every couple of seconds while the key stays unusable: held for a doubling backoff
+// instead, and parked after UnrecordedJobs' cap.
+void Worker::NoteUnrecorded(const FetchedJob& job, const JobOutcome& outcome,
+                            const Status& error) {
+  if (unrecorded_.Failed(job, SteadyMillis())) {
+    Log("PARKED: the result of jid={} ({}) could not be written 5 times: {}; the job "
+        "stays in this worker's in-progress list and this process will not run it again (it "
+        "would repeat its side effects, e.g. its email, each time). Fix Redis, then restart the "
+        "worker: the job is recovered and runs once more. Parked jobs: {}",
+        outcome.jid, OutcomeName(outcome.kind), error.message(), unrecorded_.parked());
+    return;
+  }
+  Log("cannot record the result of jid={} ({}) after {} attempts: {}; it stays in this worker's "
+      "in-progress list and is put back on its queue (it runs again) after a backoff",
+      outcome.jid, OutcomeName(outcome.kind), kReportAttempts, error.message());
+  NudgePoller();  // it watches the backoff
 }
 
 Status Worker::ReportOnce(const FetchedJob& job, const JobOutcome& outcome) {
@@ -328,10 +354,21 @@ void Worker::HandleRemoteSignal(const std::string& signal) {
   }
 }
 
-bool Worker::HousekeepingSleep(double seconds) {
+bool Worker::HousekeepingSleep(double seconds, bool nudgeable) {
   std::unique_lock lock(housekeeping_mu_);
-  return housekeeping_cv_.wait_for(lock, std::chrono::duration<double>(seconds),
-                                   [this] { return housekeeping_stop_; });
+  housekeeping_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [&] {
+    return housekeeping_stop_ || (nudgeable && poller_nudged_);
+  });
+  if (nudgeable) poller_nudged_ = false;
+  return housekeeping_stop_;
+}
+
+void Worker::NudgePoller() {
+  {
+    std::lock_guard lock(housekeeping_mu_);
+    poller_nudged_ = true;
+  }
+  housekeeping_cv_.notify_all();
 }
 
 void Worker::HeartbeatLoop() {
@@ -352,9 +389,14 @@ void Worker::PollerLoop() {
                                 std::chrono::duration<double>(options_.recover_interval_s));
   for (;;) {
     auto wake = std::min(next_poll, next_recover);
+    // A job held after a failed result write is put back when its backoff runs out: look twice
+    // a second meanwhile.
+    if (unrecorded_.AnyBackingOff()) wake = std::min(wake, SteadyClock::now() + kBackoffCheck);
     double wait_s = std::chrono::duration<double>(wake - SteadyClock::now()).count();
-    if (HousekeepingSleep(std::max(wait_s, 0.0))) return;
+    if (HousekeepingSleep(std::max(wait_s, 0.0), /*nudgeable=*/true)) return;
     now = SteadyClock::now();
+    // A held job whose backoff ran out goes back on its queue through the fetcher's reconcile.
+    if (fetcher_ && unrecorded_.AnyDue(SteadyMillis())) fetcher_->RequestReconcile();
     if (now >= next_poll) {
       auto moved = queue_->EnqueueDue(clock_->NowSeconds());
       if (!moved.ok())

@@ -47,6 +47,7 @@
 #include "workers/queue/job_queue.h"
 #include "workers/jobs/job_registry.h"
 #include "workers/runtime/job_runner.h"
+#include "workers/runtime/unrecorded_jobs.h"
 #include "common/smtp/mailer.h"
 #include "workers/runtime/queue_selector.h"
 
@@ -70,6 +71,11 @@ struct WorkerOptions {
   std::string hostname;             // "" = gethostname()
   std::string identity;             // "" = hostname:pid:<12 hex>
   bool log_each_job = true;         // one log line per job
+  // A failed result write is tried 5 times, report_retry_ms x attempt apart; then the job is held
+  // for a backoff from result_backoff_ms (doubling, at most 30x it) and parked after 5 such
+  // failures (UnrecordedJobs). Smaller values for tests.
+  int report_retry_ms = 200;
+  int result_backoff_ms = 2000;
 };
 
 // Returns a new Sidekiq process identity, "hostname:pid:<12 hex>" ("" hostname = gethostname()).
@@ -126,6 +132,9 @@ class Worker {
   bool quiet() const { return quiet_; }
   int64_t processed_total() const { return processed_total_; }
   int64_t failed_total() const { return failed_total_; }
+  // Jobs whose result could not be written 5 times: left in the in-progress list, not run again
+  // by this process (UnrecordedJobs).
+  int parked_total() const { return unrecorded_.parked(); }
 
  private:
   enum class SlotState { kIdle, kRunning, kReporting, kAbandoned };
@@ -150,11 +159,15 @@ class Worker {
   void EndJob(int slot);
   // Returns false when the outcome could not be written (the job is still in our list).
   bool Report(int slot, const FetchedJob& job, const JobOutcome& outcome);
+  void NoteUnrecorded(const FetchedJob& job, const JobOutcome& outcome, const Status& error);
   Status ReportOnce(const FetchedJob& job, const JobOutcome& outcome);
   void HeartbeatLoop();
   void PollerLoop();
   // Sleeps up to `seconds`; returns true when housekeeping must end.
-  bool HousekeepingSleep(double seconds);
+  // Sleeps up to `seconds`; returns true when housekeeping stops. With `nudgeable`, a
+  // NudgePoller ends the sleep early too.
+  bool HousekeepingSleep(double seconds, bool nudgeable = false);
+  void NudgePoller();
   void HandleRemoteSignal(const std::string& signal);
   ProcessInfo Info() const;
   std::vector<BusyJob> BusyJobs() const;
@@ -171,6 +184,9 @@ class Worker {
   QueueSelector selector_;
   JobLog job_log_;  // before acks_: the batcher flushes it until it is destroyed
   AckBatcher acks_;
+  // Results that could not be written: held, backed off, parked. Mutable: HeldJobs() (const)
+  // hands due ones over to the reconcile that puts them back.
+  mutable UnrecordedJobs unrecorded_{5, options_.result_backoff_ms};
   std::unique_ptr<JobBuffer> buffer_;
   std::unique_ptr<JobFetcher> fetcher_;
   std::string hostname_, identity_;
@@ -191,6 +207,7 @@ class Worker {
   std::mutex housekeeping_mu_;
   std::condition_variable housekeeping_cv_;
   bool housekeeping_stop_ = false;
+  bool poller_nudged_ = false;  // guarded by housekeeping_mu_
   std::thread heartbeat_thread_, poller_thread_;
 
   std::atomic<int64_t> processed_delta_{0}, failed_delta_{0};

@@ -266,9 +266,10 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
     Log("cannot start: {}", report.message());
     return 1;
   }
-  Log("stopped: processed={} failed={} requeued_at_shutdown={} prefetched_put_back={}",
+  Log("stopped: processed={} failed={} requeued_at_shutdown={} prefetched_put_back={} "
+      "parked_unrecorded={}",
       worker.processed_total(), worker.failed_total(), report->requeued,
-      report->prefetched_requeued);
+      report->prefetched_requeued, worker.parked_total());
   if (report->stuck_threads > 0) {
     // Their jobs are already back on the queue; the threads cannot be interrupted, so leave now.
     Log("exiting with {} job threads still inside their (requeued) jobs", report->stuck_threads);

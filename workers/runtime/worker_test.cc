@@ -233,6 +233,28 @@ TEST_CASE("a retried job keeps the queue it was fetched from", "[worker][retry]"
   CHECK(Decode(f.queue.RetrySet()[0].raw).queue == "mail");
 }
 
+TEST_CASE("a job whose outcome can never be written is parked after 5 tries, not re-run forever",
+          "[worker][retry][reconcile]") {
+  Fixture f;
+  f.options.concurrency = 1;
+  f.options.report_retry_ms = 1;
+  f.options.result_backoff_ms = 20;
+  auto worker = f.MakeWorker();
+  REQUIRE(worker->Start().ok());
+  f.queue.FailReports(1000000);  // the retry key stays unusable
+  REQUIRE(f.queue.Push("default", f.Raw("FailingWorker", {})).ok());
+  // Each run sends its email (FailingWorker's send fails, but it is attempted): 5 runs, no more.
+  for (int i = 0; i < 200 && worker->parked_total() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(worker->parked_total() == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // many backoffs' worth
+  CHECK(f.queue.WaitUntil([](const MemoryJobQueue& q) { return q.InProgressLocked() == 1; }, 0));
+  CHECK(f.queue.Waiting("default").empty());
+  worker->Stop();
+  CHECK(worker->failed_total() == 5);
+}
+
 TEST_CASE("a job whose outcome could not be written runs again in the live worker",
           "[worker][retry][reconcile]") {
   Fixture f;
@@ -241,11 +263,16 @@ TEST_CASE("a job whose outcome could not be written runs again in the live worke
   REQUIRE(worker->Start().ok());
   f.queue.FailReports(5);  // every attempt of the first report: the worker gives up (~2 s)
   REQUIRE(f.queue.Push("default", f.Raw("FailingWorker", {})).ok());
-  // The give-up leaves the job in our in-progress list, held by no one; the fetcher's reconcile
+  // The give-up leaves the job in our in-progress list, held for a 2 s backoff (not put back at
+  // once: it would run, and repeat its side effects, every ~2 s); then the fetcher's reconcile
   // puts it back, it fails again, and this time its retry is written.
+  REQUIRE(f.queue.WaitUntil([](const MemoryJobQueue& q) { return q.InProgressLocked() == 1; },
+                            2000));
+  auto gave_up = std::chrono::steady_clock::now();
   REQUIRE(f.queue.WaitUntil(
       [](const MemoryJobQueue& q) { return q.RetryLocked() == 1 && q.InProgressLocked() == 0; },
-      8000));
+      12000));
+  CHECK(std::chrono::steady_clock::now() - gave_up >= std::chrono::milliseconds(1500));
   CHECK_FALSE(worker->WaitForStopRequest(0));  // still running
   CHECK(f.queue.Waiting("default").empty());
   worker->Stop();
