@@ -39,8 +39,9 @@ class HdrHistogram {
   // Calls fn(highest_equivalent_value, count) for each non-empty bucket in increasing order.
   void ForEach(const std::function<void(int64_t value, int64_t count)>& fn) const;
 
-  // Returns the HdrHistogram percentile-distribution text (.hgrm, LOADGEN.md), values divided
-  // by `scale` (1000: µs recorded, ms printed), 5 ticks per half distance to 100%.
+  // Returns the HdrHistogram percentile-distribution text (.hgrm,
+  // docs/measurement.md#hdrhistogram), values divided by `scale` (1000: µs recorded, ms printed),
+  // 5 ticks per half distance to 100%.
   std::string FormatHgrm(double scale = 1000.0, int ticks_per_half_distance = 5) const;
   // Returns {"lowest","highest","significant_digits","total_count","clamped","counts":[[v,c],...]}
   // with one [value, count] pair per non-empty bucket (value = highest equivalent value).

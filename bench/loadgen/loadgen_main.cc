@@ -1,6 +1,6 @@
-// fibtastic-loadgen: an HTTP load generator that tells the truth (LOADGEN.md): open loop on the
-// wrk2 schedule (latency from the intended send time) or closed loop, HdrHistograms, per-second
-// series, end-to-end job latency through the mail sink, queue sampling from Redis.
+// fibtastic-loadgen: an HTTP load generator that tells the truth (docs/measurement.md): open
+// loop on the wrk2 schedule (latency from the intended send time) or closed loop, HdrHistograms,
+// per-second series, end-to-end job latency through the mail sink, queue sampling from Redis.
 #include <fmt/format.h>
 
 #include <cstdio>

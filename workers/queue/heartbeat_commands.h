@@ -1,4 +1,5 @@
-// HeartbeatCommands: the MULTI/EXEC pipeline of Sidekiq 6.4's heartbeat (SIDEKIQ.md): stat
+// HeartbeatCommands: the MULTI/EXEC pipeline of Sidekiq 6.4's heartbeat
+// (docs/sidekiq-format.md#heartbeat-and-process-registry): stat
 // counters, the `<identity>:workers` busy hash, the `processes` registry entry with its 60 s
 // expiry, and the popping of `<identity>-signals`. RedisJobQueue::Heartbeat sends it.
 // Thread-safety: pure functions.

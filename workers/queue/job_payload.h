@@ -1,4 +1,5 @@
-// JobPayload: a Sidekiq 6.4 job as stored in Redis (SIDEKIQ.md), plus our `request_id` extra key.
+// JobPayload: a Sidekiq 6.4 job as stored in Redis (docs/sidekiq-format.md#job-payload), plus
+// our `request_id` extra key.
 // Unknown keys are kept, so a payload read and written again loses nothing Ruby put there.
 // Thread-safety: value type.
 #pragma once

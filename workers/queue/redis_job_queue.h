@@ -1,7 +1,8 @@
-// RedisJobQueue: JobQueue over Redis in Sidekiq 6.4's keys and wire format (SIDEKIQ.md), with
-// reliable fetch: a fetched job lives in `fibtastic:inprogress:<identity>:<queue>` until acked,
-// and RecoverOrphans puts back the jobs of processes whose heartbeat key has expired (or, with
-// owner_gone, of processes on this machine proved dead, e.g. by kill -9, at once).
+// RedisJobQueue: JobQueue over Redis in Sidekiq 6.4's keys and wire format
+// (docs/sidekiq-format.md), with reliable fetch: a fetched job lives in
+// `fibtastic:inprogress:<identity>:<queue>` until acked, and RecoverOrphans puts back the jobs of
+// processes whose heartbeat key has expired (or, with owner_gone, of processes on this machine
+// proved dead, e.g. by kill -9, at once).
 // Thread-safety: every method may be called from many threads at once. Non-blocking commands
 // share a bounded pool; each concurrent Fetch uses a connection of its own.
 #pragma once

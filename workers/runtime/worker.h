@@ -1,31 +1,14 @@
-// Worker: the runtime behind fibtastic-worker, as `bundle exec sidekiq` but losing nothing.
-// A fetcher thread moves jobs in batches into this process's in-progress list (reliable fetch)
-// and hands them to `concurrency` processor threads through a bounded JobBuffer (one job per
-// idle thread, plus a prefetch bounded by prefetch_budget_ms of work per thread, only while
-// the queue is deep: slow jobs are never hoarded, fast ones never wait on Redis). Each job
-// runs through the JobRegistry and is acked, retried or killed by Sidekiq's rules; a heartbeat
-// thread publishes the process (and acts on remote TSTP/TERM); a poller thread moves due
-// retry/scheduled jobs to their queues and recovers orphans of dead processes.
-// Reliability (at-least-once, as before batching):
-// - kill -9 loses nothing: running, prefetched and finished-but-unacked jobs all sit in the
-//   in-progress list, and RecoverOrphans puts them back once the heartbeat key expires (60 s),
-//   or at once when the queue proves the owner dead on this machine (RedisQueueOptions).
-// - A fetch whose reply was lost (Redis moved jobs into our list, then died) leaves jobs in OUR
-//   live list; after a failed fetch the fetcher puts what we do not hold back on the queues
-//   (JobFetcher::SetHeldJobs, fed by HeldJobs). At worst a job runs twice, never strands.
-//   The same reconcile runs when a job's outcome (retry, death, ack) or its put-back could not
-//   be written after all attempts, so such a job runs again in this live worker.
-// - Acks of successful jobs are batched (AckBatcher: one round trip per ack_interval_ms or 256
-//   jobs, and always before a heartbeat and at shutdown). The price: a job that finished within
-//   the last ack_interval_ms before a kill -9 runs again. A duplicate, never a loss. Retries
-//   and deaths are still written synchronously, one atomic script per job.
-// - TERM puts prefetched jobs that have not started back on their queues at once (the oldest
-//   next in line), gives running jobs shutdown_timeout_ms, then requeues what still runs. A
-//   fetch in flight at TERM may start its jobs on threads idle right then, as in Sidekiq.
-// - Prefetch can delay a newly pushed job of a higher-priority queue by the prefetched work:
-//   at most prefetch_budget_ms per thread.
-// Per-job log lines (jid, class, duration, outcome) are buffered (JobLog) and written with the
-// ack flushes; a kill -9 loses the last few ms of them.
+// Worker: the runtime behind fibtastic-worker, as `bundle exec sidekiq`. A fetcher thread moves
+// jobs from the JobQueue into this process's in-progress list (reliable fetch) and hands them to
+// `concurrency` processor threads, which run each through the JobRegistry and record its outcome
+// (ack, retry, dead) by Sidekiq 6.4's rules; a heartbeat thread publishes the process and obeys
+// remote TSTP/TERM; a poller thread moves due retry/scheduled jobs to their queues and recovers
+// the jobs of dead processes.
+// Guarantee: at least once. A job leaves the in-progress list only after its outcome is written,
+// so neither kill -9 nor a failed Redis command loses one; a job may run twice (killed mid-run,
+// ack still batched, requeued at shutdown). Stop() puts unstarted jobs back at once, gives
+// running ones shutdown_timeout_ms, then requeues them. How and where it stops:
+// docs/reliability.md.
 // Thread-safety: Start, Stop and Run from one thread; RequestStop and Quiet from any thread.
 #pragma once
 
