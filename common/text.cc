@@ -124,4 +124,27 @@ std::string EscapeForLog(std::string_view text) {
   return out;
 }
 
+std::string RedactUrlText(const std::string& text) {
+  size_t scheme_end = text.find("://");
+  size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  // The last '@' anywhere, not just in the authority: a password with an unescaped '/', '?'
+  // or '#' (a common slip) ends the authority early and would otherwise be shown.
+  size_t at = text.rfind('@');
+  if (at == std::string::npos || at < start) return text;
+  std::string userinfo = text.substr(start, at - start);
+  size_t colon = userinfo.find(':');
+  std::string user = colon == std::string::npos ? userinfo : userinfo.substr(0, colon);
+  std::string masked = colon == std::string::npos ? user : user + ":***";
+  return text.substr(0, start) + masked + text.substr(at);
+}
+
+std::string UrlPassword(const std::string& url) {
+  size_t scheme_end = url.find("://");
+  size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  size_t at = url.rfind('@');
+  if (at == std::string::npos || at < start) return "";
+  size_t colon = url.find(':', start);
+  return colon == std::string::npos || colon > at ? "" : url.substr(colon + 1, at - colon - 1);
+}
+
 }  // namespace fib

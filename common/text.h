@@ -23,6 +23,11 @@ std::string EnvOr(const char* name, const std::string& fallback);
 // the terminal. Text without such bytes is appended unchanged (one scan, no allocation).
 void AppendEscapedForLog(std::string* out, std::string_view text);
 std::string EscapeForLog(std::string_view text);
+// Returns `text` (a URL that may not parse) with any userinfo before '@' masked ("user:***@"),
+// for messages.
+std::string RedactUrlText(const std::string& text);
+// Returns the password in a URL's userinfo as written (still percent-encoded), "" when none.
+std::string UrlPassword(const std::string& url);
 // Returns true when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points
 // above U+10FFFF), as RFC 3629 defines it.
 bool IsValidUtf8(std::string_view text);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/log.h"
 #include "server/pages.h"
 #include "server/sequence_form.h"
 #include "workers/profiles/profile.h"
@@ -106,20 +107,24 @@ WebResponse SequencesController::Rejected(const WebRequest& request, int status,
   return response;
 }
 
+// Anonymous clients get what happened and the request id; the detail (hosts, ports, the server's
+// words — each redacted by the mailer and the Redis client) goes to the log under that id.
 WebResponse SequencesController::DispatchFailed(const WebRequest& request,
                                                 const DispatchResult& result) const {
   switch (result.outcome) {
     case DispatchOutcome::kMailFailed:
+      Log("request {}: 502, the mail server failed: {}", request.request_id, result.message);
       return Error(request, 502, "Bad Gateway",
                    "Your sequence could not be emailed because the mail server failed; nothing "
-                   "was sent, please try again later. (" +
-                       result.message + ")");
+                   "was sent, please try again later. (The web's log has the details under "
+                   "request " + request.request_id + ".)");
     case DispatchOutcome::kQueueUnavailable: {
+      Log("request {}: 503, the job queue is unavailable: {}", request.request_id, result.message);
       WebResponse response =
           Error(request, 503, "Service Unavailable",
                 "Your request could not be queued: the job queue (Redis) is unavailable or did not "
-                "answer in time; please try again shortly. (" +
-                    result.message + ")");
+                "answer in time; please try again shortly. (The web's log has the details under "
+                "request " + request.request_id + ".)");
       response.headers.emplace_back("Retry-After", "1");
       return response;
     }

@@ -131,7 +131,7 @@ void MakeInline(const WebFlags& f, Variant* v) {
   v->mailer = std::make_unique<SmtpMailer>(f.smtp);
   v->dispatcher =
       std::make_unique<InlineDispatcher>(&v->registry, v->mailer.get(), SystemClock::Default());
-  v->summary = "smtp " + f.smtp.url;
+  v->summary = "smtp " + RedactUrlText(f.smtp.url);
 }
 
 void MakeBackground(const WebFlags& f, Variant* v) {

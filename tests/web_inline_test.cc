@@ -153,8 +153,14 @@ TEST_CASE("when the mail server is down the answer is 502 with a clear message, 
   REQUIRE(response);
   CHECK(response->status == 502);
   CHECK(response->body.find("mail server failed") != std::string::npos);
-  CHECK(response->body.find("is the mail sink running") != std::string::npos);
   CHECK(response->body.find(kThanks) == std::string::npos);
+  // The page names the request, not the server; the log has the detail under that id.
+  std::string id = response->get_header_value("X-Request-Id");
+  REQUIRE_FALSE(id.empty());
+  CHECK(response->body.find(id) != std::string::npos);
+  CHECK(response->body.find(std::to_string(nobody)) == std::string::npos);
+  CHECK(web.process().Log().find("request " + id + ": 502") != std::string::npos);
+  CHECK(web.process().Log().find("is the mail sink running") != std::string::npos);
   auto json = web.PostJson({{"email", "a@example.com"}, {"sequence_length", 5}});
   REQUIRE(json);
   CHECK(json->status == 502);

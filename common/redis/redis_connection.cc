@@ -122,11 +122,16 @@ Status RedisConnection::LogIn() {
   for (size_t i = 0; i < replies->size(); ++i) {
     const RedisValue& reply = (*replies)[i];
     if (!reply.is_error()) continue;
-    bool auth = commands[i][0] == "AUTH";
+    if (commands[i][0] == "AUTH") {
+      // Never the server's text: a proxy or a renamed command echoes the arguments ("unknown
+      // command 'AUTH', with args beginning with: '<password>'"). Only the error's first word.
+      std::string kind = reply.str.substr(0, reply.str.find(' '));
+      return Status::Error("Redis at " + url_.Redacted() + " refused AUTH (" +
+                           (kind.empty() ? "error" : kind) +
+                           "): check the user name and password in REDIS_URL");
+    }
     return Status::Error("Redis at " + url_.Redacted() + " refused " + commands[i][0] + ": " +
-                         reply.str +
-                         (auth ? " (check the user name and password in REDIS_URL)"
-                               : " (check the database number at the end of REDIS_URL)"));
+                         reply.str + " (check the database number at the end of REDIS_URL)");
   }
   return Status::Ok();
 }

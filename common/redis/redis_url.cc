@@ -120,20 +120,6 @@ std::string RedisUrl::Redacted() const {
   return "redis://" + auth + shown_host + ":" + std::to_string(port) + "/" + std::to_string(db);
 }
 
-std::string RedactUrlText(const std::string& text) {
-  size_t scheme_end = text.find("://");
-  size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
-  // The last '@' anywhere, not just in the authority: a password with an unescaped '/', '?'
-  // or '#' (a common slip) ends the authority early and would otherwise be shown.
-  size_t at = text.rfind('@');
-  if (at == std::string::npos || at < start) return text;
-  std::string userinfo = text.substr(start, at - start);
-  size_t colon = userinfo.find(':');
-  std::string user = colon == std::string::npos ? userinfo : userinfo.substr(0, colon);
-  std::string masked = colon == std::string::npos ? user : user + ":***";
-  return text.substr(0, start) + masked + text.substr(at);
-}
-
 Result<RedisUrl> ParseRedisUrl(const std::string& url) {
   const std::string kScheme = "redis://";
   if (url.rfind("rediss://", 0) == 0) {

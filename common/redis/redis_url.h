@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "common/text.h"  // RedactUrlText
 
 namespace fib {
 
@@ -37,7 +38,5 @@ Result<RedisUrl> ParseRedisUrl(const std::string& url);
 Result<std::string> ResolveRedisUrl(const std::string& flag_value,
                                     const std::function<const char*(const char*)>& getenv_fn);
 
-// Returns `text` (a URL that may not parse) with any userinfo before '@' masked, for messages.
-std::string RedactUrlText(const std::string& text);
 
 }  // namespace fib

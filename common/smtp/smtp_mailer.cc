@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "common/text.h"
 
@@ -13,6 +15,32 @@ namespace fib {
 namespace {
 
 bool HasLineBreak(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+
+std::string PercentDecoded(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Replaces every occurrence of each secret in `text` with ***.
+std::string Scrubbed(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+  return text;
+}
 
 // Feeds the message to libcurl's upload.
 struct Upload {
@@ -74,7 +102,11 @@ std::string Hint(CURLcode code, long reply) {
 
 }  // namespace
 
-SmtpMailer::SmtpMailer(SmtpMailerOptions options) : options_(std::move(options)) {}
+SmtpMailer::SmtpMailer(SmtpMailerOptions options)
+    : options_(std::move(options)), redacted_url_(RedactUrlText(options_.url)) {
+  std::string password = UrlPassword(options_.url);
+  secrets_ = {password, PercentDecoded(password)};
+}
 
 Status SmtpMailer::Send(const Email& email) {
   for (const std::string* v : {&email.from, &email.to, &email.subject}) {
@@ -121,9 +153,12 @@ Status SmtpMailer::Send(const Email& email) {
   if (code == CURLE_OK) return Status::Ok();
   std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
   std::string hint = Hint(code, reply);
-  return Status::Error(fmt::format("SMTP send to {} failed: {}{}{}", options_.url, detail,
-                                   ReplyDetail(reply, last_reply),
-                                   hint.empty() ? "" : "; " + hint));
+  // The URL redacted, and the password scrubbed from whatever libcurl or the server said: this
+  // text reaches 502 pages, logs and the retry/dead sets (Sidekiq's Web UI keeps it for months).
+  return Status::Error(Scrubbed(fmt::format("SMTP send to {} failed: {}{}{}", redacted_url_, detail,
+                                            ReplyDetail(reply, last_reply),
+                                            hint.empty() ? "" : "; " + hint),
+                                secrets_));
 }
 
 }  // namespace fib

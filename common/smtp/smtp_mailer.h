@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/smtp/mailer.h"
 
@@ -18,11 +19,15 @@ struct SmtpMailerOptions {
 class SmtpMailer : public Mailer {
  public:
   explicit SmtpMailer(SmtpMailerOptions options);
+  // Errors name the server by its redacted URL and never contain the URL's password.
   Status Send(const Email& email) override;
-  const SmtpMailerOptions& options() const { return options_; }
+  // The URL with its password masked ("smtp://user:***@host:587"): the only form to show.
+  const std::string& redacted_url() const { return redacted_url_; }
 
  private:
   SmtpMailerOptions options_;
+  std::string redacted_url_;
+  std::vector<std::string> secrets_;  // the password as written and percent-decoded
 };
 
 }  // namespace fib
