@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "common/require.h"
+
 namespace fib {
 
 // The kinds of failure a caller branches on. Add one only when a caller needs it.
@@ -23,6 +25,7 @@ class [[nodiscard]] Status {
   static Status Ok() { return Status(); }
   // REQUIRES: code != ErrorCode::kOk.
   static Status Error(std::string message, ErrorCode code = ErrorCode::kOther) {
+    FIB_REQUIRE(code != ErrorCode::kOk);
     return Status(std::move(message), code);
   }
 
@@ -45,13 +48,19 @@ class [[nodiscard]] Result {
   Result(Status error) : error_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return value_.has_value(); }
-  // REQUIRES: ok().
-  T& value() { return *value_; }
-  const T& value() const { return *value_; }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() { return *value_; }
-  const T& operator*() const { return *value_; }
+  // REQUIRES: ok() (for value(), -> and *).
+  T& value() {
+    FIB_REQUIRE(ok());
+    return *value_;
+  }
+  const T& value() const {
+    FIB_REQUIRE(ok());
+    return *value_;
+  }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
   // Returns the error; Status::Ok() when ok().
   const Status& status() const { return error_; }
   const std::string& message() const { return error_.message(); }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/require.h"
 #include "common/text.h"
 
 namespace fib {
@@ -154,6 +155,7 @@ bool Threshold::Breaks(double value) const {
 
 std::optional<std::string> Threshold::Check(const Report& report, const Report* baseline,
                                             std::string* not_checked) const {
+  FIB_REQUIRE(!relative_ || baseline != nullptr);
   std::optional<double> value = report.Metric(metric_->name);
   std::optional<double> base = relative_ ? baseline->Metric(metric_->name) : std::nullopt;
   const Report* lacking = !value ? &report : (relative_ && !base ? baseline : nullptr);
@@ -177,6 +179,7 @@ std::optional<std::string> Threshold::Check(const Report& report, const Report* 
 
 ThresholdOutcome CheckThresholds(const std::vector<Threshold>& thresholds,
                                  const std::vector<Report>& reports, size_t baseline) {
+  FIB_REQUIRE(baseline < reports.size());
   ThresholdOutcome outcome;
   for (const Threshold& t : thresholds) {
     if (t.relative() && reports.size() < 2) {
