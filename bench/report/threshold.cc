@@ -54,20 +54,13 @@ std::optional<double> UnitFactor(MetricUnit metric_unit, const std::string& unit
   return std::nullopt;
 }
 
-const char* UnitName(MetricUnit unit) {
-  switch (unit) {
-    case MetricUnit::kMilliseconds:
-      return " ms";
-    case MetricUnit::kRate:
-      return " req/s";
-    case MetricUnit::kCount:
-      return "";
-  }
-  return "";
+// Returns " ms" or " req/s" to follow a value; "" for counts, which read best bare ("errors = 3").
+std::string UnitSuffix(MetricUnit unit) {
+  return unit == MetricUnit::kCount ? "" : std::string(" ") + MetricUnitName(unit);
 }
 
 std::string FormatValue(const MetricInfo& metric, double value) {
-  return FormatMetricValue(metric.unit, value) + UnitName(metric.unit);
+  return FormatMetricValue(metric.unit, value) + UnitSuffix(metric.unit);
 }
 
 std::string FormatChange(double percent) {
@@ -168,7 +161,7 @@ std::optional<std::string> Threshold::Check(const Report& report, const Report* 
     if (!Breaks(*value)) return std::nullopt;
     return fmt::format("FAIL {}: {} {} = {} ({} {}{})", text_, report.DisplayName(), metric_->name,
                        FormatValue(*metric_, *value), OpText(op_),
-                       FormatMetricValue(metric_->unit, limit_), UnitName(metric_->unit));
+                       FormatMetricValue(metric_->unit, limit_), UnitSuffix(metric_->unit));
   }
   double change = ChangePercent(*value, *base);
   if (!Breaks(change)) return std::nullopt;
