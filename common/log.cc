@@ -1,10 +1,10 @@
 #include "common/log.h"
 
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/text.h"
+#include "common/time_format.h"
 
 namespace fib {
 namespace {
@@ -21,10 +21,7 @@ std::string LogProgram() { return Program(); }
 void LogLine(const std::string& message) {
   timeval tv{};
   gettimeofday(&tv, nullptr);
-  tm utc{};
-  gmtime_r(&tv.tv_sec, &utc);
-  char stamp[32];
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::string stamp = FormatUtc(tv.tv_sec, "%Y-%m-%dT%H:%M:%S");
   std::string line =
       fmt::format("{}.{:03d}Z {}: {}\n", stamp, static_cast<int>(tv.tv_usec / 1000), Program(),
                   EscapeForLog(message));

@@ -205,20 +205,24 @@ struct ProcStat {
   std::string start_ticks;
 };
 
+// Returns an error naming `path` and errno's meaning; kNotFound when the pid is free.
+Status ProcStatError(const std::string& path, int error) {
+  ErrorCode code = error == ENOENT || error == ESRCH ? ErrorCode::kNotFound : ErrorCode::kOther;
+  return Status::Error("cannot read " + path + ": " + std::strerror(error), code);
+}
+
 // Reads the state and start time of `pid` from /proc/<pid>/stat. Returns an error naming errno's
-// meaning; ENOENT means the pid is free.
+// meaning; code kNotFound means the pid is free.
 Result<ProcStat> ReadProcStat(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/stat";
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::Error(errno == ENOENT || errno == ESRCH ? "ENOENT" : std::strerror(errno));
-  }
+  if (fd < 0) return ProcStatError(path, errno);
   char buffer[1024];
   ssize_t n = read(fd, buffer, sizeof(buffer) - 1);
   int read_errno = errno;
   close(fd);
   // A process that exits between open and read makes read fail with ESRCH.
-  if (n < 0) return Status::Error(read_errno == ESRCH ? "ENOENT" : std::strerror(read_errno));
+  if (n < 0) return ProcStatError(path, read_errno);
   std::string line(buffer, n);
   // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
   size_t name_end = line.rfind(')');
@@ -257,7 +261,7 @@ bool ProcessProvablyGone(const std::string& token) {
   }
   if (pid <= 0) return false;
   auto stat = ReadProcStat(pid);
-  if (!stat.ok()) return stat.message() == "ENOENT";
+  if (!stat.ok()) return stat.code() == ErrorCode::kNotFound;
   return stat->state == 'Z' || stat->state == 'X' || stat->start_ticks != parts[3];
 }
 

@@ -1,9 +1,9 @@
 #include "mailsink/inbox_page.h"
 
 #include <fmt/format.h>
-#include <time.h>
 
 #include "common/text.h"
+#include "common/time_format.h"
 
 namespace fib {
 namespace {
@@ -39,11 +39,7 @@ std::string Row(const StoredMessage& message) {
 }  // namespace
 
 std::string FormatUtcMicros(int64_t micros) {
-  time_t seconds = static_cast<time_t>(micros / 1000000);
-  tm utc{};
-  gmtime_r(&seconds, &utc);
-  char stamp[32];
-  strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &utc);
+  std::string stamp = FormatUtc(micros / 1000000, "%Y-%m-%d %H:%M:%S");
   return fmt::format("{}.{:03d} UTC", stamp, static_cast<int>((micros % 1000000) / 1000));
 }
 

@@ -1,5 +1,7 @@
 #include "mailsink/mailsink.h"
 
+#include "common/require.h"
+
 namespace fib {
 namespace {
 
@@ -72,6 +74,7 @@ Status Mailsink::Listen() {
 }
 
 void Mailsink::Start() {
+  FIB_REQUIRE(smtp_.port() > 0 && inbox_.port() > 0);
   smtp_thread_ = std::thread([this] { smtp_.Serve(); });
   http_thread_ = std::thread([this] { inbox_.Serve(); });
 }

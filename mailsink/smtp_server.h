@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/require.h"
 #include "common/status.h"
 #include "mailsink/provider.h"
 #include "mailsink/sink_counters.h"
@@ -40,7 +41,10 @@ class SmtpServer {
   // Binds and listens. Returns an error naming the address (e.g. the port is busy).
   Status Listen();
   // Returns the bound port (the chosen one when options.port was 0). REQUIRES: Listen() ok.
-  int port() const { return port_; }
+  int port() const {
+    FIB_REQUIRE(port_ > 0);
+    return port_;
+  }
   // Accepts connections until Stop; then waits for every session to end and returns.
   void Serve();
   // Stops accepting, tells every session to say 421 and close, interrupts provider delays.

@@ -5,6 +5,7 @@
 #include <array>
 #include <utility>
 
+#include "common/require.h"
 #include "common/text.h"
 #include "mailsink/smtp_command.h"
 
@@ -78,6 +79,7 @@ size_t SmtpSession::Feed(std::string_view bytes) {
 std::string SmtpSession::TakeReplies() { return std::exchange(replies_, std::string()); }
 
 SmtpEnvelopeMessage SmtpSession::TakeMessage() {
+  FIB_REQUIRE(state_ == State::kAwaitingVerdict);
   return std::exchange(message_, SmtpEnvelopeMessage());
 }
 

@@ -267,6 +267,7 @@ Status WebServer::Bind() {
 }
 
 Status WebServer::Serve() {
+  FIB_REQUIRE(port_ > 0);
   serve_started_ = true;
   bool ok = stop_requested_ ? true : server_->listen_after_bind();
   serving_done_ = true;

@@ -10,6 +10,7 @@
 #include <semaphore>
 #include <string>
 
+#include "common/require.h"
 #include "common/status.h"
 #include "server/sequences_controller.h"
 
@@ -44,7 +45,10 @@ class WebServer {
   // port is in use) so main() can exit 1 with it.
   Status Bind();
   // Returns the bound port (the chosen one when options.port was 0). REQUIRES: Bind() succeeded.
-  int port() const { return port_; }
+  int port() const {
+    FIB_REQUIRE(port_ > 0);
+    return port_;
+  }
   // Serves requests until Stop(). Returns after the listening socket is closed and the requests
   // being handled have finished. REQUIRES: Bind() succeeded.
   Status Serve();

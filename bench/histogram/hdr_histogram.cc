@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/require.h"
+
 namespace fib {
 namespace {
 
@@ -65,6 +67,7 @@ int64_t HdrHistogram::ValueAtIndex(size_t index) const {
 }
 
 int64_t HdrHistogram::LowestEquivalentValue(int64_t value) const {
+  FIB_REQUIRE(lowest_ <= value && value <= highest_);
   int bucket = BucketIndex(value);
   int64_t sub_bucket = value >> (bucket + unit_magnitude_);
   return sub_bucket << (bucket + unit_magnitude_);
@@ -78,6 +81,7 @@ int64_t HdrHistogram::EquivalentRangeSize(int64_t value) const {
 }
 
 int64_t HdrHistogram::HighestEquivalentValue(int64_t value) const {
+  FIB_REQUIRE(lowest_ <= value && value <= highest_);
   return LowestEquivalentValue(value) + EquivalentRangeSize(value) - 1;
 }
 

@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <fmt/format.h>
 #include <memory>
 #include <thread>
@@ -17,18 +16,10 @@
 #include "bench/loadgen/load_thread.h"
 #include "bench/loadgen/mono_time.h"
 #include "bench/loadgen/request_template.h"
+#include "common/time_format.h"
 
 namespace fib {
 namespace {
-
-std::string IsoUtc(int64_t wall_us) {
-  time_t seconds = static_cast<time_t>(wall_us / 1'000'000);
-  tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 // Connects once, blocking up to timeout_ms. Returns "" or the reason it failed.
 std::string TryConnect(const sockaddr_in& address, int timeout_ms) {
@@ -107,7 +98,7 @@ Result<RunResult> LoadRunner::Run() {
   plan.measured_budget = options_.requests;
 
   RunResult result;
-  result.start_time = IsoUtc(WallFromMono(plan.start_us));
+  result.start_time = Iso8601Utc(WallFromMono(plan.start_us) / 1'000'000);
   std::vector<std::unique_ptr<LoadThread>> loads;
   std::vector<std::thread> threads;
   std::atomic<int> running{options_.threads};

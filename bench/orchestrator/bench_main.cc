@@ -16,19 +16,13 @@
 #include "common/log.h"
 #include "common/shutdown.h"
 #include "common/text.h"
+#include "common/time_format.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string UtcStamp() {
-  time_t now = time(nullptr);
-  tm utc{};
-  gmtime_r(&now, &utc);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &utc);
-  return buf;
-}
+std::string UtcStamp() { return fib::FormatUtc(time(nullptr), "%Y%m%dT%H%M%SZ"); }
 
 std::string CommandOutput(const std::string& command) {
   std::string out;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -81,7 +82,193 @@ std::string Image(const std::string& rel_base, const std::string& alt) {
   return fmt::format("![{}]({}.png)\n\n", alt, rel_base);
 }
 
+using ModeFigures = std::array<RunFigures, 2>;  // [0] inline, [1] background
+constexpr const char* kModes[2] = {"inline", "background"};
+
+// Returns the spec every run starts from: the form for `sequence_length` posted to `mode`'s web
+// at `rate_rps` for `duration_s`, one connection per web thread.
+LoadgenSpec SpecFor(const Stack& stack, const std::string& mode, int sequence_length,
+                    double rate_rps, double duration_s, const BenchOptions& options) {
+  LoadgenSpec spec;
+  spec.url = stack.web_url(mode) + "/sequences";
+  spec.body = FormBody(sequence_length);
+  spec.rate_rps = rate_rps;
+  spec.duration_s = duration_s;
+  spec.connections = ConnectionsFor(options);
+  return spec;
+}
+
+// Runs the load generator; returns the figures of its report and sets *json_path (if given).
+Result<RunFigures> Measure(const LoadgenSpec& spec, const BenchOptions& options,
+                           const std::string& dir, std::string* json_path = nullptr) {
+  auto run = RunLoadgen(spec, options.bin_dir, dir);
+  if (!run.ok()) return run.status();
+  if (json_path) *json_path = run->json_path;
+  return Figures(run->report);
+}
+
+// Returns the Markdown image link, or a line saying why the plot failed.
+std::string ImageOrFailure(const Status& plotted, const std::string& rel_base,
+                           const std::string& alt) {
+  return plotted.ok() ? Image(rel_base, alt) : "Plot failed: " + plotted.message() + "\n\n";
+}
+
+std::string CompareIntro(const std::string& profile, const LoadgenSpec& spec,
+                         const std::string& placement) {
+  return fmt::format(
+      "Both variants of the web app run profile `{}` at a constant {} req/s (open loop, "
+      "{} connections) for {} s after a {} s warm-up; each request's email is joined back from the "
+      "mail sink's inbox by its X-Request-Id. Placement: {}.\n\n",
+      profile, spec.rate_rps, spec.connections, spec.duration_s, spec.warmup_s, placement);
+}
+
+std::string CompareTable(const ModeFigures& fig) {
+  std::string md = "| | inline | background |\n|---|---|---|\n";
+  md += fmt::format("| response p50 / p99 (ms) | {} / {} | {} / {} |\n", Ms(fig[0].p50),
+                    Ms(fig[0].p99), Ms(fig[1].p50), Ms(fig[1].p99));
+  md += fmt::format("| enqueue p50 (ms, web's Server-Timing) | — | {} |\n", Ms(fig[1].enqueue_p50));
+  md += fmt::format("| time until the email arrives p50 / p99 (ms) | {} / {} | {} / {} |\n",
+                    Ms(fig[0].e2e_p50), Ms(fig[0].e2e_p99), Ms(fig[1].e2e_p50), Ms(fig[1].e2e_p99));
+  md += fmt::format("| requests / errors / emails missing | {} / {} / {} | {} / {} / {} |\n\n",
+                    Count(fig[0].requests), Count(fig[0].errors), Count(fig[0].missing),
+                    Count(fig[1].requests), Count(fig[1].errors), Count(fig[1].missing));
+  return md;
+}
+
+nlohmann::json CompareFigures(const std::string& profile, const LoadgenSpec& spec,
+                              const std::string& placement, const ModeFigures& fig) {
+  return {{"profile", profile},
+          {"rate_rps", spec.rate_rps},
+          {"duration_s", spec.duration_s},
+          {"placement", placement},
+          {"inline", {{"p50_ms", NumberOrNull(fig[0].p50)}, {"p99_ms", NumberOrNull(fig[0].p99)},
+                      {"email_p50_ms", NumberOrNull(fig[0].e2e_p50)},
+                      {"email_p99_ms", NumberOrNull(fig[0].e2e_p99)},
+                      {"requests", NumberOrNull(fig[0].requests)},
+                      {"errors", NumberOrNull(fig[0].errors)}}},
+          {"background", {{"p50_ms", NumberOrNull(fig[1].p50)}, {"p99_ms", NumberOrNull(fig[1].p99)},
+                          {"enqueue_p50_ms", NumberOrNull(fig[1].enqueue_p50)},
+                          {"email_p50_ms", NumberOrNull(fig[1].e2e_p50)},
+                          {"email_p99_ms", NumberOrNull(fig[1].e2e_p99)},
+                          {"requests", NumberOrNull(fig[1].requests)},
+                          {"errors", NumberOrNull(fig[1].errors)},
+                          {"emails_missing", NumberOrNull(fig[1].missing)}}}};
+}
+
+void AddFibtasticPoint(int n, const ModeFigures& fig, XYPlot* curve, std::string* rows,
+                       nlohmann::json* points) {
+  curve->series[0].points.push_back({n, fig[0].p50});
+  curve->series[1].points.push_back({n, fig[1].p50});
+  curve->series[2].points.push_back({n, fig[1].e2e_p50});
+  *rows += fmt::format("| {} | {} | {} | {} | {} |\n", n, Ms(fig[0].p50), Ms(fig[1].p50),
+                       Ms(fig[1].e2e_p50), Ms(fig[0].e2e_p50));
+  points->push_back({{"sequence_length", n},
+                     {"inline_p50_ms", NumberOrNull(fig[0].p50)},
+                     {"background_p50_ms", NumberOrNull(fig[1].p50)},
+                     {"background_email_p50_ms", NumberOrNull(fig[1].e2e_p50)}});
+}
+
+std::string FibtasticIntro(const std::string& placement, const std::string& rows) {
+  return fmt::format(
+      "The real FibTastic job (rec_sequence, about 2^N calls, then an SMTP send) at 1 req/s for each "
+      "sequence_length. Inline, the response waits for the whole job; in the background variant the "
+      "response stays flat while the time until the email arrives follows the job's exponential "
+      "cost. Placement: {}.\n\n"
+      "| sequence_length | inline response p50 (ms) | background response p50 (ms) | "
+      "background email p50 (ms) | inline email p50 (ms) |\n|---|---|---|---|---|\n{}\n",
+      placement, rows);
+}
+
+// Mode `i` (0 inline, 1 background) at `rate`; the background run also joins emails and samples
+// the queue.
+LoadgenSpec SaturationSpec(const Stack& stack, int i, double rate, bool quick,
+                           const BenchOptions& options) {
+  LoadgenSpec spec = SpecFor(stack, kModes[i], 10, rate, quick ? 3 : 8, options);
+  spec.label = fmt::format("{}-{}rps", kModes[i], rate);
+  spec.timeout_ms = 30000;
+  if (i == 1) {
+    spec.mail_url = stack.mail_url();
+    spec.drain_s = quick ? 3 : 8;
+    spec.redis_url = stack.redis_url();
+  }
+  return spec;
+}
+
+void AddSaturationStep(double rate, const ModeFigures& fig, XYPlot* curve, std::string* rows,
+                       nlohmann::json* steps) {
+  curve->series[0].points.push_back({rate, fig[0].p99});
+  curve->series[1].points.push_back({rate, fig[1].p99});
+  curve->series[2].points.push_back({rate, fig[1].e2e_p99});
+  *rows += fmt::format("| {} | {} | {} / {} | {} | {} / {} | {} / {} | {} | {} |\n", rate,
+                       Rate(fig[0].rps), Ms(fig[0].p50), Ms(fig[0].p99), Count(fig[0].unanswered),
+                       Ms(fig[1].p50), Ms(fig[1].p99), Ms(fig[1].e2e_p50), Ms(fig[1].e2e_p99),
+                       Count(fig[1].missing), Count(fig[1].max_queue));
+  steps->push_back({{"offered_rps", rate},
+                    {"inline_rps", NumberOrNull(fig[0].rps)},
+                    {"inline_p50_ms", NumberOrNull(fig[0].p50)},
+                    {"inline_p99_ms", NumberOrNull(fig[0].p99)},
+                    {"inline_unanswered", NumberOrNull(fig[0].unanswered)},
+                    {"background_p50_ms", NumberOrNull(fig[1].p50)},
+                    {"background_p99_ms", NumberOrNull(fig[1].p99)},
+                    {"email_p99_ms", NumberOrNull(fig[1].e2e_p99)},
+                    {"emails_not_arrived", NumberOrNull(fig[1].missing)},
+                    {"max_queue_depth", NumberOrNull(fig[1].max_queue)}});
+}
+
+std::string SaturationIntro(int step_s, const BenchOptions& options, const std::string& placement,
+                            const std::string& rows) {
+  return fmt::format(
+      "The lesson profile at stepped constant rates ({} s per step, a fresh stack each step). The "
+      "inline variant collapses once its {} threads (and its CPU) are busy; the background variant "
+      "keeps answering fast while the queue — and the time until the email arrives — grows once "
+      "arrivals exceed what one worker ({} threads) can drain. Inline requests unanswered = still in "
+      "flight or not yet sent (the schedule was behind) when the step ended: the load the inline "
+      "variant could not take. Emails not arrived = still queued when the drain window closed. "
+      "Placement: {}.\n\n"
+      "| offered req/s | inline achieved req/s | inline p50 / p99 (ms) | inline requests unanswered | "
+      "background p50 / p99 (ms) | email p50 / p99 (ms) | emails not arrived | max queue depth |\n"
+      "|---|---|---|---|---|---|---|---|\n{}\n",
+      step_s, options.web_threads, options.worker_concurrency, placement, rows);
+}
+
+void AddScalingStep(int workers, const RunFigures& f, XYPlot* curve, std::string* rows,
+                    nlohmann::json* steps) {
+  curve->series[0].points.push_back({static_cast<double>(workers), f.e2e_max});
+  curve->series[1].points.push_back({static_cast<double>(workers), f.e2e_p50});
+  *rows += fmt::format("| {} | {} | {} | {} | {} | {} |\n", workers, Count(f.requests),
+                       Ms(f.e2e_p50), Ms(f.e2e_p99), Ms(f.e2e_max), Count(f.missing));
+  steps->push_back({{"workers", workers},
+                    {"jobs", NumberOrNull(f.requests)},
+                    {"email_p50_ms", NumberOrNull(f.e2e_p50)},
+                    {"email_p99_ms", NumberOrNull(f.e2e_p99)},
+                    {"drain_ms", NumberOrNull(f.e2e_max)},
+                    {"emails_missing", NumberOrNull(f.missing)}});
+}
+
+std::string ScalingIntro(double rate, double duration, bool quick, int concurrency,
+                         const std::string& rows) {
+  return fmt::format(
+      "A burst of {:.0f} lesson jobs ({} req/s for {} s) drained by 1, 2{} worker processes of {} "
+      "threads each, not pinned (all cores). Each job burns 100 ms of CPU and waits 100 ms on the "
+      "slow mail provider, so more workers help until the machine's cores are busy.\n\n"
+      "| workers | jobs | email p50 (ms) | email p99 (ms) | drain time (ms) | emails missing |\n"
+      "|---|---|---|---|---|---|\n{}\n",
+      rate * duration, rate, duration, quick ? "" : " and 4", concurrency, rows);
+}
+
 }  // namespace
+
+// The plots that end a curve scenario's section: an XY curve, then (if `reports` is not empty)
+// `fibtastic-report plot` on the runs' reports, of which one image is linked.
+struct SectionPlots {
+  XYPlot curve;
+  std::string curve_file;  // <dir>/<curve_file>.png
+  std::string curve_alt;
+  std::vector<std::string> reports;
+  std::string reports_title;
+  std::string reports_image;  // e.g. "plots/queue_depth"
+  std::string reports_alt;
+};
 
 Scenarios::Scenarios(BenchOptions options, StackWatcher watcher)
     : options_(std::move(options)), watcher_(std::move(watcher)) {}
@@ -162,82 +349,52 @@ Result<std::string> Scenarios::Plot(const std::vector<std::string>& reports,
   return Report(args, dir + "/logs/plot.log");
 }
 
+void Scenarios::StopStack(std::unique_ptr<Stack>& stack) {
+  watcher_(nullptr);
+  stack.reset();
+}
+
+Section Scenarios::Finish(Section s, const std::string& dir, const SectionPlots& plots) {
+  Status curve = PlotXY(plots.curve, dir + "/" + plots.curve_file);
+  s.markdown += ImageOrFailure(curve, plots.curve_file, plots.curve_alt);
+  if (plots.reports.empty()) return s;
+  auto reports = Plot(plots.reports, dir, plots.reports_title);
+  if (reports.ok()) s.markdown += Image(plots.reports_image, plots.reports_alt);
+  return s;
+}
+
 Result<Section> Scenarios::Compare(const std::string& profile, const std::string& id) {
   const bool q = options_.quick;
   auto stack = StartStack(id, profile, 1, options_.worker_concurrency, true);
   if (!stack.ok()) return stack.status();
   std::string dir = Dir(id);
   LoadgenSpec spec;
-  spec.body = FormBody(10);
-  spec.rate_rps = q ? 3 : 4;
-  spec.duration_s = q ? 6 : 20;
-  spec.warmup_s = q ? 1 : 2;
-  spec.connections = ConnectionsFor(options_);
-  spec.mail_url = (*stack)->mail_url();
-  spec.drain_s = 15;
-  RunFigures fig[2];
+  ModeFigures fig;
   std::string json[2];
-  const char* modes[2] = {"inline", "background"};
   for (int i = 0; i < 2; ++i) {
-    spec.label = id + "-" + modes[i];
-    spec.url = (*stack)->web_url(modes[i]) + "/sequences";
+    spec = SpecFor(**stack, kModes[i], 10, q ? 3 : 4, q ? 6 : 20, options_);
+    spec.label = id + "-" + kModes[i];
+    spec.warmup_s = q ? 1 : 2;
+    spec.mail_url = (*stack)->mail_url();
+    spec.drain_s = 15;
     spec.redis_url = i == 1 ? (*stack)->redis_url() : "";
-    Log("{}: {} at {} req/s for {} s", id, modes[i], spec.rate_rps, spec.duration_s);
-    auto run = RunLoadgen(spec, options_.bin_dir, dir);
+    Log("{}: {} at {} req/s for {} s", id, kModes[i], spec.rate_rps, spec.duration_s);
+    auto run = Measure(spec, options_, dir, &json[i]);
     if (!run.ok()) return run.status();
-    fig[i] = Figures(run->report);
-    json[i] = run->json_path;
+    fig[i] = *run;
   }
   std::string placement = (*stack)->placement();
-  watcher_(nullptr);
-  stack->reset();
-
+  StopStack(*stack);
   auto table = Report({"compare", json[0], json[1], "--format", "markdown"}, dir + "/compare.md");
   auto plots = Plot({json[0], json[1]}, dir, "Profile " + profile + ": inline vs background");
-  Section s;
-  s.id = id;
-  s.title = id == "lesson" ? "The lesson: 223 ms vs 24 ms"
-                           : "Profile " + profile + ": inline vs background";
-  std::string md;
-  md += fmt::format(
-      "Both variants of the web app run profile `{}` at a constant {} req/s (open loop, "
-      "{} connections) for {} s after a {} s warm-up; each request's email is joined back from the "
-      "mail sink's inbox by its X-Request-Id. Placement: {}.\n\n",
-      profile, spec.rate_rps, spec.connections, spec.duration_s, spec.warmup_s, placement);
-  md += "| | inline | background |\n|---|---|---|\n";
-  md += fmt::format("| response p50 / p99 (ms) | {} / {} | {} / {} |\n", Ms(fig[0].p50),
-                    Ms(fig[0].p99), Ms(fig[1].p50), Ms(fig[1].p99));
-  md += fmt::format("| enqueue p50 (ms, web's Server-Timing) | — | {} |\n", Ms(fig[1].enqueue_p50));
-  md += fmt::format("| time until the email arrives p50 / p99 (ms) | {} / {} | {} / {} |\n",
-                    Ms(fig[0].e2e_p50), Ms(fig[0].e2e_p99), Ms(fig[1].e2e_p50), Ms(fig[1].e2e_p99));
-  md += fmt::format("| requests / errors / emails missing | {} / {} / {} | {} / {} / {} |\n\n",
-                    Count(fig[0].requests), Count(fig[0].errors), Count(fig[0].missing),
-                    Count(fig[1].requests), Count(fig[1].errors), Count(fig[1].missing));
+  std::string md = CompareIntro(profile, spec, placement) + CompareTable(fig);
   if (table.ok()) md += "Full comparison (`fibtastic-report compare`):\n\n" + *table + "\n";
-  if (plots.ok()) {
-    md += Image("plots/latency_percentiles", "percentile spectra, inline vs background");
-    md += Image("plots/e2e_latency", "response vs time until the email arrives");
-  } else {
-    md += "Plots failed: " + plots.message() + "\n\n";
-  }
-  s.markdown = md;
-  s.figures = {{"profile", profile},
-               {"rate_rps", spec.rate_rps},
-               {"duration_s", spec.duration_s},
-               {"placement", placement},
-               {"inline", {{"p50_ms", NumberOrNull(fig[0].p50)}, {"p99_ms", NumberOrNull(fig[0].p99)},
-                           {"email_p50_ms", NumberOrNull(fig[0].e2e_p50)},
-                           {"email_p99_ms", NumberOrNull(fig[0].e2e_p99)},
-                           {"requests", NumberOrNull(fig[0].requests)},
-                           {"errors", NumberOrNull(fig[0].errors)}}},
-               {"background", {{"p50_ms", NumberOrNull(fig[1].p50)}, {"p99_ms", NumberOrNull(fig[1].p99)},
-                               {"enqueue_p50_ms", NumberOrNull(fig[1].enqueue_p50)},
-                               {"email_p50_ms", NumberOrNull(fig[1].e2e_p50)},
-                               {"email_p99_ms", NumberOrNull(fig[1].e2e_p99)},
-                               {"requests", NumberOrNull(fig[1].requests)},
-                               {"errors", NumberOrNull(fig[1].errors)},
-                               {"emails_missing", NumberOrNull(fig[1].missing)}}}};
-  return s;
+  md += plots.ok() ? Image("plots/latency_percentiles", "percentile spectra, inline vs background") +
+                         Image("plots/e2e_latency", "response vs time until the email arrives")
+                   : "Plots failed: " + plots.message() + "\n\n";
+  std::string title = id == "lesson" ? "The lesson: 223 ms vs 24 ms"
+                                     : "Profile " + profile + ": inline vs background";
+  return Section{id, title, md, CompareFigures(profile, spec, placement, fig)};
 }
 
 Result<Section> Scenarios::Fibtastic() {
@@ -247,143 +404,71 @@ Result<Section> Scenarios::Fibtastic() {
   auto stack = StartStack("fibtastic", "fibtastic", 1, options_.worker_concurrency, true);
   if (!stack.ok()) return stack.status();
   std::string dir = Dir("fibtastic");
-  XYSeries inline_p50{"inline response p50", {}}, bg_p50{"background response p50", {}},
-      bg_email{"background: time until the email arrives, p50", {}};
+  SectionPlots plots;  // no reports plot: the curve says it all
+  plots.curve = {"FibTastic: the exponential job, inline vs background", "sequence_length",
+                 "milliseconds (log scale)", false, true,
+                 {{"inline response p50", {}}, {"background response p50", {}},
+                  {"background: time until the email arrives, p50", {}}}};
+  plots.curve_file = "fib_curve";
+  plots.curve_alt = "response and email time against sequence_length";
   std::string rows;
   nlohmann::json points = nlohmann::json::array();
   for (int n : lengths) {
-    RunFigures fig[2];
-    const char* modes[2] = {"inline", "background"};
+    ModeFigures fig;
     for (int i = 0; i < 2; ++i) {
-      LoadgenSpec spec;
-      spec.label = fmt::format("fib{}-{}", n, modes[i]);
-      spec.url = (*stack)->web_url(modes[i]) + "/sequences";
-      spec.body = FormBody(n);
-      spec.rate_rps = 1;
-      spec.duration_s = q ? 2 : 4;
-      spec.connections = ConnectionsFor(options_);
+      LoadgenSpec spec = SpecFor(**stack, kModes[i], n, 1, q ? 2 : 4, options_);
+      spec.label = fmt::format("fib{}-{}", n, kModes[i]);
       spec.mail_url = (*stack)->mail_url();
       spec.drain_s = 20;
-      Log("fibtastic: sequence_length {} {}", n, modes[i]);
-      auto run = RunLoadgen(spec, options_.bin_dir, dir);
+      Log("fibtastic: sequence_length {} {}", n, kModes[i]);
+      auto run = Measure(spec, options_, dir);
       if (!run.ok()) return run.status();
-      fig[i] = Figures(run->report);
+      fig[i] = *run;
     }
-    inline_p50.points.push_back({n, fig[0].p50});
-    bg_p50.points.push_back({n, fig[1].p50});
-    bg_email.points.push_back({n, fig[1].e2e_p50});
-    rows += fmt::format("| {} | {} | {} | {} | {} |\n", n, Ms(fig[0].p50), Ms(fig[1].p50),
-                        Ms(fig[1].e2e_p50), Ms(fig[0].e2e_p50));
-    points.push_back({{"sequence_length", n},
-                      {"inline_p50_ms", NumberOrNull(fig[0].p50)},
-                      {"background_p50_ms", NumberOrNull(fig[1].p50)},
-                      {"background_email_p50_ms", NumberOrNull(fig[1].e2e_p50)}});
+    AddFibtasticPoint(n, fig, &plots.curve, &rows, &points);
   }
   std::string placement = (*stack)->placement();
-  watcher_(nullptr);
-  stack->reset();
-  Status plotted = PlotXY({"FibTastic: the exponential job, inline vs background", "sequence_length",
-                           "milliseconds (log scale)", false, true,
-                           {inline_p50, bg_p50, bg_email}},
-                          dir + "/fib_curve");
-  Section s;
-  s.id = "fibtastic";
-  s.title = "FibTastic: the exponential curve";
-  s.markdown = fmt::format(
-      "The real FibTastic job (rec_sequence, about 2^N calls, then an SMTP send) at 1 req/s for each "
-      "sequence_length. Inline, the response waits for the whole job; in the background variant the "
-      "response stays flat while the time until the email arrives follows the job's exponential "
-      "cost. Placement: {}.\n\n"
-      "| sequence_length | inline response p50 (ms) | background response p50 (ms) | "
-      "background email p50 (ms) | inline email p50 (ms) |\n|---|---|---|---|---|\n{}\n",
-      placement, rows);
-  s.markdown += plotted.ok() ? Image("fib_curve", "response and email time against sequence_length")
-                             : "Plot failed: " + plotted.message() + "\n\n";
-  s.figures = {{"points", points}};
-  return s;
+  StopStack(*stack);
+  return Finish({"fibtastic", "FibTastic: the exponential curve", FibtasticIntro(placement, rows),
+                 {{"points", points}}},
+                dir, plots);
 }
 
 Result<Section> Scenarios::Saturation() {
   const bool q = options_.quick;
   std::vector<double> rates = q ? std::vector<double>{4, 16} : std::vector<double>{2, 4, 8, 16, 32};
   std::string dir = Dir("saturation");
-  XYSeries in_p99{"inline response p99", {}}, bg_p99{"background response p99", {}},
-      e2e_p99{"background email p99", {}};
-  std::string rows;
-  std::vector<std::string> bg_jsons;
+  SectionPlots plots{{"Saturation (lesson profile): p99 against offered rate", "offered req/s",
+                      "milliseconds (log scale)", true, true,
+                      {{"inline response p99", {}}, {"background response p99", {}},
+                       {"background email p99", {}}}},
+                     "saturation_p99", "p99 against offered rate", {},
+                     "Background variant by offered rate", "plots/queue_depth",
+                     "queue depth over time"};
+  std::string rows, placement;
   nlohmann::json steps = nlohmann::json::array();
-  std::string placement;
   for (double rate : rates) {
     // A fresh stack per step, so every step starts with an empty queue.
     auto stack = StartStack("saturation", "lesson", 1, options_.worker_concurrency, true);
     if (!stack.ok()) return stack.status();
     placement = (*stack)->placement();
-    RunFigures fig[2];
-    const char* modes[2] = {"inline", "background"};
+    ModeFigures fig;
     for (int i = 0; i < 2; ++i) {
-      LoadgenSpec spec;
-      spec.label = fmt::format("{}-{}rps", modes[i], rate);
-      spec.url = (*stack)->web_url(modes[i]) + "/sequences";
-      spec.body = FormBody(10);
-      spec.rate_rps = rate;
-      spec.duration_s = q ? 3 : 8;
-      spec.connections = ConnectionsFor(options_);
-      spec.timeout_ms = 30000;
-      if (i == 1) {
-        spec.mail_url = (*stack)->mail_url();
-        spec.drain_s = q ? 3 : 8;
-        spec.redis_url = (*stack)->redis_url();
-      }
-      Log("saturation: {} at {} req/s", modes[i], rate);
-      auto run = RunLoadgen(spec, options_.bin_dir, dir);
+      LoadgenSpec spec = SaturationSpec(**stack, i, rate, q, options_);
+      Log("saturation: {} at {} req/s", kModes[i], rate);
+      std::string json;
+      auto run = Measure(spec, options_, dir, &json);
       if (!run.ok()) return run.status();
-      fig[i] = Figures(run->report);
-      if (i == 1) bg_jsons.push_back(run->json_path);
+      fig[i] = *run;
+      if (i == 1) plots.reports.push_back(json);
     }
-    watcher_(nullptr);
-    stack->reset();
-    in_p99.points.push_back({rate, fig[0].p99});
-    bg_p99.points.push_back({rate, fig[1].p99});
-    e2e_p99.points.push_back({rate, fig[1].e2e_p99});
-    rows += fmt::format("| {} | {} | {} / {} | {} | {} / {} | {} / {} | {} | {} |\n", rate,
-                        Rate(fig[0].rps), Ms(fig[0].p50), Ms(fig[0].p99), Count(fig[0].unanswered),
-                        Ms(fig[1].p50), Ms(fig[1].p99), Ms(fig[1].e2e_p50), Ms(fig[1].e2e_p99),
-                        Count(fig[1].missing), Count(fig[1].max_queue));
-    steps.push_back({{"offered_rps", rate},
-                     {"inline_rps", NumberOrNull(fig[0].rps)},
-                     {"inline_p50_ms", NumberOrNull(fig[0].p50)},
-                     {"inline_p99_ms", NumberOrNull(fig[0].p99)},
-                     {"inline_unanswered", NumberOrNull(fig[0].unanswered)},
-                     {"background_p50_ms", NumberOrNull(fig[1].p50)},
-                     {"background_p99_ms", NumberOrNull(fig[1].p99)},
-                     {"email_p99_ms", NumberOrNull(fig[1].e2e_p99)},
-                     {"emails_not_arrived", NumberOrNull(fig[1].missing)},
-                     {"max_queue_depth", NumberOrNull(fig[1].max_queue)}});
+    StopStack(*stack);
+    AddSaturationStep(rate, fig, &plots.curve, &rows, &steps);
   }
-  Status curve = PlotXY({"Saturation (lesson profile): p99 against offered rate", "offered req/s",
-                         "milliseconds (log scale)", true, true, {in_p99, bg_p99, e2e_p99}},
-                        dir + "/saturation_p99");
-  auto plots = Plot(bg_jsons, dir, "Background variant by offered rate");
-  Section s;
-  s.id = "saturation";
-  s.title = "Saturation: when work arrives faster than it drains";
-  s.markdown = fmt::format(
-      "The lesson profile at stepped constant rates ({} s per step, a fresh stack each step). The "
-      "inline variant collapses once its {} threads (and its CPU) are busy; the background variant "
-      "keeps answering fast while the queue — and the time until the email arrives — grows once "
-      "arrivals exceed what one worker ({} threads) can drain. Inline requests unanswered = still in "
-      "flight or not yet sent (the schedule was behind) when the step ended: the load the inline "
-      "variant could not take. Emails not arrived = still queued when the drain window closed. "
-      "Placement: {}.\n\n"
-      "| offered req/s | inline achieved req/s | inline p50 / p99 (ms) | inline requests unanswered | "
-      "background p50 / p99 (ms) | email p50 / p99 (ms) | emails not arrived | max queue depth |\n"
-      "|---|---|---|---|---|---|---|---|\n{}\n",
-      q ? 3 : 8, options_.web_threads, options_.worker_concurrency, placement, rows);
-  s.markdown += curve.ok() ? Image("saturation_p99", "p99 against offered rate")
-                           : "Plot failed: " + curve.message() + "\n\n";
-  if (plots.ok()) s.markdown += Image("plots/queue_depth", "queue depth over time");
-  s.figures = {{"steps", steps}};
-  return s;
+  std::string intro = SaturationIntro(q ? 3 : 8, options_, placement, rows);
+  return Finish({"saturation", "Saturation: when work arrives faster than it drains", intro,
+                 {{"steps", steps}}},
+                dir, plots);
 }
 
 Result<Section> Scenarios::Scaling() {
@@ -391,62 +476,36 @@ Result<Section> Scenarios::Scaling() {
   std::vector<int> counts = q ? std::vector<int>{1, 2} : std::vector<int>{1, 2, 4};
   const int concurrency = 2;
   std::string dir = Dir("scaling");
-  XYSeries drain{"drain time (last email − first request)", {}}, p50{"email p50", {}};
+  SectionPlots plots{{"Scaling workers (heroku ps:scale worker=N): draining a burst",
+                      "worker processes", "milliseconds", true, false,
+                      {{"drain time (last email − first request)", {}}, {"email p50", {}}}},
+                     "scaling", "drain time against worker count", {},
+                     "Burst drained by N workers", "plots/e2e_latency",
+                     "time until the email arrives"};
   std::string rows;
-  std::vector<std::string> jsons;
   nlohmann::json steps = nlohmann::json::array();
   double rate = q ? 30 : 50, duration = q ? 1.5 : 4;
   for (int workers : counts) {
     auto stack = StartStack("scaling", "lesson", workers, concurrency, false);
     if (!stack.ok()) return stack.status();
-    LoadgenSpec spec;
+    LoadgenSpec spec = SpecFor(**stack, "background", 10, rate, duration, options_);
     spec.label = fmt::format("workers-{}", workers);
-    spec.url = (*stack)->web_url("background") + "/sequences";
-    spec.body = FormBody(10);
-    spec.rate_rps = rate;
-    spec.duration_s = duration;
-    spec.connections = ConnectionsFor(options_);
     spec.mail_url = (*stack)->mail_url();
     spec.drain_s = q ? 30 : 60;
     spec.redis_url = (*stack)->redis_url();
     Log("scaling: a burst of {:.0f} jobs, {} worker process(es) × {} threads", rate * duration,
         workers, concurrency);
-    auto run = RunLoadgen(spec, options_.bin_dir, dir);
-    watcher_(nullptr);
-    stack->reset();
+    std::string json;
+    auto run = Measure(spec, options_, dir, &json);
+    StopStack(*stack);
     if (!run.ok()) return run.status();
-    RunFigures f = Figures(run->report);
-    jsons.push_back(run->json_path);
-    drain.points.push_back({static_cast<double>(workers), f.e2e_max});
-    p50.points.push_back({static_cast<double>(workers), f.e2e_p50});
-    rows += fmt::format("| {} | {} | {} | {} | {} | {} |\n", workers, Count(f.requests),
-                        Ms(f.e2e_p50), Ms(f.e2e_p99), Ms(f.e2e_max), Count(f.missing));
-    steps.push_back({{"workers", workers},
-                     {"jobs", NumberOrNull(f.requests)},
-                     {"email_p50_ms", NumberOrNull(f.e2e_p50)},
-                     {"email_p99_ms", NumberOrNull(f.e2e_p99)},
-                     {"drain_ms", NumberOrNull(f.e2e_max)},
-                     {"emails_missing", NumberOrNull(f.missing)}});
+    plots.reports.push_back(json);
+    AddScalingStep(workers, *run, &plots.curve, &rows, &steps);
   }
-  Status curve = PlotXY({"Scaling workers (heroku ps:scale worker=N): draining a burst",
-                         "worker processes", "milliseconds", true, false, {drain, p50}},
-                        dir + "/scaling");
-  auto plots = Plot(jsons, dir, "Burst drained by N workers");
-  Section s;
-  s.id = "scaling";
-  s.title = "Scaling: more workers for a burst";
-  s.markdown = fmt::format(
-      "A burst of {:.0f} lesson jobs ({} req/s for {} s) drained by 1, 2{} worker processes of {} "
-      "threads each, not pinned (all cores). Each job burns 100 ms of CPU and waits 100 ms on the "
-      "slow mail provider, so more workers help until the machine's cores are busy.\n\n"
-      "| workers | jobs | email p50 (ms) | email p99 (ms) | drain time (ms) | emails missing |\n"
-      "|---|---|---|---|---|---|\n{}\n",
-      rate * duration, rate, duration, q ? "" : " and 4", concurrency, rows);
-  s.markdown += curve.ok() ? Image("scaling", "drain time against worker count")
-                           : "Plot failed: " + curve.message() + "\n\n";
-  if (plots.ok()) s.markdown += Image("plots/e2e_latency", "time until the email arrives");
-  s.figures = {{"steps", steps}, {"worker_concurrency", concurrency}};
-  return s;
+  std::string intro = ScalingIntro(rate, duration, q, concurrency, rows);
+  return Finish({"scaling", "Scaling: more workers for a burst", intro,
+                 {{"steps", steps}, {"worker_concurrency", concurrency}}},
+                dir, plots);
 }
 
 }  // namespace fib::bench

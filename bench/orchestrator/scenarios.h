@@ -36,6 +36,8 @@ struct Section {
 // Called with each stack a scenario starts and nullptr when it stops, so Ctrl-C can kill it.
 using StackWatcher = std::function<void(Stack*)>;
 
+struct SectionPlots;  // scenarios.cc
+
 class Scenarios {
  public:
   Scenarios(BenchOptions options, StackWatcher watcher);
@@ -62,6 +64,12 @@ class Scenarios {
   // Runs `fibtastic-report plot` on `reports` into <dir>/plots.
   Result<std::string> Plot(const std::vector<std::string>& reports, const std::string& dir,
                            const std::string& title);
+
+  // Tells the watcher, then stops every process of `stack`.
+  void StopStack(std::unique_ptr<Stack>& stack);
+  // Returns `s` with its plots appended: the curve's image (or why it failed), then the reports'
+  // plot when it was made.
+  Section Finish(Section s, const std::string& dir, const SectionPlots& plots);
 
   BenchOptions options_;
   StackWatcher watcher_;

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "common/require.h"
+
 namespace fib {
 
 namespace {
@@ -27,6 +29,7 @@ std::string ConditionText(const nlohmann::json& conditions, const char* key) {
 
 Comparison::Comparison(const std::vector<Report>& reports, size_t baseline)
     : reports_(reports), baseline_(baseline) {
+  FIB_REQUIRE(!reports.empty() && baseline < reports.size());
   for (const char* name : kTableMetrics) {
     const MetricInfo* info = FindMetric(name);
     for (const Report& r : reports_) {

@@ -77,18 +77,6 @@ std::string CsvField(const std::string& text) {
   return quoted + "\"";
 }
 
-const char* UnitText(MetricUnit unit) {
-  switch (unit) {
-    case MetricUnit::kMilliseconds:
-      return "ms";
-    case MetricUnit::kRate:
-      return "req/s";
-    case MetricUnit::kCount:
-      return "count";
-  }
-  return "";
-}
-
 std::string RenderCsv(const Comparison& c) {
   std::ostringstream out;
   out << "label,file,metric,unit,value,baseline_value,ratio\n";
@@ -99,7 +87,7 @@ std::string RenderCsv(const Comparison& c) {
       std::optional<double> value = r.Metric(m->name), base_value = base.Metric(m->name);
       std::optional<double> ratio = c.Ratio(i, m->name);
       out << CsvField(r.label) << "," << CsvField(r.source) << "," << m->name << ","
-          << UnitText(m->unit) << "," << (value ? fmt::format("{}", *value) : "") << ","
+          << MetricUnitName(m->unit) << "," << (value ? fmt::format("{}", *value) : "") << ","
           << (base_value ? fmt::format("{}", *base_value) : "") << ","
           << (ratio ? fmt::format("{:.6g}", *ratio) : "") << "\n";
     }

@@ -83,4 +83,16 @@ std::string FormatMetricValue(MetricUnit unit, double value) {
   return fmt::format("{}", value);
 }
 
+const char* MetricUnitName(MetricUnit unit) {
+  switch (unit) {
+    case MetricUnit::kMilliseconds:
+      return "ms";
+    case MetricUnit::kRate:
+      return "req/s";
+    case MetricUnit::kCount:
+      return "count";
+  }
+  return "";
+}
+
 }  // namespace fib

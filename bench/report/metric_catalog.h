@@ -26,5 +26,7 @@ const MetricInfo* FindMetric(std::string_view name);
 std::string MetricNamesForHelp();
 // Returns `value` formatted for a table cell in the metric's unit ("12.3", "240", "7.99").
 std::string FormatMetricValue(MetricUnit unit, double value);
+// Returns the unit's name: "ms", "req/s" or "count".
+const char* MetricUnitName(MetricUnit unit);
 
 }  // namespace fib

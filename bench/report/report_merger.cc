@@ -7,6 +7,7 @@
 
 #include "bench/report/latency_spectrum.h"
 #include "bench/report/report_reader.h"
+#include "common/require.h"
 
 namespace fib {
 
@@ -203,6 +204,7 @@ json MergeNotes(const std::vector<Report>& reports, json* redis_samples) {
 
 Result<nlohmann::json> MergeReports(const std::vector<Report>& reports,
                                     const MergeOptions& options) {
+  FIB_REQUIRE(!reports.empty());
   for (const Report& r : reports) {
     Status s = CheckMergeable(r);
     if (!s.ok()) return s;

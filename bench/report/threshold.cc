@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/require.h"
 #include "common/text.h"
 
 namespace fib {
@@ -53,20 +54,13 @@ std::optional<double> UnitFactor(MetricUnit metric_unit, const std::string& unit
   return std::nullopt;
 }
 
-const char* UnitName(MetricUnit unit) {
-  switch (unit) {
-    case MetricUnit::kMilliseconds:
-      return " ms";
-    case MetricUnit::kRate:
-      return " req/s";
-    case MetricUnit::kCount:
-      return "";
-  }
-  return "";
+// Returns " ms" or " req/s" to follow a value; "" for counts, which read best bare ("errors = 3").
+std::string UnitSuffix(MetricUnit unit) {
+  return unit == MetricUnit::kCount ? "" : std::string(" ") + MetricUnitName(unit);
 }
 
 std::string FormatValue(const MetricInfo& metric, double value) {
-  return FormatMetricValue(metric.unit, value) + UnitName(metric.unit);
+  return FormatMetricValue(metric.unit, value) + UnitSuffix(metric.unit);
 }
 
 std::string FormatChange(double percent) {
@@ -154,6 +148,7 @@ bool Threshold::Breaks(double value) const {
 
 std::optional<std::string> Threshold::Check(const Report& report, const Report* baseline,
                                             std::string* not_checked) const {
+  FIB_REQUIRE(!relative_ || baseline != nullptr);
   std::optional<double> value = report.Metric(metric_->name);
   std::optional<double> base = relative_ ? baseline->Metric(metric_->name) : std::nullopt;
   const Report* lacking = !value ? &report : (relative_ && !base ? baseline : nullptr);
@@ -166,7 +161,7 @@ std::optional<std::string> Threshold::Check(const Report& report, const Report* 
     if (!Breaks(*value)) return std::nullopt;
     return fmt::format("FAIL {}: {} {} = {} ({} {}{})", text_, report.DisplayName(), metric_->name,
                        FormatValue(*metric_, *value), OpText(op_),
-                       FormatMetricValue(metric_->unit, limit_), UnitName(metric_->unit));
+                       FormatMetricValue(metric_->unit, limit_), UnitSuffix(metric_->unit));
   }
   double change = ChangePercent(*value, *base);
   if (!Breaks(change)) return std::nullopt;
@@ -177,6 +172,7 @@ std::optional<std::string> Threshold::Check(const Report& report, const Report* 
 
 ThresholdOutcome CheckThresholds(const std::vector<Threshold>& thresholds,
                                  const std::vector<Report>& reports, size_t baseline) {
+  FIB_REQUIRE(baseline < reports.size());
   ThresholdOutcome outcome;
   for (const Threshold& t : thresholds) {
     if (t.relative() && reports.size() < 2) {

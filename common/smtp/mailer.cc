@@ -3,24 +3,13 @@
 #include <time.h>
 
 #include "common/text.h"
+#include "common/time_format.h"
 
 namespace fib {
-namespace {
-
-std::string RfcDate() {
-  time_t now = time(nullptr);
-  tm utc{};
-  gmtime_r(&now, &utc);
-  char buf[64];
-  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &utc);
-  return buf;
-}
-
-}  // namespace
 
 std::string FormatMessage(const Email& email, const std::string& message_id_domain) {
   std::string out;
-  out += "Date: " + RfcDate() + "\r\n";
+  out += "Date: " + Rfc5322Date(time(nullptr)) + "\r\n";
   out += "From: " + email.from + "\r\n";
   out += "To: " + email.to + "\r\n";
   out += "Subject: " + email.subject + "\r\n";

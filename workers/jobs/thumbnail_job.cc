@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/require.h"
 
 namespace fib {
 
@@ -48,6 +49,7 @@ Image GenerateImage(int width, int height, uint64_t seed) {
 }
 
 Image BoxDownscale(const Image& source, int factor) {
+  FIB_REQUIRE(factor >= 1 && source.width % factor == 0 && source.height % factor == 0);
   Image thumb{source.width / factor, source.height / factor, {}};
   thumb.rgb.resize(static_cast<size_t>(thumb.width) * thumb.height * 3);
   int block = factor * factor;

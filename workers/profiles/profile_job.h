@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "common/require.h"
 #include "common/status.h"
 #include "workers/jobs/job.h"
 #include "workers/jobs/job_registry.h"
@@ -15,7 +16,9 @@ namespace fib {
 class ProfileJob : public Job {
  public:
   // REQUIRES: profile.DefinesJob().
-  explicit ProfileJob(Profile profile) : profile_(std::move(profile)) {}
+  explicit ProfileJob(Profile profile) : profile_(std::move(profile)) {
+    FIB_REQUIRE(profile_.DefinesJob());
+  }
 
   // Runs the [[job]] stages in order. Args: a free-form JSON array; args[0], if a string, is the
   // recipient of smtp stages (default user@example.com). Fails with SmtpError when a send fails.

@@ -1,10 +1,9 @@
 #include "workers/queue/heartbeat_commands.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/time_format.h"
 #include "workers/queue/job_payload.h"
 
 namespace fib {
@@ -15,12 +14,7 @@ using Json = nlohmann::json;
 constexpr int64_t kStatsTtlSeconds = 5LL * 365 * 24 * 3600;
 
 std::string UtcDate(double now_seconds) {
-  time_t t = static_cast<time_t>(now_seconds);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buffer[16];
-  strftime(buffer, sizeof(buffer), "%Y-%m-%d", &utc);
-  return buffer;
+  return FormatUtc(static_cast<int64_t>(now_seconds), "%Y-%m-%d");
 }
 
 std::string ProcessInfoJson(const ProcessInfo& process) {

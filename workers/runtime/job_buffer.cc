@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/require.h"
+
 namespace fib {
 namespace {
 
@@ -95,6 +97,7 @@ std::vector<FetchedJob> JobBuffer::TakeAll() {
 }
 
 std::optional<FetchedJob> JobBuffer::Take(int slot, double previous_ms) {
+  FIB_REQUIRE(slot >= 0 && static_cast<size_t>(slot) < takers_.size());
   std::unique_lock lock(mu_);
   Taker& taker = *takers_[slot];
   if (!taker.arrived) {

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/text.h"
+#include "common/time_format.h"
 
 namespace fib {
 
@@ -21,11 +22,7 @@ void JobLog::AppendStampLocked() {
   clock_gettime(CLOCK_REALTIME, &now);
   // gmtime_r takes glibc's time zone lock; formatting once per second keeps it off the job path.
   if (now.tv_sec != stamp_second_) {
-    tm utc{};
-    gmtime_r(&now.tv_sec, &utc);
-    char text[32];
-    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    stamp_ = text;
+    stamp_ = FormatUtc(now.tv_sec, "%Y-%m-%dT%H:%M:%S");
     stamp_second_ = now.tv_sec;
   }
   int ms = static_cast<int>(now.tv_nsec / 1000000);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/require.h"
 #include "common/text.h"
 
 namespace fib {
@@ -72,6 +73,7 @@ int MaxRetriesFor(const nlohmann::json& retry) {
 }
 
 double RetryDelaySeconds(int retry_count, int jitter_0_to_9, double scale) {
+  FIB_REQUIRE(0 <= jitter_0_to_9 && jitter_0_to_9 <= 9);
   double count = retry_count;
   double seconds = std::pow(count, 4) + 15 + static_cast<double>(jitter_0_to_9) * (count + 1);
   return seconds * scale;
