@@ -1,38 +1,9 @@
 #include "tests/fault_redis_mail_fixture.h"
 
-#include <httplib.h>
-
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cmath>
 
-#include "tests/support/ports.h"
-
 namespace fib::test {
-
-CountingSink::CountingSink(std::vector<std::string> flags)
-    : smtp_port_(FreePort()), http_port_(FreePort()) {
-  std::vector<std::string> argv = {BinPath("fibtastic-mailsink"), "--smtp-port",
-                                   std::to_string(smtp_port_), "--http-port",
-                                   std::to_string(http_port_)};
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  process_ = std::make_unique<Subprocess>(argv);
-  if (!WaitForPort(smtp_port_, 10000) || !WaitForPort(http_port_, 10000)) {
-    FAIL("fibtastic-mailsink did not start:\n" << process_->Log());
-  }
-}
-
-nlohmann::json CountingSink::GetJson(const std::string& path) const {
-  httplib::Client client("127.0.0.1", http_port_);
-  client.set_read_timeout(10, 0);
-  auto response = client.Get(path);
-  if (!response || response->status != 200) FAIL("GET " << path << " failed:\n" << process_->Log());
-  return nlohmann::json::parse(response->body);
-}
-
-nlohmann::json CountingSink::Messages() const { return GetJson("/messages"); }
-
-nlohmann::json CountingSink::Stats() const { return GetJson("/stats"); }
 
 double Percentile(std::vector<double> values, double percentile) {
   if (values.empty()) return 0;
@@ -94,17 +65,6 @@ OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const Ou
     figures.recovery_ms = std::max(0.0, (first_success_done_s - times.up_s) * 1000);
   }
   return figures;
-}
-
-size_t CountMessagesFor(const nlohmann::json& messages, const std::set<std::string>& ids) {
-  size_t count = 0;
-  for (const auto& message : messages) {
-    if (message["request_id"].is_string() &&
-        ids.count(message["request_id"].get<std::string>()) > 0) {
-      ++count;
-    }
-  }
-  return count;
 }
 
 }  // namespace fib::test

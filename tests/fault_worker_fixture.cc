@@ -8,7 +8,6 @@
 #include <cmath>
 #include <map>
 
-#include "tests/support/ports.h"
 
 namespace fib::test {
 
@@ -71,23 +70,6 @@ void SteadySender::SendLoop(int thread_index) {
   }
 }
 
-std::string WorkerIdentity(Subprocess& worker) {
-  std::string log = worker.Log();
-  size_t at = log.find("identity=");
-  if (at == std::string::npos) return "";
-  at += 9;
-  return log.substr(at, log.find_first_of(" \n", at) - at);
-}
-
-int SumLogged(Subprocess& process, const std::string& key) {
-  std::string log = process.Log(), needle = key + "=";
-  int sum = 0;
-  for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) {
-    sum += std::atoi(log.c_str() + at + needle.size());
-  }
-  return sum;
-}
-
 LatencySummary Summarize(std::vector<double> latencies_ms) {
   LatencySummary summary;
   summary.count = latencies_ms.size();
@@ -101,10 +83,6 @@ LatencySummary Summarize(std::vector<double> latencies_ms) {
   summary.p90_ms = rank(0.9);
   summary.max_ms = latencies_ms.back();
   return summary;
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace fib::test

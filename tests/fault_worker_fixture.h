@@ -1,6 +1,6 @@
 // Helpers for the worker fault tests (tests/fault_worker_test.cc): a background-mode fibtastic-web,
 // a sender that posts the form at a steady rate and records which requests the web accepted, and
-// small readings of worker logs and latency lists. Builds on tests/worker_fixture.h.
+// percentiles of latency lists. Builds on tests/support/worker_fixture.h.
 // Thread-safety: SteadySender's accessors may be called from any thread while it runs; the rest
 // belongs to one test thread.
 #pragma once
@@ -15,9 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "tests/support/background_web.h"
-#include "tests/support/redis_server.h"
-#include "tests/support/subprocess.h"
 
 namespace fib::test {
 
@@ -57,18 +54,11 @@ class SteadySender {
   std::vector<std::string> failures_;
 };
 
-// Returns the identity a fibtastic-worker logged at start ("" if it has not yet).
-std::string WorkerIdentity(Subprocess& worker);
-// Returns the sum of the numbers logged as "<key>=<n>" by `process` (e.g. requeued_at_shutdown).
-int SumLogged(Subprocess& process, const std::string& key);
-
 // Percentiles of a list of latencies (ms), nearest rank.
 struct LatencySummary {
   size_t count = 0;
   double p50_ms = 0, p90_ms = 0, max_ms = 0;
 };
 LatencySummary Summarize(std::vector<double> latencies_ms);
-
-double SecondsSince(std::chrono::steady_clock::time_point start);
 
 }  // namespace fib::test

@@ -14,7 +14,7 @@
 
 #include "common/build_info.h"
 #include "tests/fault_worker_fixture.h"
-#include "tests/worker_fixture.h"
+#include "tests/support/worker_fixture.h"
 
 using namespace fib;
 using namespace fib::test;

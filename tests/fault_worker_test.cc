@@ -19,7 +19,8 @@
 #include "common/build_info.h"
 #include "common/process.h"
 #include "tests/fault_worker_fixture.h"
-#include "tests/worker_fixture.h"
+#include "tests/support/web_app.h"
+#include "tests/support/worker_fixture.h"
 
 using namespace fib;
 using namespace fib::test;
@@ -122,7 +123,7 @@ TEST_CASE("worker killed: kill -9 three times under steady web load loses no acc
   const double run_s = requests / rate_rps;
   RedisServer redis;
   MailSink sink({"--delay-ms", "20"});  // each job is in flight ~20 ms: kills catch some
-  BackgroundWeb web(redis.url());
+  WebApp web = WebApp::Background(redis.url());
   const std::vector<std::string> flags = WorkerFlags({"-c", "20"});
   auto worker = StartWorker(redis, sink.smtp_url(), flags);
 
@@ -180,7 +181,7 @@ TEST_CASE("graceful deploy: TERM with -t 1 mid-run, new workers started, loses n
   const double run_s = requests / rate_rps;
   RedisServer redis;
   MailSink sink({"--delay-ms", "1500"});  // a slow provider: TERM catches jobs mid-send
-  BackgroundWeb web(redis.url());
+  WebApp web = WebApp::Background(redis.url());
   const std::vector<std::string> flags = WorkerFlags({"-c", "30", "-t", "1"});
   std::vector<std::unique_ptr<Subprocess>> workers;
   for (int i = 0; i < 2; ++i) workers.push_back(StartWorker(redis, sink.smtp_url(), flags));

@@ -28,8 +28,10 @@
 #include "tests/soak/inbox_reader.h"
 #include "tests/soak/process_sampler.h"
 #include "tests/soak/steady_sender.h"
+#include "tests/support/mail_sink.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/web_stack.h"
+#include "tests/support/web_app.h"
+#include "tests/support/worker_process.h"
 
 namespace fib::test {
 namespace {
@@ -139,20 +141,22 @@ struct SoakStack {
       : sink({"--max-messages", std::to_string(plan.sink_ring_messages)}),
         background({"--mode", "background", "--redis-url", redis.url()}),
         inline_web({"--mode", "inline", "--smtp-url", sink.smtp_url()}),
-        worker({BinPath("fibtastic-worker"), "--redis-url", redis.url(), "--smtp-url",
-                sink.smtp_url(), "-c", "5"}) {}
+        worker(StartWorker({.redis_url = redis.url(),
+                            .smtp_url = sink.smtp_url(),
+                            .test_intervals = false,
+                            .flags = {"-c", "5"}})) {}
   void WatchAll(ProcessSampler* sampler) {
     sampler->Watch("redis-server", RedisPid(redis));
     sampler->Watch("fibtastic-mailsink", sink.process().pid());
     sampler->Watch("web --mode background", background.process().pid());
     sampler->Watch("web --mode inline", inline_web.process().pid());
-    sampler->Watch("fibtastic-worker", worker.pid());
+    sampler->Watch("fibtastic-worker", worker->pid());
   }
   RedisServer redis;
   MailSink sink;
   WebApp background;
   WebApp inline_web;
-  Subprocess worker;
+  std::unique_ptr<Subprocess> worker;
 };
 
 // What one web variant was sent and what its emails did.
@@ -273,7 +277,7 @@ TEST_CASE("soak: RSS and open fds of every process stay flat under steady load",
 
   CHECK(stack.redis.Cli({"PING"}) == "PONG");
   for (Subprocess* p : {&stack.sink.process(), &stack.background.process(),
-                        &stack.inline_web.process(), &stack.worker}) {
+                        &stack.inline_web.process(), stack.worker.get()}) {
     INFO(p->Log().substr(0, 4000));
     CHECK(p->running());
   }
