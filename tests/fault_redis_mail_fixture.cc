@@ -1,20 +1,14 @@
 #include "tests/fault_redis_mail_fixture.h"
 
 #include <algorithm>
-#include <cmath>
+
+#include "tests/support/percentile.h"
 
 namespace fib::test {
 
-double Percentile(std::vector<double> values, double percentile) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t rank = static_cast<size_t>(std::ceil(percentile / 100 * values.size()));
-  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
-}
-
 namespace {
 
-void CountOne(const TimedRequest& request, const OutageTimes& times, double grace_s,
+void CountOne(const SentRequest& request, const OutageTimes& times, double grace_s,
               OutageFigures* figures) {
   ++figures->sent;
   if (request.success()) {
@@ -43,12 +37,12 @@ void CountOne(const TimedRequest& request, const OutageTimes& times, double grac
 
 }  // namespace
 
-OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const OutageTimes& times,
+OutageFigures SummarizeOutage(const std::vector<SentRequest>& records, const OutageTimes& times,
                               double grace_s) {
   OutageFigures figures;
   std::vector<double> latencies_503_ms;
   double first_success_done_s = -1;
-  for (const TimedRequest& request : records) {
+  for (const SentRequest& request : records) {
     CountOne(request, times, grace_s, &figures);
     if (request.status == 503) latencies_503_ms.push_back(request.latency_ms);
     if (request.success() && request.sent_s >= times.start_begin_s &&

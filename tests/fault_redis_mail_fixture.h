@@ -1,4 +1,4 @@
-// Helpers for tests/fault_redis_mail_test.cc: the arithmetic that turns a TimedSender's records
+// Helpers for tests/fault_redis_mail_test.cc: the arithmetic that turns a SteadySender's records
 // and the moments of a Redis outage into the figures the test asserts and prints.
 // Thread-safety: pure functions.
 #pragma once
@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "tests/timed_sender.h"
+#include "tests/support/steady_sender.h"
 
 namespace fib::test {
 
-// When the outage happened, in seconds on the TimedSender's time line.
+// When the outage happened, in seconds on the SteadySender's time line.
 struct OutageTimes {
   double stop_begin_s = 0;   // SIGTERM / SIGKILL sent
   double down_s = 0;         // redis-server has exited
@@ -36,10 +36,7 @@ struct OutageFigures {
 };
 
 // Splits `records` around `times`; `grace_s` is how long after up_s failures are still allowed.
-OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const OutageTimes& times,
+OutageFigures SummarizeOutage(const std::vector<SentRequest>& records, const OutageTimes& times,
                               double grace_s);
-
-// Returns the nearest-rank percentile (0..100) of `values`; 0 when empty.
-double Percentile(std::vector<double> values, double percentile);
 
 }  // namespace fib::test

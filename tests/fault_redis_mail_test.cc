@@ -16,9 +16,9 @@
 #include "common/build_info.h"
 #include "tests/fault_redis_mail_fixture.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/steady_sender.h"
 #include "tests/support/web_app.h"
 #include "tests/support/worker_fixture.h"
-#include "tests/timed_sender.h"
 
 namespace fib::test {
 namespace {
@@ -92,7 +92,13 @@ void RunRedisOutage(const RedisFaultPlan& plan) {
   WebApp web = WebApp::Background(redis.url(), {"--threads", "8"});
   auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "2", "--no-log-jobs"});
 
-  TimedSender sender({web.port(), scale.rate_rps, 4, scale.request_timeout_ms, 5, plan.name});
+  SteadySender sender({.port = web.port(),
+                       .rate_rps = scale.rate_rps,
+                       .connections = 4,
+                       .sequence_length = 5,
+                       .id_prefix = plan.name,
+                       .connect_timeout_ms = scale.request_timeout_ms,
+                       .timeout_ms = scale.request_timeout_ms});
   sender.Start();
   SleepSeconds(scale.warmup_s);
   REQUIRE(redis.Cli({"SET", "fault:sentinel", plan.name}) == "OK");
