@@ -10,9 +10,8 @@
 #include <thread>
 
 #include "common/build_info.h"
-#include "tests/fault_redis_mail_fixture.h"
 #include "tests/support/redis_server.h"
-#include "tests/worker_fixture.h"
+#include "tests/support/worker_fixture.h"
 #include "workers/queue/job_payload.h"
 
 namespace fib::test {
@@ -31,7 +30,7 @@ TEST_CASE("mail provider failing 30% with 451 and slow: every email arrives thro
           "[fault][mail]") {
   const int jobs = kSanitizedBuild ? 100 : 300;
   const double drain_timeout_s = kSanitizedBuild ? 180 : 90;
-  CountingSink sink({"--fail-rate", "0.3", "--delay-ms", "60", "--seed", "42"});
+  MailSink sink({"--fail-rate", "0.3", "--delay-ms", "60", "--seed", "42"});
   RedisServer redis;
   std::vector<std::string> raws;
   std::set<std::string> ids;
@@ -90,7 +89,7 @@ TEST_CASE(
     "mail provider failing: retry: 0 goes to the dead set with the SMTP 451 error; "
     "retry: false is dropped",
     "[fault][mail]") {
-  CountingSink sink({"--fail-rate", "1"});
+  MailSink sink({"--fail-rate", "1"});
   RedisServer redis;
   JobPayload no_retries = SequenceJob("dead@example.com", 5, "dead-0");
   no_retries.retry = 0;

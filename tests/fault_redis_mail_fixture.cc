@@ -1,49 +1,14 @@
 #include "tests/fault_redis_mail_fixture.h"
 
-#include <httplib.h>
-
 #include <algorithm>
-#include <catch2/catch.hpp>
-#include <cmath>
 
-#include "tests/support/ports.h"
+#include "tests/support/percentile.h"
 
 namespace fib::test {
 
-CountingSink::CountingSink(std::vector<std::string> flags)
-    : smtp_port_(FreePort()), http_port_(FreePort()) {
-  std::vector<std::string> argv = {BinPath("fibtastic-mailsink"), "--smtp-port",
-                                   std::to_string(smtp_port_), "--http-port",
-                                   std::to_string(http_port_)};
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  process_ = std::make_unique<Subprocess>(argv);
-  if (!WaitForPort(smtp_port_, 10000) || !WaitForPort(http_port_, 10000)) {
-    FAIL("fibtastic-mailsink did not start:\n" << process_->Log());
-  }
-}
-
-nlohmann::json CountingSink::GetJson(const std::string& path) const {
-  httplib::Client client("127.0.0.1", http_port_);
-  client.set_read_timeout(10, 0);
-  auto response = client.Get(path);
-  if (!response || response->status != 200) FAIL("GET " << path << " failed:\n" << process_->Log());
-  return nlohmann::json::parse(response->body);
-}
-
-nlohmann::json CountingSink::Messages() const { return GetJson("/messages"); }
-
-nlohmann::json CountingSink::Stats() const { return GetJson("/stats"); }
-
-double Percentile(std::vector<double> values, double percentile) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t rank = static_cast<size_t>(std::ceil(percentile / 100 * values.size()));
-  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
-}
-
 namespace {
 
-void CountOne(const TimedRequest& request, const OutageTimes& times, double grace_s,
+void CountOne(const SentRequest& request, const OutageTimes& times, double grace_s,
               OutageFigures* figures) {
   ++figures->sent;
   if (request.success()) {
@@ -72,12 +37,12 @@ void CountOne(const TimedRequest& request, const OutageTimes& times, double grac
 
 }  // namespace
 
-OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const OutageTimes& times,
+OutageFigures SummarizeOutage(const std::vector<SentRequest>& records, const OutageTimes& times,
                               double grace_s) {
   OutageFigures figures;
   std::vector<double> latencies_503_ms;
   double first_success_done_s = -1;
-  for (const TimedRequest& request : records) {
+  for (const SentRequest& request : records) {
     CountOne(request, times, grace_s, &figures);
     if (request.status == 503) latencies_503_ms.push_back(request.latency_ms);
     if (request.success() && request.sent_s >= times.start_begin_s &&
@@ -94,17 +59,6 @@ OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const Ou
     figures.recovery_ms = std::max(0.0, (first_success_done_s - times.up_s) * 1000);
   }
   return figures;
-}
-
-size_t CountMessagesFor(const nlohmann::json& messages, const std::set<std::string>& ids) {
-  size_t count = 0;
-  for (const auto& message : messages) {
-    if (message["request_id"].is_string() &&
-        ids.count(message["request_id"].get<std::string>()) > 0) {
-      ++count;
-    }
-  }
-  return count;
 }
 
 }  // namespace fib::test

@@ -1,41 +1,18 @@
-// Helpers for tests/fault_redis_mail_test.cc: a mail sink whose counters (/stats) the test
-// reads, a background-mode fibtastic-web, and the arithmetic that turns a TimedSender's records
+// Helpers for tests/fault_redis_mail_test.cc: the arithmetic that turns a SteadySender's records
 // and the moments of a Redis outage into the figures the test asserts and prints.
-// Thread-safety: each object belongs to one test thread; the functions are pure.
+// Thread-safety: pure functions.
 #pragma once
 
-#include <memory>
-#include <nlohmann/json.hpp>
+#include <cstddef>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "tests/support/background_web.h"
-#include "tests/support/redis_server.h"
-#include "tests/support/subprocess.h"
-#include "tests/timed_sender.h"
+#include "tests/support/steady_sender.h"
 
 namespace fib::test {
 
-// fibtastic-mailsink on free ports with `flags` (e.g. --fail-rate 0.3 --delay-ms 60).
-class CountingSink {
- public:
-  explicit CountingSink(std::vector<std::string> flags = {});
-  std::string smtp_url() const { return "smtp://127.0.0.1:" + std::to_string(smtp_port_); }
-  // GET /messages: summaries (request_id, job_id, to, ...), oldest first.
-  nlohmann::json Messages() const;
-  // GET /stats: received, failed_451, rejected, aborted, connection counts.
-  nlohmann::json Stats() const;
-  Subprocess& process() { return *process_; }
-
- private:
-  nlohmann::json GetJson(const std::string& path) const;
-
-  int smtp_port_, http_port_;
-  std::unique_ptr<Subprocess> process_;
-};
-
-// When the outage happened, in seconds on the TimedSender's time line.
+// When the outage happened, in seconds on the SteadySender's time line.
 struct OutageTimes {
   double stop_begin_s = 0;   // SIGTERM / SIGKILL sent
   double down_s = 0;         // redis-server has exited
@@ -59,13 +36,7 @@ struct OutageFigures {
 };
 
 // Splits `records` around `times`; `grace_s` is how long after up_s failures are still allowed.
-OutageFigures SummarizeOutage(const std::vector<TimedRequest>& records, const OutageTimes& times,
+OutageFigures SummarizeOutage(const std::vector<SentRequest>& records, const OutageTimes& times,
                               double grace_s);
-
-// Returns the nearest-rank percentile (0..100) of `values`; 0 when empty.
-double Percentile(std::vector<double> values, double percentile);
-
-// Returns how many stored messages carry a request id from `ids` (copies included).
-size_t CountMessagesFor(const nlohmann::json& messages, const std::set<std::string>& ids);
 
 }  // namespace fib::test

@@ -16,8 +16,9 @@
 #include "common/build_info.h"
 #include "tests/fault_redis_mail_fixture.h"
 #include "tests/support/redis_server.h"
-#include "tests/timed_sender.h"
-#include "tests/worker_fixture.h"
+#include "tests/support/steady_sender.h"
+#include "tests/support/web_app.h"
+#include "tests/support/worker_fixture.h"
 
 namespace fib::test {
 namespace {
@@ -51,23 +52,6 @@ Scale TestScale() {
 
 void SleepSeconds(double seconds) {
   if (seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Polls the sink every 250 ms until every id in `ids` has arrived or timeout_s passed.
-Delivery WaitForDelivery(const CountingSink& sink, const std::set<std::string>& ids,
-                         double timeout_s, double* waited_s) {
-  auto start = std::chrono::steady_clock::now();
-  Delivery delivery = CountDelivery(sink.Messages(), ids);
-  while (!delivery.missing.empty() && SecondsSince(start) < timeout_s) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    delivery = CountDelivery(sink.Messages(), ids);
-  }
-  *waited_s = SecondsSince(start);
-  return delivery;
 }
 
 struct RedisFaultPlan {
@@ -104,11 +88,17 @@ void RunRedisOutage(const RedisFaultPlan& plan) {
   REQUIRE(redis.Cli({"CONFIG", "GET", "appendonly"}) == "appendonly\nyes");
   // A slowish provider and two worker threads keep a backlog in the queue, so the outage
   // happens with acknowledged jobs waiting in Redis: they must survive the restart (AOF).
-  CountingSink sink({"--delay-ms", "35"});
-  BackgroundWeb web(redis.url(), {"--threads", "8"});
+  MailSink sink({"--delay-ms", "35"});
+  WebApp web = WebApp::Background(redis.url(), {"--threads", "8"});
   auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "2", "--no-log-jobs"});
 
-  TimedSender sender({web.port(), scale.rate_rps, 4, scale.request_timeout_ms, 5, plan.name});
+  SteadySender sender({.port = web.port(),
+                       .rate_rps = scale.rate_rps,
+                       .connections = 4,
+                       .sequence_length = 5,
+                       .id_prefix = plan.name,
+                       .connect_timeout_ms = scale.request_timeout_ms,
+                       .timeout_ms = scale.request_timeout_ms});
   sender.Start();
   SleepSeconds(scale.warmup_s);
   REQUIRE(redis.Cli({"SET", "fault:sentinel", plan.name}) == "OK");
@@ -129,7 +119,8 @@ void RunRedisOutage(const RedisFaultPlan& plan) {
 
   OutageFigures figures = SummarizeOutage(sender.Records(), times, scale.recovery_limit_ms / 1000);
   double drain_s = 0;
-  Delivery delivery = WaitForDelivery(sink, figures.success_ids, scale.drain_timeout_s, &drain_s);
+  Delivery delivery = WaitForDelivery(sink, figures.success_ids, scale.drain_timeout_s * 1000,
+                                      /*settle_ms=*/0, &drain_s);
   size_t extra = CountMessagesFor(sink.Messages(), figures.non_success_ids);
   PrintOutage(plan, scale, figures, delivery, extra, drain_s,
               "queue depth before stop=" + depth_before + " after restart=" + depth_after);

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "common/build_info.h"
-#include "tests/fault_worker_fixture.h"
-#include "tests/worker_fixture.h"
+#include "tests/support/percentile.h"
+#include "tests/support/worker_fixture.h"
 
 using namespace fib;
 using namespace fib::test;
@@ -22,6 +22,21 @@ using namespace fib::test;
 namespace {
 
 constexpr size_t kHugeBytes = 5 * 1024 * 1024;
+
+// Percentiles of a list of latencies (ms), nearest rank.
+struct LatencySummary {
+  size_t count = 0;
+  double p50_ms = 0, p90_ms = 0, max_ms = 0;
+};
+
+LatencySummary Summarize(const std::vector<double>& latencies_ms) {
+  LatencySummary summary;
+  summary.count = latencies_ms.size();
+  summary.p50_ms = Percentile(latencies_ms, 50);
+  summary.p90_ms = Percentile(latencies_ms, 90);
+  summary.max_ms = Percentile(latencies_ms, 100);
+  return summary;
+}
 
 struct Poison {
   std::string raw;

@@ -18,8 +18,9 @@
 
 #include "common/build_info.h"
 #include "common/process.h"
-#include "tests/fault_worker_fixture.h"
-#include "tests/worker_fixture.h"
+#include "tests/support/steady_sender.h"
+#include "tests/support/web_app.h"
+#include "tests/support/worker_fixture.h"
 
 using namespace fib;
 using namespace fib::test;
@@ -34,13 +35,25 @@ std::vector<std::string> WorkerFlags(std::vector<std::string> flags) {
   return flags;
 }
 
-void PrintDelivery(const char* test, size_t sent, size_t accepted, const Delivery& delivery,
+// `requests` form posts at `rate_rps` over 4 connections; a cheap job: the test is about delivery.
+SteadySenderOptions WebLoad(int port, int requests, double rate_rps, const char* id_prefix) {
+  return {.port = port,
+          .rate_rps = rate_rps,
+          .connections = 4,
+          .requests = requests,
+          .sequence_length = 3,
+          .id_prefix = id_prefix,
+          .timeout_ms = 10000};
+}
+
+void PrintDelivery(const char* test, const SenderResult& sent, const Delivery& delivery,
                    double full_delivery_s) {
   std::printf(
       "%s%s: sent=%zu accepted=%zu delivered=%zu lost=%zu duplicated=%zu full delivery %.2f s "
       "after the last request\n",
-      test, kSanitizedBuild ? " (sanitized build: scaled down)" : "", sent, accepted,
-      delivery.delivered, delivery.missing.size(), delivery.duplicates, full_delivery_s);
+      test, kSanitizedBuild ? " (sanitized build: scaled down)" : "",
+      static_cast<size_t>(sent.sent), sent.accepted_ids.size(), delivery.delivered,
+      delivery.missing.size(), delivery.duplicates, full_delivery_s);
 }
 
 }  // namespace
@@ -122,11 +135,11 @@ TEST_CASE("worker killed: kill -9 three times under steady web load loses no acc
   const double run_s = requests / rate_rps;
   RedisServer redis;
   MailSink sink({"--delay-ms", "20"});  // each job is in flight ~20 ms: kills catch some
-  BackgroundWeb web(redis.url());
+  WebApp web = WebApp::Background(redis.url());
   const std::vector<std::string> flags = WorkerFlags({"-c", "20"});
   auto worker = StartWorker(redis, sink.smtp_url(), flags);
 
-  SteadySender sender({web.port(), requests, rate_rps, 4, 3, "kill"});
+  SteadySender sender(WebLoad(web.port(), requests, rate_rps, "kill"));
   auto start = std::chrono::steady_clock::now();
   sender.Start();
   std::vector<double> recovery_s;
@@ -145,13 +158,14 @@ TEST_CASE("worker killed: kill -9 three times under steady web load loses no acc
     CHECK(recovered);
   }
   sender.Join();
+  const SenderResult sent = sender.Result();
   auto last_request = std::chrono::steady_clock::now();
   std::printf("worker killed: %d requests sent in %.1f s (planned %.1f s at %.0f/s)\n", requests,
               SecondsSince(start), run_s, rate_rps);
-  std::set<std::string> accepted = sender.AcceptedIds();
+  std::set<std::string> accepted = sent.AcceptedIdSet();
   Delivery delivery = WaitForDelivery(sink, accepted, 90000);
   double full_delivery_s = SecondsSince(last_request) - 1.0;  // minus WaitForDelivery's settle
-  PrintDelivery("worker killed", sender.sent(), sender.accepted(), delivery, full_delivery_s);
+  PrintDelivery("worker killed", sent, delivery, full_delivery_s);
   for (const std::string& id : delivery.missing) {
     std::printf("  missing %s: job is in %s\n", id.c_str(), LocateJob(redis, id).c_str());
   }
@@ -160,10 +174,11 @@ TEST_CASE("worker killed: kill -9 three times under steady web load loses no acc
                 redis.Cli({"HGETALL", std::string(kInProgressIndexKey)}).c_str());
   }
 
-  INFO("web failures: " << fmt::format("{}", fmt::join(sender.Failures(), "; ")));
+  INFO("web failures: " << fmt::format("{}", fmt::join(sent.failures, "; ")));
   INFO("last worker log:\n" << worker->Log());
-  CHECK(sender.sent() == static_cast<size_t>(requests));
-  CHECK(sender.accepted() >= sender.sent() * 99 / 100);  // Redis stayed up all along
+  CHECK(sent.sent == requests);
+  CHECK(sent.accepted_ids.size() >=
+        static_cast<size_t>(sent.sent) * 99 / 100);  // Redis stayed up all along
   CHECK(delivery.missing.empty());
   CHECK(delivery.delivered == accepted.size());
   // Reruns per kill: at most the 20 running jobs and the 20 finished in the last ack interval.
@@ -180,12 +195,12 @@ TEST_CASE("graceful deploy: TERM with -t 1 mid-run, new workers started, loses n
   const double run_s = requests / rate_rps;
   RedisServer redis;
   MailSink sink({"--delay-ms", "1500"});  // a slow provider: TERM catches jobs mid-send
-  BackgroundWeb web(redis.url());
+  WebApp web = WebApp::Background(redis.url());
   const std::vector<std::string> flags = WorkerFlags({"-c", "30", "-t", "1"});
   std::vector<std::unique_ptr<Subprocess>> workers;
   for (int i = 0; i < 2; ++i) workers.push_back(StartWorker(redis, sink.smtp_url(), flags));
 
-  SteadySender sender({web.port(), requests, rate_rps, 4, 3, "deploy"});
+  SteadySender sender(WebLoad(web.port(), requests, rate_rps, "deploy"));
   auto start = std::chrono::steady_clock::now();
   sender.Start();
   int requeued = 0, put_back = 0;
@@ -206,16 +221,16 @@ TEST_CASE("graceful deploy: TERM with -t 1 mid-run, new workers started, loses n
                 SecondsSince(start), requeued);
   }
   sender.Join();
+  const SenderResult sent = sender.Result();
   auto last_request = std::chrono::steady_clock::now();
-  std::set<std::string> accepted = sender.AcceptedIds();
+  std::set<std::string> accepted = sent.AcceptedIdSet();
   Delivery delivery = WaitForDelivery(sink, accepted, 60000);
-  PrintDelivery("graceful deploy", sender.sent(), sender.accepted(), delivery,
-                SecondsSince(last_request) - 1.0);
+  PrintDelivery("graceful deploy", sent, delivery, SecondsSince(last_request) - 1.0);
   std::printf("graceful deploy: requeued at shutdown=%d prefetched put back=%d\n", requeued,
               put_back);
 
-  INFO("web failures: " << fmt::format("{}", fmt::join(sender.Failures(), "; ")));
-  CHECK(sender.accepted() >= sender.sent() * 99 / 100);
+  INFO("web failures: " << fmt::format("{}", fmt::join(sent.failures, "; ")));
+  CHECK(sent.accepted_ids.size() >= static_cast<size_t>(sent.sent) * 99 / 100);
   CHECK(delivery.missing.empty());
   CHECK(requeued > 0);  // the deploys really caught jobs mid-run
   // A job requeued while the sink held its message may arrive twice; nothing else reruns.

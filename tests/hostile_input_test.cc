@@ -18,9 +18,10 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/mail_sink.h"
 #include "tests/support/printable.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/web_stack.h"
+#include "tests/support/web_app.h"
 
 namespace fib::test {
 namespace {

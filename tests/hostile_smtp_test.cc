@@ -10,8 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include "tests/mailsink_fixture.h"
+#include "tests/support/mail_sink.h"
 #include "tests/support/printable.h"
+#include "tests/support/raw_smtp.h"
 
 namespace fib::test {
 namespace {
@@ -29,7 +30,7 @@ int Say(RawSmtp& client, const std::string& line) {
 }
 
 // A fresh session that sends one good message must still work.
-void CheckStillServes(SinkProcess& sink, size_t expect_messages) {
+void CheckStillServes(MailSink& sink, size_t expect_messages) {
   RawSmtp client(sink.smtp_port());
   REQUIRE(client.Reply().rfind("220 ", 0) == 0);
   REQUIRE(client.Code("HELO ok.test") == 250);
@@ -42,7 +43,7 @@ void CheckStillServes(SinkProcess& sink, size_t expect_messages) {
 }
 
 TEST_CASE("hostile SMTP sessions get clear replies and the sink keeps serving", "[hostile][smtp]") {
-  SinkProcess sink({"--max-connections", "8", "--idle-timeout-ms", "3000"});
+  MailSink sink({"--max-connections", "8", "--idle-timeout-ms", "3000"});
   RawSmtp client(sink.smtp_port());
   client.Reply();
   CHECK(Say(client, "RCPT TO:<b@y.test>") == 503);
@@ -79,7 +80,7 @@ TEST_CASE("hostile SMTP sessions get clear replies and the sink keeps serving", 
 }
 
 TEST_CASE("bare LF, pipelined junk and a cut before the final dot", "[hostile][smtp]") {
-  SinkProcess sink;
+  MailSink sink;
   {
     RawSmtp lf(sink.smtp_port());
     lf.Reply();
@@ -132,7 +133,7 @@ TEST_CASE("bare LF, pipelined junk and a cut before the final dot", "[hostile][s
 TEST_CASE("idle connections beyond --max-connections get 421, others are served",
           "[hostile][smtp]") {
   constexpr int kMax = 5;
-  SinkProcess sink({"--max-connections", std::to_string(kMax)});
+  MailSink sink({"--max-connections", std::to_string(kMax)});
   std::vector<std::unique_ptr<RawSmtp>> idle;
   // The start-up probe's connection may still hold a slot for a moment: retry a 421 briefly.
   for (int attempt = 0; attempt < 20 && static_cast<int>(idle.size()) < kMax; ++attempt) {

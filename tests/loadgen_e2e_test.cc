@@ -4,10 +4,12 @@
 // comes first, the email later, and the Redis sampler sees the busy worker.
 #include <catch2/catch.hpp>
 
-#include "tests/support/loadgen_process.h"
 #include "common/build_info.h"
+#include "tests/support/loadgen_process.h"
+#include "tests/support/mail_sink.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/web_stack.h"
+#include "tests/support/web_app.h"
+#include "tests/support/worker_process.h"
 
 using namespace fib::test;
 
@@ -50,13 +52,15 @@ TEST_CASE("loadgen --mail and --redis-url with the background app and a worker",
   RedisServer redis;
   MailSink sink({"--delay-ms", "30"});  // a slow provider: the job takes >= 30 ms
   WebApp web({"--mode", "background", "--redis-url", redis.url()});
-  Subprocess worker({BinPath("fibtastic-worker"), "-c", "2", "--redis-url", redis.url(),
-                     "--smtp-url", sink.smtp_url(), "--heartbeat-interval-s", "1"});
+  auto worker = StartWorker({.redis_url = redis.url(),
+                             .smtp_url = sink.smtp_url(),
+                             .test_intervals = false,
+                             .flags = {"-c", "2", "--heartbeat-interval-s", "1"}});
   auto args = SequenceLoad(web.port(), sink.http_port(), "20");
   args.insert(args.end(), {"--redis-url", redis.url()});
   auto run = RunLoadgen(args);
   INFO(run.output);
-  INFO(worker.Log());
+  INFO(worker->Log());
   REQUIRE(run.exit_code == 0);
   const auto& s = run.report["summary"];
   int64_t ok = run.report["status_codes"]["200"];

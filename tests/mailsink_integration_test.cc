@@ -10,9 +10,10 @@
 #include <fstream>
 #include <regex>
 
-#include "tests/mailsink_fixture.h"
-#include "tests/support/ports.h"
 #include "common/smtp/smtp_mailer.h"
+#include "tests/support/mail_sink.h"
+#include "tests/support/ports.h"
+#include "tests/support/raw_smtp.h"
 
 namespace fib::test {
 namespace {
@@ -30,7 +31,7 @@ Email SampleEmail(const std::string& request_id) {
 }
 
 TEST_CASE("SmtpMailer's email arrives in the inbox with envelope, headers and body") {
-  SinkProcess sink;
+  MailSink sink;
   SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
   Status sent = mailer.Send(SampleEmail("req-123"));
   INFO(sent.message() << "\n" << sink.Log());
@@ -77,7 +78,7 @@ TEST_CASE("SmtpMailer's email arrives in the inbox with envelope, headers and bo
 }
 
 TEST_CASE("SmtpMailer reuses one SMTP connection for several messages") {
-  SinkProcess sink;
+  MailSink sink;
   int64_t before = sink.GetJson("/stats")["connections_total"];  // WaitForPort connected once
   SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
   for (int i = 0; i < 3; ++i) REQUIRE(mailer.Send(SampleEmail(fmt::format("r{}", i))).ok());
@@ -88,7 +89,7 @@ TEST_CASE("SmtpMailer reuses one SMTP connection for several messages") {
 }
 
 TEST_CASE("The curl command line can send to the sink") {
-  SinkProcess sink;
+  MailSink sink;
   std::string path = "/tmp/fibtastic-mailsink-curl-" + std::to_string(getpid()) + ".eml";
   {
     std::ofstream file(path, std::ios::binary);
@@ -114,7 +115,7 @@ TEST_CASE("The curl command line can send to the sink") {
 }
 
 TEST_CASE("--fail-rate 1 makes SmtpMailer fail with a 451 that names the server") {
-  SinkProcess sink({"--fail-rate", "1", "--seed", "7"});
+  MailSink sink({"--fail-rate", "1", "--seed", "7"});
   SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
   Status sent = mailer.Send(SampleEmail("fail-1"));
   REQUIRE_FALSE(sent.ok());
@@ -127,7 +128,7 @@ TEST_CASE("--fail-rate 1 makes SmtpMailer fail with a 451 that names the server"
 }
 
 TEST_CASE("DELETE /messages clears the inbox; ids keep growing") {
-  SinkProcess sink;
+  MailSink sink;
   SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
   REQUIRE(mailer.Send(SampleEmail("a")).ok());
   REQUIRE(mailer.Send(SampleEmail("b")).ok());
@@ -144,7 +145,7 @@ TEST_CASE("DELETE /messages clears the inbox; ids keep growing") {
 }
 
 TEST_CASE("--max-messages keeps the newest in a ring and /stats counts the dropped") {
-  SinkProcess sink({"--max-messages", "3"});
+  MailSink sink({"--max-messages", "3"});
   SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
   for (int i = 1; i <= 5; ++i) REQUIRE(mailer.Send(SampleEmail(fmt::format("ring-{}", i))).ok());
   nlohmann::json list = sink.GetJson("/messages");
@@ -178,7 +179,7 @@ TEST_CASE("--help exits 0 and lists every flag; a bad flag or value exits 2") {
 }
 
 TEST_CASE("A busy port is a one-line error naming the address, exit 1") {
-  SinkProcess first;
+  MailSink first;
   std::string output;
   int code = RunCommand({BinPath("fibtastic-mailsink"), "--smtp-port",
                          std::to_string(first.smtp_port()), "--http-port", "0"},

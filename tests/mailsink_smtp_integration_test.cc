@@ -7,8 +7,9 @@
 #include <thread>
 #include <vector>
 
-#include "tests/mailsink_fixture.h"
 #include "common/smtp/smtp_mailer.h"
+#include "tests/support/mail_sink.h"
+#include "tests/support/raw_smtp.h"
 
 namespace fib::test {
 namespace {
@@ -24,7 +25,7 @@ void BeginMessage(RawSmtp& client, const std::string& rcpt = "b@y.test") {
 }
 
 TEST_CASE("Garbage and out-of-order commands get 5xx replies and the session lives on") {
-  SinkProcess sink({"--max-recipients", "2"});
+  MailSink sink({"--max-recipients", "2"});
   RawSmtp client(sink.smtp_port());
   CHECK(client.Reply().rfind("220 ", 0) == 0);
   CHECK(client.Code("MAIL FROM:<a@x.test>") == 503);
@@ -50,7 +51,7 @@ TEST_CASE("Garbage and out-of-order commands get 5xx replies and the session liv
 }
 
 TEST_CASE("An oversize message gets 552 and the session can send the next one") {
-  SinkProcess sink({"--max-message-bytes", "1000"});
+  MailSink sink({"--max-message-bytes", "1000"});
   RawSmtp client(sink.smtp_port());
   client.Reply();
   CHECK(client.Command("EHLO raw.test").find("250-SIZE 1000\r\n") != std::string::npos);
@@ -71,7 +72,7 @@ TEST_CASE("An oversize message gets 552 and the session can send the next one") 
 }
 
 TEST_CASE("A client that disconnects mid-DATA leaves no partial message") {
-  SinkProcess sink;
+  MailSink sink;
   {
     RawSmtp client(sink.smtp_port());
     client.Reply();
@@ -91,7 +92,7 @@ TEST_CASE("A client that disconnects mid-DATA leaves no partial message") {
 }
 
 TEST_CASE("Pipelined commands get their replies in order") {
-  SinkProcess sink;
+  MailSink sink;
   RawSmtp client(sink.smtp_port());
   client.Reply();
   REQUIRE(client.Command("EHLO raw.test").find("PIPELINING") != std::string::npos);
@@ -108,7 +109,7 @@ TEST_CASE("Pipelined commands get their replies in order") {
 }
 
 TEST_CASE("--delay-ms holds each message but never blocks another client") {
-  SinkProcess sink({"--delay-ms", "500"});
+  MailSink sink({"--delay-ms", "500"});
   RawSmtp first(sink.smtp_port());
   RawSmtp second(sink.smtp_port());
   for (RawSmtp* client : {&first, &second}) {
@@ -135,7 +136,7 @@ TEST_CASE("--delay-ms holds each message but never blocks another client") {
 }
 
 TEST_CASE("--idle-timeout-ms closes a trickling client with 421; others are served meanwhile") {
-  SinkProcess sink({"--idle-timeout-ms", "400"});
+  MailSink sink({"--idle-timeout-ms", "400"});
   RawSmtp slow(sink.smtp_port());
   slow.Reply();
   REQUIRE(slow.Code("EHLO slow.test") == 250);
@@ -163,7 +164,7 @@ TEST_CASE("--idle-timeout-ms closes a trickling client with 421; others are serv
 }
 
 TEST_CASE("Throughput of SmtpMailer against the sink", "[.throughput]") {
-  SinkProcess sink({"--delay-ms", "0", "--max-messages", "1000"});
+  MailSink sink({"--delay-ms", "0", "--max-messages", "1000"});
   constexpr int kThreads = 4;
   constexpr double kSeconds = 5.0;
   std::atomic<int64_t> sent{0}, failed{0};

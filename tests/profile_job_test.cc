@@ -3,49 +3,20 @@
 // the email arrives with the request id that caused it.
 #include "workers/profiles/profile_job.h"
 
-#include <httplib.h>
-
 #include <catch2/catch.hpp>
 #include <chrono>
 
+#include "common/smtp/smtp_mailer.h"
 #include "common/text.h"
+#include "tests/support/mail_sink.h"
 #include "tests/support/ports.h"
-#include "tests/support/subprocess.h"
 #include "workers/jobs/example_jobs.h"
 #include "workers/jobs/job_registry.h"
-#include "common/smtp/smtp_mailer.h"
 #include "workers/profiles/stage_runner.h"
 
 namespace {
 
 const std::string kProfilesDir = std::string(FIB_SOURCE_DIR) + "/bench/profiles";
-
-// A mail sink on free loopback ports, stopped when the object goes away.
-struct MailSink {
-  explicit MailSink(int delay_ms)
-      : smtp_port(fib::test::FreePort()),
-        http_port(fib::test::FreePort()),
-        process({fib::test::BinPath("fibtastic-mailsink"), "--smtp-port", std::to_string(smtp_port),
-                 "--http-port", std::to_string(http_port), "--delay-ms",
-                 std::to_string(delay_ms)}) {
-    if (!fib::test::WaitForPort(smtp_port) || !fib::test::WaitForPort(http_port)) {
-      FAIL("fibtastic-mailsink did not open its ports; its output:\n" << process.Log());
-    }
-  }
-  // Returns GET /messages: summaries (from, to, subject, headers, request_id, job_id, ...).
-  nlohmann::json Messages() {
-    httplib::Client client("127.0.0.1", http_port);
-    auto response = client.Get("/messages");
-    REQUIRE(response);
-    REQUIRE(response->status == 200);
-    return nlohmann::json::parse(response->body);
-  }
-  std::string SmtpUrl() const { return "smtp://127.0.0.1:" + std::to_string(smtp_port); }
-
-  int smtp_port;
-  int http_port;
-  fib::test::Subprocess process;
-};
 
 fib::JobRegistry RegistryWithAllProfiles() {
   fib::JobRegistry registry;
@@ -66,9 +37,9 @@ int64_t WallMillis() {
 }  // namespace
 
 TEST_CASE("The lesson job takes its 200 ms and its email reaches the sink", "[integration]") {
-  MailSink sink(100);
+  fib::test::MailSink sink({"--delay-ms", "100"});
   fib::JobRegistry registry = RegistryWithAllProfiles();
-  fib::SmtpMailer mailer(fib::SmtpMailerOptions{sink.SmtpUrl()});
+  fib::SmtpMailer mailer(fib::SmtpMailerOptions{sink.smtp_url()});
   std::string request_id = fib::Uuid4();
   fib::JobContext context{fib::RandomHex(24), request_id, &mailer, nullptr};
 
@@ -77,7 +48,7 @@ TEST_CASE("The lesson job takes its 200 ms and its email reaches the sink", "[in
   fib::JobStatus status = registry.Run("LessonEmailWorker", {"ada@example.com"}, context);
   int64_t job_ms = WallMillis() - start_ms;
   int64_t job_cpu_us = fib::ThreadCpuMicros() - start_cpu_us;
-  INFO(status.error_class() << ": " << status.message() << "\nsink log:\n" << sink.process.Log());
+  INFO(status.error_class() << ": " << status.message() << "\nsink log:\n" << sink.Log());
   REQUIRE(status.ok());
   CHECK(job_cpu_us >= 100000);  // "generate recommendations" really computed for 100 ms
   CHECK(job_ms >= 200);         // ... and the send waited on the 100 ms provider
@@ -97,10 +68,10 @@ TEST_CASE("The lesson job takes its 200 ms and its email reaches the sink", "[in
 
 TEST_CASE("The lesson job's email stage lasts as long as the slow provider", "[integration]") {
   // CPU contention can stretch the cpu stage's wall time, so the send is timed on its own.
-  MailSink sink(100);
+  fib::test::MailSink sink({"--delay-ms", "100"});
   auto lesson = fib::LoadProfile("lesson", kProfilesDir);
   REQUIRE(lesson.ok());
-  fib::SmtpMailer mailer(fib::SmtpMailerOptions{sink.SmtpUrl()});
+  fib::SmtpMailer mailer(fib::SmtpMailerOptions{sink.smtp_url()});
   fib::JobContext context{"jid-2", fib::Uuid4(), &mailer, nullptr};
   std::vector<fib::StageTiming> timings;
   fib::JobStatus status = fib::StageRunner(*lesson).RunPhase(fib::StagePhase::kJob,

@@ -27,9 +27,11 @@
 #include "tests/soak/flatness.h"
 #include "tests/soak/inbox_reader.h"
 #include "tests/soak/process_sampler.h"
-#include "tests/soak/steady_sender.h"
+#include "tests/support/mail_sink.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/web_stack.h"
+#include "tests/support/steady_sender.h"
+#include "tests/support/web_app.h"
+#include "tests/support/worker_process.h"
 
 namespace fib::test {
 namespace {
@@ -64,6 +66,18 @@ SoakPlan PlanFromEnv() {
   // At least ~12 samples over the run, at most one every 5 s.
   plan.sample_interval_ms = static_cast<int>(std::clamp(plan.seconds * 1000 / 30, 1000.0, 5000.0));
   return plan;
+}
+
+// One connection to `port` at `rate_rps`, with a generous timeout (a shared CI box may stall for
+// seconds). Sanitizer builds run the exponential job 10-50x slower; the soak is about memory and
+// fds, so there it uses a cheap sequence length that still keeps the rate.
+SteadySenderOptions SoakSender(int port, double rate_rps, std::string id_prefix) {
+  return {.port = port,
+          .rate_rps = rate_rps,
+          .sequence_length = kSanitizedBuild ? 12 : 20,
+          .id_prefix = std::move(id_prefix),
+          .email_domain = "soak.example",
+          .timeout_ms = 30000};
 }
 
 // redis-server's pid from INFO (RedisServer does not expose its Subprocess).
@@ -139,20 +153,22 @@ struct SoakStack {
       : sink({"--max-messages", std::to_string(plan.sink_ring_messages)}),
         background({"--mode", "background", "--redis-url", redis.url()}),
         inline_web({"--mode", "inline", "--smtp-url", sink.smtp_url()}),
-        worker({BinPath("fibtastic-worker"), "--redis-url", redis.url(), "--smtp-url",
-                sink.smtp_url(), "-c", "5"}) {}
+        worker(StartWorker({.redis_url = redis.url(),
+                            .smtp_url = sink.smtp_url(),
+                            .test_intervals = false,
+                            .flags = {"-c", "5"}})) {}
   void WatchAll(ProcessSampler* sampler) {
     sampler->Watch("redis-server", RedisPid(redis));
     sampler->Watch("fibtastic-mailsink", sink.process().pid());
     sampler->Watch("web --mode background", background.process().pid());
     sampler->Watch("web --mode inline", inline_web.process().pid());
-    sampler->Watch("fibtastic-worker", worker.pid());
+    sampler->Watch("fibtastic-worker", worker->pid());
   }
   RedisServer redis;
   MailSink sink;
   WebApp background;
   WebApp inline_web;
-  Subprocess worker;
+  std::unique_ptr<Subprocess> worker;
 };
 
 // What one web variant was sent and what its emails did.
@@ -230,8 +246,8 @@ TEST_CASE("soak: RSS and open fds of every process stay flat under steady load",
   stack.WatchAll(&sampler);
   InboxReader inbox({stack.sink.http_port()});
   std::string run = RandomHex(6);
-  SteadySender bg_sender({stack.background.port(), plan.rate_rps, "soak-bg-" + run});
-  SteadySender in_sender({stack.inline_web.port(), plan.rate_rps, "soak-in-" + run});
+  SteadySender bg_sender(SoakSender(stack.background.port(), plan.rate_rps, "soak-bg-" + run));
+  SteadySender in_sender(SoakSender(stack.inline_web.port(), plan.rate_rps, "soak-in-" + run));
   sampler.Start();
   inbox.Start();
   // Warm-up burst: 5 connections at once per web (its --threads default) push 5 x 20 requests,
@@ -241,11 +257,11 @@ TEST_CASE("soak: RSS and open fds of every process stay flat under steady load",
   std::vector<VariantTraffic> traffic = {
       {"web --mode background",
        &stack.background,
-       SendBurst({stack.background.port(), 0, "soak-bg-" + run + "-burst"}, 5, 20),
+       SendBurst(SoakSender(stack.background.port(), 0, "soak-bg-" + run + "-burst"), 5, 20),
        {}},
       {"web --mode inline",
        &stack.inline_web,
-       SendBurst({stack.inline_web.port(), 0, "soak-in-" + run + "-burst"}, 5, 20),
+       SendBurst(SoakSender(stack.inline_web.port(), 0, "soak-in-" + run + "-burst"), 5, 20),
        {}}};
   bg_sender.Start();
   in_sender.Start();
@@ -253,8 +269,8 @@ TEST_CASE("soak: RSS and open fds of every process stay flat under steady load",
   bg_sender.Stop();
   in_sender.Stop();
   sampler.Stop();  // "end" is the end of the load, before the drain
-  traffic[0].sent.Merge(bg_sender.result());
-  traffic[1].sent.Merge(in_sender.result());
+  traffic[0].sent.Merge(bg_sender.Result());
+  traffic[1].sent.Merge(in_sender.Result());
   DrainEmails(inbox, traffic[0].sent.accepted_ids, traffic[1].sent.accepted_ids, 30000);
   inbox.Stop();
   for (VariantTraffic& t : traffic) t.mail = inbox.Count(t.sent.accepted_ids);
@@ -273,7 +289,7 @@ TEST_CASE("soak: RSS and open fds of every process stay flat under steady load",
 
   CHECK(stack.redis.Cli({"PING"}) == "PONG");
   for (Subprocess* p : {&stack.sink.process(), &stack.background.process(),
-                        &stack.inline_web.process(), &stack.worker}) {
+                        &stack.inline_web.process(), stack.worker.get()}) {
     INFO(p->Log().substr(0, 4000));
     CHECK(p->running());
   }

@@ -10,18 +10,17 @@
 #include <regex>
 #include <thread>
 
+#include "tests/support/mail_sink.h"
+#include "tests/support/polling.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/web_stack.h"
+#include "tests/support/web_app.h"
+#include "tests/support/worker_process.h"
 
 namespace fib::test {
 namespace {
 
 constexpr char kThanks[] =
     "Thanks! A carefully crafted fibonacci sequence will be hitting your inbox shortly.";
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // Returns the queue's payloads, oldest (next to run) last, as Redis holds them.
 nlohmann::json QueuedJobs(const RedisServer& redis, const std::string& queue = "default") {
@@ -36,17 +35,6 @@ nlohmann::json QueuedJobs(const RedisServer& redis, const std::string& queue = "
     pos = end + 1;
   }
   return jobs;
-}
-
-// Polls `done` every 50 ms for up to timeout_ms.
-template <typename F>
-bool WaitFor(F done, int timeout_ms) {
-  auto start = std::chrono::steady_clock::now();
-  while (!done()) {
-    if (SecondsSince(start) * 1000 > timeout_ms) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
 }
 
 TEST_CASE("a form post is enqueued as a Sidekiq job and answered at once", "[web][background]") {
@@ -204,15 +192,17 @@ TEST_CASE("end to end: web -> Redis -> fibtastic-worker -> email with the reques
   RedisServer redis;
   MailSink sink;
   WebApp web({"--mode", "background", "--redis-url", redis.url()});
-  Subprocess worker({BinPath("fibtastic-worker"), "--redis-url", redis.url(), "--smtp-url",
-                     sink.smtp_url(), "-c", "2"});
+  auto worker = StartWorker({.redis_url = redis.url(),
+                             .smtp_url = sink.smtp_url(),
+                             .test_intervals = false,
+                             .flags = {"-c", "2"}});
   auto response =
       web.PostForm("email=e2e%40example.com&sequence_length=10", {{"X-Request-Id", "e2e-req-1"}});
   REQUIRE(response);
   REQUIRE(response->status == 200);
   std::string jid = response->get_header_value("X-Job-Id");
   bool arrived = WaitFor([&] { return !sink.Messages().empty(); }, 15000);
-  INFO("worker log:\n" << worker.Log());
+  INFO("worker log:\n" << worker->Log());
   REQUIRE(arrived);
   nlohmann::json message = sink.Messages()[0];
   CHECK(message["to"] == nlohmann::json::array({"e2e@example.com"}));
@@ -221,7 +211,7 @@ TEST_CASE("end to end: web -> Redis -> fibtastic-worker -> email with the reques
   CHECK(message["job_id"] == jid);
   std::string body = sink.Message(message["id"].get<int64_t>())["body"];
   CHECK(body.find("<p>0, 1, 1, 2, 3, 5, 8, 13, 21, 34</p>") != std::string::npos);
-  CHECK(worker.Stop(15000) == 0);
+  CHECK(worker->Stop(15000) == 0);
 }
 
 // A Ruby Sidekiq job class with our class name that records what it was given.

@@ -8,7 +8,9 @@
 #include <regex>
 #include <thread>
 
-#include "tests/support/web_stack.h"
+#include "tests/support/mail_sink.h"
+#include "tests/support/ports.h"
+#include "tests/support/web_app.h"
 
 namespace fib::test {
 namespace {

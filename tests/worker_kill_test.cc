@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "common/build_info.h"
-#include "tests/worker_fixture.h"
+#include "tests/support/worker_fixture.h"
 
 using namespace fib;
 using namespace fib::test;

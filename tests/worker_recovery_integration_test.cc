@@ -8,8 +8,8 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/worker_fixture.h"
 #include "tests/support/ports.h"
+#include "tests/support/worker_fixture.h"
 #include "workers/queue/redis_job_queue.h"
 
 using namespace fib;

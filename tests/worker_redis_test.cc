@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "tests/support/ports.h"
-#include "tests/worker_fixture.h"
+#include "tests/support/worker_fixture.h"
 #include "workers/jobs/fib_sequence.h"
 
 using namespace fib;

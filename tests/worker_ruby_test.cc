@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "common/text.h"
-#include "tests/worker_fixture.h"
+#include "tests/support/worker_fixture.h"
 
 using namespace fib;
 using namespace fib::test;

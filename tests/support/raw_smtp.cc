@@ -1,4 +1,4 @@
-#include "tests/mailsink_fixture.h"
+#include "tests/support/raw_smtp.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,48 +9,8 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <thread>
-
-#include "tests/support/ports.h"
 
 namespace fib::test {
-
-SinkProcess::SinkProcess(std::vector<std::string> extra_flags)
-    : smtp_port_(FreePort()), http_port_(FreePort()), http_("127.0.0.1", http_port_) {
-  std::vector<std::string> argv = {BinPath("fibtastic-mailsink"), "--smtp-port",
-                                   std::to_string(smtp_port_), "--http-port",
-                                   std::to_string(http_port_)};
-  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-  process_ = std::make_unique<Subprocess>(argv);
-  http_.set_read_timeout(10, 0);
-  bool ready = WaitForPort(smtp_port_) && WaitForPort(http_port_);
-  INFO(process_->Log());
-  REQUIRE(ready);
-}
-
-httplib::Result SinkProcess::Get(const std::string& path) { return http_.Get(path.c_str()); }
-
-httplib::Result SinkProcess::Delete(const std::string& path) { return http_.Delete(path.c_str()); }
-
-nlohmann::json SinkProcess::GetJson(const std::string& path, int expect_status) {
-  auto response = Get(path);
-  INFO("GET " << path);
-  REQUIRE(response);
-  REQUIRE(response->status == expect_status);
-  REQUIRE(response->get_header_value("Content-Type") == "application/json");
-  return nlohmann::json::parse(response->body);
-}
-
-nlohmann::json SinkProcess::WaitForMessages(size_t count) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  nlohmann::json list;
-  do {
-    list = GetJson("/messages");
-    if (list.size() >= count) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return list;
-}
 
 RawSmtp::RawSmtp(int port) {
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
