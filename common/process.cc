@@ -61,7 +61,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
     std::string kv = *e;
     if (!options.env.count(kv.substr(0, kv.find('=')))) env_strings.push_back(kv);
   }
-  for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
+  for (const auto& [k, v] : options.env) env_strings.push_back(std::string(k).append("=").append(v));
   std::vector<std::string> args = options.argv;
   std::vector<char*> c_argv, c_env;
   for (auto& a : args) c_argv.push_back(a.data());
@@ -175,7 +175,8 @@ int FindFreePort() {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  // A failed bind leaves port 0 for getsockname, which the caller treats as "no free port".
+  (void)bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);

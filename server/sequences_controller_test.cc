@@ -142,7 +142,10 @@ TEST_CASE("dispatch failures map to 502 (mail) and 503 (queue), never a thanks p
   f.dispatcher.result.message = "SMTP send failed: connection refused";
   WebResponse mail = f.controller.CreateSequence(Form("email=a%40example.com&sequence_length=3"));
   CHECK(mail.status == 502);
-  CHECK(mail.body.find("connection refused") != std::string::npos);
+  // The client learns what happened and the request id; the detail stays in the log.
+  CHECK(mail.body.find("mail server failed") != std::string::npos);
+  CHECK(mail.body.find("connection refused") == std::string::npos);
+  CHECK(mail.body.find("req-7") != std::string::npos);
   CHECK(mail.body.find("Thanks!") == std::string::npos);
 
   f.dispatcher.result.outcome = DispatchOutcome::kQueueUnavailable;
@@ -150,6 +153,7 @@ TEST_CASE("dispatch failures map to 502 (mail) and 503 (queue), never a thanks p
   WebResponse queue = f.controller.CreateSequence(Form("email=a%40example.com&sequence_length=3"));
   CHECK(queue.status == 503);
   CHECK(queue.body.find("job queue (Redis) is unavailable") != std::string::npos);
+  CHECK(queue.body.find("127.0.0.1") == std::string::npos);
   CHECK(queue.body.find("Thanks!") == std::string::npos);
   CHECK(Header(queue, "Retry-After") == "1");
   CHECK(Header(queue, "X-Job-Id").empty());

@@ -66,7 +66,7 @@ TEST_CASE("mail provider failing 30% with 451 and slow: every email arrives thro
       "drain=%.1fs\n",
       BuildType().c_str(), kSanitizedBuild ? " (sanitized: scaled down)" : "", jobs,
       delivery.delivered, delivery.missing.size(), delivery.duplicates,
-      static_cast<long long>(received + failed_451), static_cast<long long>(received),
+      static_cast<long long>(received) + failed_451, static_cast<long long>(received),
       static_cast<long long>(failed_451), retry_lines, static_cast<long long>(stat_failed),
       static_cast<long long>(stat_processed), static_cast<long long>(most_waiting_retries),
       drain_s);

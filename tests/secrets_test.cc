@@ -41,7 +41,7 @@ std::string DumpRedis(const RedisServer& redis) {
     start = end == std::string::npos ? keys.size() : end + 1;
     if (key.empty()) continue;
     std::string type = redis.Cli({"TYPE", key});
-    all += key + " (" + type + "): ";
+    all.append(key).append(" (").append(type).append("): ");
     if (type == "string") all += redis.Cli({"GET", key});
     if (type == "list") all += redis.Cli({"LRANGE", key, "0", "-1"});
     if (type == "set") all += redis.Cli({"SMEMBERS", key});
@@ -90,7 +90,7 @@ TEST_CASE("no output of a run with passwords in both URLs contains either passwo
                             "application/json");
     REQUIRE(json);
     pages += form->body + json->body;
-    for (const auto& [name, value] : form->headers) pages += name + ": " + value + "\n";
+    for (const auto& [name, value] : form->headers) pages.append(name).append(": ").append(value) += '\n';
   }
   // The worker fails each send (451) and retries; wait until failures are in Redis.
   bool failed = false;

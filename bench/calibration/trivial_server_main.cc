@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
            options.threads, options.status, options.close ? ", close" : "",
            options.silent ? ", silent" : "");
   std::vector<std::thread> threads;
+  threads.reserve(listeners.size());
   for (int fd : listeners) {
     threads.emplace_back([&options, fd] { Loop(options, fd).Run(); });
   }

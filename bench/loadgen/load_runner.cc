@@ -109,6 +109,7 @@ Result<RunResult> LoadRunner::Run() {
     loads.push_back(std::make_unique<LoadThread>(t, first, count, options_.connections, &plan));
     first += count;
   }
+  threads.reserve(threads.size() + loads.size());
   for (auto& load : loads) {
     threads.emplace_back([&load, &running] {
       load->Run();

@@ -71,7 +71,8 @@ json MergeConditions(const std::vector<Report>& reports) {
       merged[key] = std::any_of(list.begin(), list.end(), [](const json& v) { return v == true; });
     } else if (key == "start_time" || key == "warning") {
       merged[key] = *std::min_element(list.begin(), list.end());
-    } else if (std::all_of(list.begin(), list.end(), [&](const json& v) { return v == list[0]; })) {
+    } else if (std::all_of(list.begin(), list.end(),
+                           [&first = list[0]](const json& v) { return v == first; })) {
       merged[key] = list[0];
     } else if (key == "build_type") {
       merged[key] = "mixed";

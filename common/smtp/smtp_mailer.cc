@@ -51,7 +51,7 @@ struct Upload {
 size_t ReadChunk(char* buffer, size_t size, size_t count, void* user) {
   auto* up = static_cast<Upload*>(user);
   size_t n = std::min(size * count, up->data->size() - up->offset);
-  std::memcpy(buffer, up->data->data() + up->offset, n);
+  std::memcpy(buffer, up->data->data() + up->offset, n);  // NOLINT(bugprone-not-null-terminated-result): a byte buffer for libcurl, not a C string
   up->offset += n;
   return n;
 }

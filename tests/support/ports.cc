@@ -22,7 +22,7 @@ sockaddr_in Loopback(int port) {
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr = Loopback(0);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  (void)bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);  // port 0 on failure
   socklen_t len = sizeof addr;
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);

@@ -311,6 +311,7 @@ Result<std::vector<FetchedJob>> RedisJobQueue::ListInProgress(
   std::vector<FetchedJob> listed;
   if (queues.empty()) return listed;
   std::vector<std::vector<std::string>> commands;
+  commands.reserve(queues.size());
   for (const std::string& queue : queues) {
     commands.push_back({"LRANGE", InProgressKey(options_.identity, queue), "0", "-1"});
   }
