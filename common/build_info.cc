@@ -42,7 +42,7 @@ nlohmann::json BuildConditions() {
       {"project_version", FIB_VERSION},
       {"build_type", BuildType()},
       {"debug_build", IsDebugBuild()},
-      {"compiler", fmt::format("{} {}", 
+      {"compiler", fmt::format("{} {}",
 #if defined(__clang__)
                                "clang", __clang_version__
 #else
@@ -53,12 +53,11 @@ nlohmann::json BuildConditions() {
       {"hostname", host},
       {"kernel", fmt::format("{} {} {}", u.sysname, u.release, u.machine)},
       {"libraries",
-       {{"hiredis", FIB_HIREDIS_VERSION},
-        {"libcurl", FIB_LIBCURL_VERSION},
-        {"fmt", FMT_VERSION}}},
+       {{"hiredis", FIB_HIREDIS_VERSION}, {"libcurl", FIB_LIBCURL_VERSION}, {"fmt", FMT_VERSION}}},
   };
   if (IsDebugBuild()) {
-    j["warning"] = "WARNING: debug build; latency figures are not representative. Use `make` (Release).";
+    j["warning"] =
+        "WARNING: debug build; latency figures are not representative. Use `make` (Release).";
   }
   return j;
 }

@@ -83,9 +83,8 @@ void FlagSet::String(const std::string& name, char short_name, std::string* targ
        }});
 }
 
-void FlagSet::StringList(const std::string& name, char short_name,
-                         std::vector<std::string>* target, const std::string& unit,
-                         const std::string& help) {
+void FlagSet::StringList(const std::string& name, char short_name, std::vector<std::string>* target,
+                         const std::string& unit, const std::string& help) {
   std::string def;
   for (const auto& s : *target) def += (def.empty() ? "'" : ", '") + s + "'";
   // The first occurrence replaces the defaults; later ones append.
@@ -101,8 +100,7 @@ void FlagSet::StringList(const std::string& name, char short_name,
 
 void FlagSet::Bool(const std::string& name, char short_name, bool* target,
                    const std::string& help) {
-  Add({name, short_name, "", help, *target ? "on" : "off", false,
-       [target](const std::string& v) {
+  Add({name, short_name, "", help, *target ? "on" : "off", false, [target](const std::string& v) {
          *target = (v == "true");
          return Status::Ok();
        }});
@@ -154,7 +152,8 @@ Status FlagSet::Parse(int argc, char** argv, std::vector<std::string>* positiona
       }
       flag = Find(name, &negated);
     } else if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-' &&
-               !(arg.size() > 1 && (isdigit(static_cast<unsigned char>(arg[1])) || arg[1] == '.'))) {
+               !(arg.size() > 1 &&
+                 (isdigit(static_cast<unsigned char>(arg[1])) || arg[1] == '.'))) {
       for (const auto& f : flags_) {
         if (f.short_name == arg[1]) flag = &f;
       }

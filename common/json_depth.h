@@ -46,6 +46,7 @@ class JsonStringTracker {
 // no allocation; `text` need not be valid JSON (the parser reports that).
 int JsonDepth(std::string_view text, int stop_above = kMaxJsonDepth);
 // Returns an error naming `what` and the limit when `text` nests deeper than `max_depth`.
-Status CheckJsonDepth(std::string_view text, const std::string& what, int max_depth = kMaxJsonDepth);
+Status CheckJsonDepth(std::string_view text, const std::string& what,
+                      int max_depth = kMaxJsonDepth);
 
 }  // namespace fib

@@ -19,7 +19,8 @@ TEST_CASE("JsonDepth stops early on a deep text and CheckJsonDepth refuses it") 
   CHECK(JsonDepth(deep, 10) == 11);
   Status s = CheckJsonDepth(deep, "job payload");
   REQUIRE_FALSE(s.ok());
-  CHECK(s.message() == "job payload nests arrays/objects more than 64 levels deep; refusing to decode it");
+  CHECK(s.message() ==
+        "job payload nests arrays/objects more than 64 levels deep; refusing to decode it");
   std::string ok = std::string(64, '[') + std::string(64, ']');
   CHECK(CheckJsonDepth(ok, "x").ok());
   CHECK_FALSE(CheckJsonDepth("[" + ok + "]", "x").ok());

@@ -61,7 +61,8 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ChildOptions& op
     std::string kv = *e;
     if (!options.env.count(kv.substr(0, kv.find('=')))) env_strings.push_back(kv);
   }
-  for (const auto& [k, v] : options.env) env_strings.push_back(std::string(k).append("=").append(v));
+  for (const auto& [k, v] : options.env)
+    env_strings.push_back(std::string(k).append("=").append(v));
   std::vector<std::string> args = options.argv;
   std::vector<char*> c_argv, c_env;
   for (auto& a : args) c_argv.push_back(a.data());

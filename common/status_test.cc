@@ -1,8 +1,9 @@
 #include "common/status.h"
 
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <catch2/catch.hpp>
 
 #include "common/process.h"
 

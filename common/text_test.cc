@@ -36,8 +36,9 @@ TEST_CASE("EscapeForLog keeps a line one line and a terminal uncoloured", "[text
   CHECK(fib::EscapeForLog("\x1b[31mred\x1b[0m") == "\\x1b[31mred\\x1b[0m");
   CHECK(fib::EscapeForLog("tab\there\rdel\x7f") == "tab\\there\\rdel\\x7f");
   CHECK(fib::EscapeForLog("back\\slash") == "back\\\\slash");
-  CHECK(fib::EscapeForLog("csi\xc2\x9b" "31m") == "csi\\x9b31m");  // C1 CSI, UTF-8 encoded
-  CHECK(fib::EscapeForLog("\xc2\xa0nbsp") == "\xc2\xa0nbsp");       // U+00A0 is printable
+  CHECK(fib::EscapeForLog("csi\xc2\x9b"
+                          "31m") == "csi\\x9b31m");            // C1 CSI, UTF-8 encoded
+  CHECK(fib::EscapeForLog("\xc2\xa0nbsp") == "\xc2\xa0nbsp");  // U+00A0 is printable
   CHECK(fib::EscapeForLog(std::string("nul\0x", 5)) == "nul\\x00x");
   CHECK(fib::EscapeForLog("ends\xc2") == "ends\xc2");  // a truncated sequence is left alone
 }

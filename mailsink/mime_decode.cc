@@ -79,7 +79,9 @@ std::string DecodeQuotedPrintable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '=') {  // NOLINT(bugprone-branch-clone): a plain byte, and a lone '=' below, both kept
+    // A plain byte here and a lone '=' at the end are both kept as they are.
+    // NOLINTNEXTLINE(bugprone-branch-clone)
+    if (text[i] != '=') {
       out += text[i];
     } else if (i + 1 < text.size() && (text[i + 1] == '\r' || text[i + 1] == '\n')) {
       i += (text[i + 1] == '\r' && i + 2 < text.size() && text[i + 2] == '\n') ? 2 : 1;

@@ -1,9 +1,10 @@
 // Unit tests of the SMTP state machine (SmtpSession) and its command parsing: no sockets.
+#include "mailsink/smtp_session.h"
+
 #include <catch2/catch.hpp>
 #include <string>
 
 #include "mailsink/smtp_command.h"
-#include "mailsink/smtp_session.h"
 
 namespace fib {
 namespace {

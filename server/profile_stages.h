@@ -1,11 +1,11 @@
 // Profile stages in the web request: adapts a profile's [[request]] and [[response]] stages
-// (workers/profiles/profile.h) to RequestPipeline, so `fibtastic-web --profile lesson` does the lesson's
-// "load user (3 ms)" before the job point and "render (20 ms)" after it.
-// Thread-safety: the stages are stateless; Run may be called from many request threads at once.
+// (workers/profiles/profile.h) to RequestPipeline, so `fibtastic-web --profile lesson` does the
+// lesson's "load user (3 ms)" before the job point and "render (20 ms)" after it. Thread-safety:
+// the stages are stateless; Run may be called from many request threads at once.
 #pragma once
 
-#include "server/request_pipeline.h"
 #include "common/smtp/mailer.h"
+#include "server/request_pipeline.h"
 #include "workers/profiles/profile.h"
 
 namespace fib {

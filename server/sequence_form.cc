@@ -46,7 +46,8 @@ std::string LengthText(const nlohmann::json& value) {
 Result<SequenceForm> ParseJsonForm(std::string_view body) {
   if (JsonDepth(body) > kMaxJsonDepth) {
     return Status::Error("the JSON body nests too deeply (more than " +
-                         std::to_string(kMaxJsonDepth) + R"( levels); send {"email": ..., "sequence_length": ...})");
+                         std::to_string(kMaxJsonDepth) +
+                         R"( levels); send {"email": ..., "sequence_length": ...})");
   }
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::Error("the request body is not valid JSON");

@@ -1,7 +1,7 @@
 // SequenceForm: the fields of POST /sequences, read from an HTML form post
 // (application/x-www-form-urlencoded) or a JSON object (application/json).
-// Parsing only extracts text; ValidateSequenceRequest (workers/jobs/sequence_email_job.h) judges it.
-// Thread-safety: pure functions.
+// Parsing only extracts text; ValidateSequenceRequest (workers/jobs/sequence_email_job.h) judges
+// it. Thread-safety: pure functions.
 #pragma once
 
 #include <map>

@@ -5,8 +5,8 @@
 #include "common/log.h"
 #include "server/pages.h"
 #include "server/sequence_form.h"
-#include "workers/profiles/profile.h"
 #include "workers/jobs/sequence_email_job.h"
+#include "workers/profiles/profile.h"
 
 namespace fib {
 namespace {
@@ -84,8 +84,7 @@ WebResponse SequencesController::RunJob(const WebRequest& request, const Sequenc
     return Error(request, 500, "Internal Server Error", before.message());
   }
   nlohmann::json args = JobArgs(args_template_, job.email, job.sequence_length);
-  DispatchResult result =
-      dispatcher_->Dispatch(job_class_, args, request.request_id);
+  DispatchResult result = dispatcher_->Dispatch(job_class_, args, request.request_id);
   timing->Add(result.timing_name, result.duration_us);
   if (!result.ok()) return DispatchFailed(request, result);
   if (Status after = pipeline_->RunAfterJob(request.request_id, timing); !after.ok()) {
@@ -117,14 +116,16 @@ WebResponse SequencesController::DispatchFailed(const WebRequest& request,
       return Error(request, 502, "Bad Gateway",
                    "Your sequence could not be emailed because the mail server failed; nothing "
                    "was sent, please try again later. (The web's log has the details under "
-                   "request " + request.request_id + ".)");
+                   "request " +
+                       request.request_id + ".)");
     case DispatchOutcome::kQueueUnavailable: {
       Log("request {}: 503, the job queue is unavailable: {}", request.request_id, result.message);
       WebResponse response =
           Error(request, 503, "Service Unavailable",
                 "Your request could not be queued: the job queue (Redis) is unavailable or did not "
                 "answer in time; please try again shortly. (The web's log has the details under "
-                "request " + request.request_id + ".)");
+                "request " +
+                    request.request_id + ".)");
       response.headers.emplace_back("Retry-After", "1");
       return response;
     }

@@ -1,16 +1,16 @@
 // fibtastic-loadgen against real servers: closed loop, timeouts, refused connections, servers
 // that close every connection or die, non-2xx answers, bad flags, and the output files.
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <thread>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
-#include <fmt/format.h>
-
-#include "tests/support/loadgen_process.h"
 #include "common/build_info.h"
+#include "tests/support/loadgen_process.h"
 
 using namespace fib::test;
 
@@ -41,8 +41,7 @@ TEST_CASE("loadgen: closed loop counts every response", "[loadgen][integration]"
   std::stringstream hg_text;
   hg_text << hg.rdbuf();
   CHECK_THAT(hg_text.str(), Catch::StartsWith("       Value   Percentile   TotalCount"));
-  CHECK_THAT(hg_text.str(),
-             Catch::Contains("Total count    = " + fmt::format("{:12d}", requests)));
+  CHECK_THAT(hg_text.str(), Catch::Contains("Total count    = " + fmt::format("{:12d}", requests)));
   std::ifstream cs(csv);
   std::string header, line;
   std::getline(cs, header);
@@ -56,8 +55,8 @@ TEST_CASE("loadgen: closed loop counts every response", "[loadgen][integration]"
 
 TEST_CASE("loadgen: --requests stops after exactly that many", "[loadgen][integration]") {
   TrivialServer server;
-  auto run = RunLoadgen({"--url", server.url(), "-c", "3", "-t", "1", "--requests", "500",
-                         "--rate", "1000"});
+  auto run = RunLoadgen(
+      {"--url", server.url(), "-c", "3", "-t", "1", "--requests", "500", "--rate", "1000"});
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   CHECK(run.report["summary"]["requests"] == 500);
@@ -67,8 +66,8 @@ TEST_CASE("loadgen: --requests stops after exactly that many", "[loadgen][integr
 TEST_CASE("loadgen: a server that never answers gives timeouts at the timeout",
           "[loadgen][integration]") {
   TrivialServer server({"--silent"});
-  auto run = RunLoadgen({"--url", server.url(), "-c", "2", "-t", "1", "-d", "2", "--timeout",
-                         "200"});
+  auto run =
+      RunLoadgen({"--url", server.url(), "-c", "2", "-t", "1", "-d", "2", "--timeout", "200"});
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   const auto& r = run.report;
@@ -110,8 +109,8 @@ TEST_CASE("loadgen: reconnects when the server closes after each response",
   TrivialServer server({"--close"});
   // A connection per request costs a sanitized build (TSan) several times more CPU: half the rate.
   const int rate = fib::kSanitizedBuild ? 200 : 400;
-  auto run = RunLoadgen({"--url", server.url(), "-c", "4", "-t", "2", "-d", "2", "--rate",
-                         std::to_string(rate)});
+  auto run = RunLoadgen(
+      {"--url", server.url(), "-c", "4", "-t", "2", "-d", "2", "--rate", std::to_string(rate)});
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   CHECK(run.report["summary"]["errors"] == 0);

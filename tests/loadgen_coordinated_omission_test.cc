@@ -8,8 +8,8 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/support/loadgen_process.h"
 #include "common/build_info.h"
+#include "tests/support/loadgen_process.h"
 
 using namespace fib::test;
 

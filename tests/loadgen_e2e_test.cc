@@ -16,10 +16,29 @@ using namespace fib::test;
 namespace {
 
 std::vector<std::string> SequenceLoad(int web_port, int mail_port, const std::string& rate) {
-  return {"--url", "http://127.0.0.1:" + std::to_string(web_port) + "/sequences", "--method",
-          "POST", "--form", "--body", "email=u{n}%40example.com&sequence_length=15", "--rate",
-          rate, "-c", "4", "-t", "2", "-d", "3", "--warmup", "1", "--mail",
-          "http://127.0.0.1:" + std::to_string(mail_port), "--drain", "20", "--run-id", "e2e"};
+  return {"--url",
+          "http://127.0.0.1:" + std::to_string(web_port) + "/sequences",
+          "--method",
+          "POST",
+          "--form",
+          "--body",
+          "email=u{n}%40example.com&sequence_length=15",
+          "--rate",
+          rate,
+          "-c",
+          "4",
+          "-t",
+          "2",
+          "-d",
+          "3",
+          "--warmup",
+          "1",
+          "--mail",
+          "http://127.0.0.1:" + std::to_string(mail_port),
+          "--drain",
+          "20",
+          "--run-id",
+          "e2e"};
 }
 
 }  // namespace
@@ -94,8 +113,8 @@ TEST_CASE("loadgen --redis-url samples queue depth, retry, dead and busy",
   redis.Cli({"HSET", "host:1:abc", "busy", "3"});
   redis.Cli({"HSET", "host:2:def", "busy", "2"});
   TrivialServer server;
-  auto run = RunLoadgen({"--url", server.url(), "--rate", "50", "-c", "2", "-d", "1",
-                         "--redis-url", redis.url(), "--queue", "mail"});
+  auto run = RunLoadgen({"--url", server.url(), "--rate", "50", "-c", "2", "-d", "1", "--redis-url",
+                         redis.url(), "--queue", "mail"});
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   const auto& samples = run.report["redis_samples"];

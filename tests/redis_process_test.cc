@@ -5,9 +5,9 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/redis_queue_fixture.h"
 #include "common/redis/redis_connection.h"
 #include "common/redis/redis_script.h"
+#include "tests/redis_queue_fixture.h"
 
 namespace fib {
 namespace {
@@ -202,8 +202,8 @@ TEST_CASE("A job recovered more than max_recoveries times goes to dead as a pois
   REQUIRE(survivor.Push("default", bystander).ok());
   REQUIRE(survivor.Push("default", poison).ok());
   for (int crash = 1; crash <= 4; ++crash) {
-    const std::string id = "host:" + std::to_string(600 + crash) + ":aaaaaaaaaaa" +
-                           std::to_string(crash);
+    const std::string id =
+        "host:" + std::to_string(600 + crash) + ":aaaaaaaaaaa" + std::to_string(crash);
     RedisJobQueue dying(Options(redis, id));
     FetchedJob first = MustFetch(dying, {"default"});
     CHECK(Arg0(first.raw) == (crash == 1 ? "bystander" : "poison"));

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/redis_queue_fixture.h"
 #include "common/redis/redis_connection.h"
+#include "tests/redis_queue_fixture.h"
 
 namespace fib {
 namespace {
@@ -251,7 +251,7 @@ TEST_CASE("A due job whose queue key has the wrong type is skipped, then buried;
   CHECK(redis.Cli({"LLEN", "queue:default"}) == "2");
   CHECK(redis.Cli({"ZCARD", "retry"}) == "1");
   for (int pass = 2; pass <= 4; ++pass) REQUIRE(queue.EnqueueDue(1700000010.0).ok());
-  CHECK(redis.Cli({"ZCARD", "retry"}) == "1");  // four failed passes: still waiting
+  CHECK(redis.Cli({"ZCARD", "retry"}) == "1");   // four failed passes: still waiting
   REQUIRE(queue.EnqueueDue(1700000010.0).ok());  // the fifth buries it, with the reason
   CHECK(redis.Cli({"ZCARD", "retry"}) == "0");
   auto dead = DecodePayload(redis.Cli({"ZRANGE", "dead", "0", "-1"}));

@@ -128,7 +128,8 @@ TEST_CASE("plot without gnuplot names the package to install and exits 1", "[rep
   CHECK_THAT(out, Catch::Contains("-o DIR is required"));
 }
 
-TEST_CASE("report text reaches gnuplot as data: a label cannot run a command", "[report][hostile]") {
+TEST_CASE("report text reaches gnuplot as data: a label cannot run a command",
+          "[report][hostile]") {
   Fixtures f;
   std::string marker = f.dir + "/pwned";
   std::string evil = "x'\nsystem('touch " + marker + "')\nprint '";

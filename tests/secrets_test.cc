@@ -3,10 +3,11 @@
 // that carries the SMTP URL or a Redis error runs), and then every output is searched for the
 // passwords: pages, JSON bodies, every process's log, every Redis key. Zero hits. Also a Redis
 // whose AUTH is renamed away, which answers with the arguments echoed back.
+#include <httplib.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <httplib.h>
 #include <thread>
 
 #include "tests/support/ports.h"
@@ -20,8 +21,8 @@ using namespace fib::test;  // NOLINT: the support helpers read best unqualified
 constexpr char kRedisPassword[] = "Redis-pw-7f3c9e";
 constexpr char kSmtpPassword[] = "Smtp-pw-41b2d8";
 
-std::unique_ptr<Subprocess> StartWeb(const std::string& mode, int port, const std::string& redis_url,
-                                     const std::string& smtp_url) {
+std::unique_ptr<Subprocess> StartWeb(const std::string& mode, int port,
+                                     const std::string& redis_url, const std::string& smtp_url) {
   auto web = std::make_unique<Subprocess>(
       std::vector<std::string>{BinPath("fibtastic-web"), "--mode", mode, "--port",
                                std::to_string(port)},
@@ -37,7 +38,8 @@ std::string DumpRedis(const RedisServer& redis) {
   size_t start = 0;
   while (start < keys.size()) {
     size_t end = keys.find('\n', start);
-    std::string key = keys.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string key =
+        keys.substr(start, end == std::string::npos ? std::string::npos : end - start);
     start = end == std::string::npos ? keys.size() : end + 1;
     if (key.empty()) continue;
     std::string type = redis.Cli({"TYPE", key});
@@ -66,14 +68,14 @@ TEST_CASE("no output of a run with passwords in both URLs contains either passwo
   // A user with a password; the default user stays open for the test's own redis-cli.
   REQUIRE(redis.Cli({"ACL", "SETUSER", "fib", "on", std::string(">") + kRedisPassword, "~*", "&*",
                      "+@all"}) == "OK");
-  const std::string redis_url = "redis://fib:" + std::string(kRedisPassword) + "@127.0.0.1:" +
-                                std::to_string(redis.port()) + "/0";
+  const std::string redis_url = "redis://fib:" + std::string(kRedisPassword) +
+                                "@127.0.0.1:" + std::to_string(redis.port()) + "/0";
   int smtp_port = FreePort(), inbox_port = FreePort();
   Subprocess sink({BinPath("fibtastic-mailsink"), "--smtp-port", std::to_string(smtp_port),
                    "--http-port", std::to_string(inbox_port), "--fail-rate", "1"});
   REQUIRE(WaitForPort(smtp_port));
-  const std::string smtp_url = "smtp://mailer:" + std::string(kSmtpPassword) + "@127.0.0.1:" +
-                               std::to_string(smtp_port);
+  const std::string smtp_url =
+      "smtp://mailer:" + std::string(kSmtpPassword) + "@127.0.0.1:" + std::to_string(smtp_port);
   int inline_port = FreePort(), background_port = FreePort();
   auto inline_web = StartWeb("inline", inline_port, redis_url, smtp_url);
   auto background_web = StartWeb("background", background_port, redis_url, smtp_url);
@@ -90,7 +92,8 @@ TEST_CASE("no output of a run with passwords in both URLs contains either passwo
                             "application/json");
     REQUIRE(json);
     pages += form->body + json->body;
-    for (const auto& [name, value] : form->headers) pages.append(name).append(": ").append(value) += '\n';
+    for (const auto& [name, value] : form->headers)
+      pages.append(name).append(": ").append(value) += '\n';
   }
   // The worker fails each send (451) and retries; wait until failures are in Redis.
   bool failed = false;
@@ -101,7 +104,7 @@ TEST_CASE("no output of a run with passwords in both URLs contains either passwo
   CHECK(failed);
   std::string keys = DumpRedis(redis);
   CHECK(keys.find("error_message") != std::string::npos);  // the failure text is there ...
-  CheckNoPassword("pages", pages);                          // ... and no password anywhere
+  CheckNoPassword("pages", pages);                         // ... and no password anywhere
   CheckNoPassword("redis", keys);
   CheckNoPassword("inline web log", inline_web->Log());
   CheckNoPassword("background web log", background_web->Log());
@@ -115,8 +118,8 @@ TEST_CASE("a Redis that echoes AUTH's arguments back never puts the password in 
   // With AUTH renamed away, Redis answers "unknown command 'AUTH', with args beginning with:
   // '<password>'" — as a proxy or a renamed command would.
   RedisServer redis(false, {"--rename-command", "AUTH", ""});
-  const std::string redis_url = "redis://:" + std::string(kRedisPassword) + "@127.0.0.1:" +
-                                std::to_string(redis.port()) + "/0";
+  const std::string redis_url = "redis://:" + std::string(kRedisPassword) +
+                                "@127.0.0.1:" + std::to_string(redis.port()) + "/0";
   int port = FreePort();
   auto web = StartWeb("background", port, redis_url, "smtp://127.0.0.1:1");
   httplib::Client client("127.0.0.1", port);

@@ -76,7 +76,8 @@ TEST_CASE("a job whose retry could not be written runs again while the worker ke
   // heartbeats go on. As a pool connection that keeps failing would.
   REQUIRE(redis.Cli({"ACL", "SETUSER", "default", "resetkeys", "~[^r]*", "~r[^e]*", "~re[^t]*",
                      "~ret[^r]*", "~retr[^y]*", "~retry?*"}) == "OK");
-  REQUIRE(Producer(redis)->Push("default", EncodePayload(SequenceJob("x@example.com", 5, "req-r")))
+  REQUIRE(Producer(redis)
+              ->Push("default", EncodePayload(SequenceJob("x@example.com", 5, "req-r")))
               .ok());
   INFO("worker log:\n" << worker->Log());
   REQUIRE(WaitForLog(*worker, "cannot record the result of jid=", 15000));

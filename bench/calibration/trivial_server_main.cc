@@ -3,18 +3,18 @@
 // response. One epoll loop per thread on a SO_REUSEPORT socket; keep-alive.
 // Test behaviours: --status (e.g. 503), --close (Connection: close after each response),
 // --silent (read requests, never answer).
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -74,9 +74,11 @@ size_t RequestLength(std::string_view buffer) {
 class Loop {
  public:
   Loop(const ServerOptions& options, int listen_fd) : options_(options), listen_fd_(listen_fd) {
-    response_ = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
-                            "{}\r\nok\n", options.status, options.status < 400 ? "OK" : "Error",
-                            options.close ? "Connection: close\r\n" : "");
+    response_ = fmt::format(
+        "HTTP/1.1 {} {}\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
+        "{}\r\nok\n",
+        options.status, options.status < 400 ? "OK" : "Error",
+        options.close ? "Connection: close\r\n" : "");
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     Add(listen_fd_);
   }

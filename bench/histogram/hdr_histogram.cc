@@ -57,8 +57,8 @@ size_t HdrHistogram::CountsIndex(int64_t value) const {
 
 int64_t HdrHistogram::ValueAtIndex(size_t index) const {
   int bucket = static_cast<int>(index >> sub_bucket_half_count_magnitude_) - 1;
-  int64_t sub_bucket = static_cast<int64_t>(index & (sub_bucket_half_count_ - 1)) +
-                       sub_bucket_half_count_;
+  int64_t sub_bucket =
+      static_cast<int64_t>(index & (sub_bucket_half_count_ - 1)) + sub_bucket_half_count_;
   if (bucket < 0) {
     sub_bucket -= sub_bucket_half_count_;
     bucket = 0;
@@ -135,13 +135,9 @@ void HdrHistogram::Reset() {
   max_ = 0;
 }
 
-int64_t HdrHistogram::Min() const {
-  return total_count_ == 0 ? 0 : LowestEquivalentValue(min_);
-}
+int64_t HdrHistogram::Min() const { return total_count_ == 0 ? 0 : LowestEquivalentValue(min_); }
 
-int64_t HdrHistogram::Max() const {
-  return total_count_ == 0 ? 0 : HighestEquivalentValue(max_);
-}
+int64_t HdrHistogram::Max() const { return total_count_ == 0 ? 0 : HighestEquivalentValue(max_); }
 
 double HdrHistogram::Mean() const {
   if (total_count_ == 0) return 0.0;
@@ -227,9 +223,11 @@ std::string HdrHistogram::FormatHgrm(double scale, int ticks_per_half_distance) 
 nlohmann::json HdrHistogram::ToJson() const {
   nlohmann::json counts = nlohmann::json::array();
   ForEach([&](int64_t value, int64_t count) { counts.push_back({value, count}); });
-  return {{"lowest", lowest_},           {"highest", highest_},
+  return {{"lowest", lowest_},
+          {"highest", highest_},
           {"significant_digits", significant_digits_},
-          {"total_count", total_count_}, {"clamped", clamped_},
+          {"total_count", total_count_},
+          {"clamped", clamped_},
           {"counts", counts}};
 }
 
@@ -237,8 +235,8 @@ Result<HdrHistogram> HdrHistogram::FromJson(const nlohmann::json& json) {
   if (!json.is_object()) return Status::Error("histogram JSON: expected an object");
   for (const char* key : {"lowest", "highest", "significant_digits", "total_count", "clamped"}) {
     if (!json.contains(key) || !json[key].is_number_integer()) {
-      return Status::Error(fmt::format("histogram JSON: field \"{}\" missing or not an integer",
-                                       key));
+      return Status::Error(
+          fmt::format("histogram JSON: field \"{}\" missing or not an integer", key));
     }
   }
   if (!json.contains("counts") || !json["counts"].is_array()) {
@@ -249,7 +247,8 @@ Result<HdrHistogram> HdrHistogram::FromJson(const nlohmann::json& json) {
   if (lowest < 1 || highest < 2 * lowest || digits < 1 || digits > 5) {
     return Status::Error(fmt::format(
         "histogram JSON: bad range lowest={} highest={} significant_digits={} (need lowest>=1, "
-        "highest>=2*lowest, digits 1..5)", lowest, highest, digits));
+        "highest>=2*lowest, digits 1..5)",
+        lowest, highest, digits));
   }
   HdrHistogram h(lowest, highest, digits);
   for (const auto& pair : json["counts"]) {

@@ -245,9 +245,8 @@ TEST_CASE("HdrHistogram writes the .hgrm layout of HdrHistogram_c", "[hdr][hgrm]
   CHECK(lines[3] == "     100.031     0.100000         1000         1.11");
   std::string last = lines[lines.size() - 4];
   CHECK(last == "    1000.447     1.000000        10000          inf");
-  CHECK(lines[lines.size() - 3] ==
-        fmt::format("#[Mean    = {:12.3f}, StdDeviation   = {:12.3f}]", h.Mean() / 1000,
-                    h.StdDev() / 1000));
+  CHECK(lines[lines.size() - 3] == fmt::format("#[Mean    = {:12.3f}, StdDeviation   = {:12.3f}]",
+                                               h.Mean() / 1000, h.StdDev() / 1000));
   CHECK(lines[lines.size() - 2] == "#[Max     =     1000.447, Total count    =        10000]");
   CHECK(lines[lines.size() - 1] == "#[Buckets =           22, SubBuckets     =         2048]");
   // Ticks: 10% steps to 50%, 5% to 75%, 2.5% to 87.5%.

@@ -77,8 +77,7 @@ EmailJoinResult EmailJoin::Finish() {
 }
 
 Result<EmailJoinResult> EmailJoin::Run(const HttpUrl& mail, std::string run_id,
-                                       const std::vector<SentRequest>& expected,
-                                       double drain_s) {
+                                       const std::vector<SentRequest>& expected, double drain_s) {
   EmailJoin join(std::move(run_id), expected);
   httplib::Client client(mail.host, mail.port);
   client.set_connection_timeout(2, 0);
@@ -88,9 +87,10 @@ Result<EmailJoinResult> EmailJoin::Run(const HttpUrl& mail, std::string run_id,
     std::string path = "/messages?since_id=" + std::to_string(join.last_id()) + "&limit=100000";
     auto response = client.Get(path);
     if (!response || response->status != 200) {
-      return Status::Error(
-          "--mail: cannot read the inbox at http://" + mail.HostPort() + path + ": " +
-          (response ? "HTTP " + std::to_string(response->status) : httplib::to_string(response.error())));
+      return Status::Error("--mail: cannot read the inbox at http://" + mail.HostPort() + path +
+                           ": " +
+                           (response ? "HTTP " + std::to_string(response->status)
+                                     : httplib::to_string(response.error())));
     }
     auto json = nlohmann::json::parse(response->body, nullptr, false);
     if (!json.is_array()) {

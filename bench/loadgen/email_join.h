@@ -5,11 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bench/histogram/hdr_histogram.h"
 #include "bench/loadgen/loadgen_options.h"
@@ -19,12 +18,12 @@
 namespace fib {
 
 struct EmailJoinResult {
-  HdrHistogram e2e;           // received_at - intended send, µs
-  int64_t expected = 0;       // requests answered 2xx in the measured window
-  int64_t received = 0;       // of those, with an email
+  HdrHistogram e2e;      // received_at - intended send, µs
+  int64_t expected = 0;  // requests answered 2xx in the measured window
+  int64_t received = 0;  // of those, with an email
   int64_t missing = 0;
-  int64_t duplicates = 0;     // extra emails for an id already seen
-  int64_t before_response = 0;  // emails whose e2e is below the response latency
+  int64_t duplicates = 0;                // extra emails for an id already seen
+  int64_t before_response = 0;           // emails whose e2e is below the response latency
   std::vector<std::string> missing_ids;  // first 100
 };
 

@@ -22,10 +22,10 @@ TEST_CASE("EmailJoin joins by X-Request-Id and records intended send -> received
   nlohmann::json page = nlohmann::json::array();
   page.push_back(Message(1, "run1-1", 1'000'000 + 20'000));
   page.push_back(Message(2, "run1-2", 2'000'000 + 40'000));
-  page.push_back(Message(3, "run1-2", 2'000'000 + 41'000));   // duplicate
-  page.push_back(Message(4, "other-3", 3'000'000));           // another run
-  page.push_back(Message(5, "run1-9999", 3'000'000));         // not a measured 2xx request
-  page.push_back(Message(6, "run1-3", 3'000'000 + 1'000));    // before the response (5 ms)
+  page.push_back(Message(3, "run1-2", 2'000'000 + 41'000));  // duplicate
+  page.push_back(Message(4, "other-3", 3'000'000));          // another run
+  page.push_back(Message(5, "run1-9999", 3'000'000));        // not a measured 2xx request
+  page.push_back(Message(6, "run1-3", 3'000'000 + 1'000));   // before the response (5 ms)
   nlohmann::json header_only = Message(7, "run1-4", 4'000'000 + 10'000);
   header_only.erase("request_id");
   header_only["headers"] = {{"x-request-id", "run1-4"}};

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -117,8 +117,7 @@ HttpConnection::IoResult HttpConnection::Parse(const char* data, size_t length) 
   http_parser_execute(&parser_, &settings_, data, length);
   if (complete_) return IoResult::kDone;
   if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK) {
-    error_ = std::string("bad response: ") +
-             http_errno_description(HTTP_PARSER_ERRNO(&parser_));
+    error_ = std::string("bad response: ") + http_errno_description(HTTP_PARSER_ERRNO(&parser_));
     return IoResult::kError;
   }
   return IoResult::kWouldBlock;

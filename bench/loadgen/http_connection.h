@@ -15,10 +15,10 @@ namespace fib {
 class HttpConnection {
  public:
   enum class IoResult {
-    kDone,         // write: all bytes written; read: a whole response arrived
-    kWouldBlock,   // wait for the socket
-    kClosed,       // read: the peer closed with no response in progress
-    kError,        // I/O or parse error; see error()
+    kDone,        // write: all bytes written; read: a whole response arrived
+    kWouldBlock,  // wait for the socket
+    kClosed,      // read: the peer closed with no response in progress
+    kError,       // I/O or parse error; see error()
   };
 
   HttpConnection();

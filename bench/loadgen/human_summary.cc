@@ -21,7 +21,8 @@ std::string Header(const LoadgenOptions& o, const RunResult& r) {
                                 o.method, o.url, o.label);
   out += fmt::format("  {} threads and {} connections, {}\n", o.threads, o.connections,
                      o.open_loop() ? fmt::format("open loop at {:.2f} req/s (wrk2 schedule, "
-                                                 "latency from intended send time)", o.rate_rps)
+                                                 "latency from intended send time)",
+                                                 o.rate_rps)
                                    : std::string("closed loop (each connection sends on the "
                                                  "previous response)"));
   out += fmt::format("  {} build, {} cores, fibtastic {}, {}; run id {}, started {}\n",
@@ -62,8 +63,8 @@ std::string EndToEnd(const RunResult& r) {
   if (!r.e2e) return "";
   const EmailJoinResult& e = *r.e2e;
   std::string out = Distribution("End-to-end (intended send -> email received)", e.e2e);
-  out += fmt::format("  emails: {} expected, {} received, {} missing, {} duplicates\n",
-                     e.expected, e.received, e.missing, e.duplicates);
+  out += fmt::format("  emails: {} expected, {} received, {} missing, {} duplicates\n", e.expected,
+                     e.received, e.missing, e.duplicates);
   for (size_t i = 0; i < e.missing_ids.size() && i < 10; ++i) {
     out += fmt::format("    missing {}\n", e.missing_ids[i]);
   }
@@ -83,8 +84,7 @@ std::string HumanSummary(const LoadgenOptions& o, const RunResult& r) {
     out += "\n  Detailed Percentile spectrum:\n";
     out += m.latency.FormatHgrm();
     out += "\n";
-    out += Distribution("Uncorrected Latency (measured from actual send)",
-                               m.uncorrected_latency);
+    out += Distribution("Uncorrected Latency (measured from actual send)", m.uncorrected_latency);
   } else {
     out += fmt::format("  Uncorrected (from actual send): p50 {}, p99 {}, max {}\n",
                        Pretty(static_cast<double>(m.uncorrected_latency.ValueAtPercentile(50))),
@@ -95,20 +95,21 @@ std::string HumanSummary(const LoadgenOptions& o, const RunResult& r) {
                      r.interrupted ? " (interrupted)" : "");
   out += fmt::format("Requests/sec: {:10.2f}{}\n", r.achieved_rps(),
                      o.open_loop() ? fmt::format("  (offered {:.2f})", o.rate_rps) : "");
-  out += fmt::format(
-      "  Schedule lag p50 {}, p99 {}, max {}; in flight at end {}; never sent {}\n",
-      Pretty(static_cast<double>(m.schedule_lag.ValueAtPercentile(50))),
-      Pretty(static_cast<double>(m.schedule_lag.ValueAtPercentile(99))),
-      Pretty(static_cast<double>(m.schedule_lag.Max())), r.in_flight_at_end, r.unsent_at_end);
+  out += fmt::format("  Schedule lag p50 {}, p99 {}, max {}; in flight at end {}; never sent {}\n",
+                     Pretty(static_cast<double>(m.schedule_lag.ValueAtPercentile(50))),
+                     Pretty(static_cast<double>(m.schedule_lag.ValueAtPercentile(99))),
+                     Pretty(static_cast<double>(m.schedule_lag.Max())), r.in_flight_at_end,
+                     r.unsent_at_end);
   out += Counts(r);
   out += EndToEnd(r);
   if (!r.redis_samples.empty()) {
     int64_t max_depth = 0;
     for (const auto& s : r.redis_samples) max_depth = std::max(max_depth, s.queue_depth);
-    out += fmt::format("  Redis: {} samples, max queue depth {}, last: depth {} retry {} dead {} "
-                       "busy {}\n", r.redis_samples.size(), max_depth,
-                       r.redis_samples.back().queue_depth, r.redis_samples.back().retry,
-                       r.redis_samples.back().dead, r.redis_samples.back().busy);
+    out += fmt::format(
+        "  Redis: {} samples, max queue depth {}, last: depth {} retry {} dead {} "
+        "busy {}\n",
+        r.redis_samples.size(), max_depth, r.redis_samples.back().queue_depth,
+        r.redis_samples.back().retry, r.redis_samples.back().dead, r.redis_samples.back().busy);
   }
   for (const auto& w : r.warnings) out += w + "\n";
   return out;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -9,7 +10,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <fmt/format.h>
 #include <memory>
 #include <thread>
 
@@ -56,8 +56,8 @@ Result<sockaddr_in> ResolveAddress(const HttpUrl& url, const std::string& flag) 
   hints.ai_socktype = SOCK_STREAM;
   int rc = getaddrinfo(url.host.c_str(), nullptr, &hints, &found);
   if (rc != 0 || found == nullptr) {
-    return Status::Error(fmt::format("{}: cannot resolve host '{}': {}", flag, url.host,
-                                     gai_strerror(rc)));
+    return Status::Error(
+        fmt::format("{}: cannot resolve host '{}': {}", flag, url.host, gai_strerror(rc)));
   }
   address.sin_addr = reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr;
   freeaddrinfo(found);
@@ -93,8 +93,8 @@ Result<RunResult> LoadRunner::Run() {
   plan.start_us = MonoMicros() + 5'000;
   plan.measure_start_us = plan.start_us + static_cast<int64_t>(options_.warmup_s * 1e6);
   double window_s = options_.requests > 0 ? options_.max_duration_s : options_.duration_s;
-  plan.end_us = window_s > 0 ? plan.measure_start_us + static_cast<int64_t>(window_s * 1e6)
-                             : INT64_MAX;
+  plan.end_us =
+      window_s > 0 ? plan.measure_start_us + static_cast<int64_t>(window_s * 1e6) : INT64_MAX;
   plan.measured_budget = options_.requests;
 
   RunResult result;
@@ -132,7 +132,8 @@ Result<RunResult> LoadRunner::Run() {
 
   result.interrupted = stop_.load();
   int64_t window_end = std::min(finished_us, plan.end_us);
-  result.window_s = std::max<double>(0, static_cast<double>(window_end - plan.measure_start_us) / 1e6);
+  result.window_s =
+      std::max<double>(0, static_cast<double>(window_end - plan.measure_start_us) / 1e6);
   for (auto& load : loads) {
     load->FlushIntervals(window_end);
     result.measured.Merge(load->measured());
@@ -169,8 +170,9 @@ void LoadRunner::ShowProgress(const RunPlan& plan, int64_t now_us) const {
                           : fmt::format("{:.1f}/{:.1f} s", elapsed, options_.duration_s);
   IntervalRow last = plan.series->Last();
   fmt::print(stderr, "\r\033[K{} {}  {:.0f} req/s  errors {}  p99 {:.2f} ms",
-             elapsed < 0 ? "warmup" : "running", elapsed < 0 ? fmt::format("{:.1f} s", -elapsed) : total,
-             last.rps, plan.errors.load(), last.p99_ms);
+             elapsed < 0 ? "warmup" : "running",
+             elapsed < 0 ? fmt::format("{:.1f} s", -elapsed) : total, last.rps, plan.errors.load(),
+             last.p99_ms);
 }
 
 void LoadRunner::AddWarnings(RunResult* result) const {
@@ -178,20 +180,23 @@ void LoadRunner::AddWarnings(RunResult* result) const {
     if (result->thread_cpu[i] > 0.9) {
       result->warnings.push_back(fmt::format(
           "WARNING: load thread {} used {:.0f}% of a core: the generator may be the bottleneck; "
-          "add --threads or lower --connections", i, result->thread_cpu[i] * 100));
+          "add --threads or lower --connections",
+          i, result->thread_cpu[i] * 100));
     }
   }
   const HdrHistogram& lag = result->measured.schedule_lag;
   if (lag.total_count() > 0 && lag.ValueAtPercentile(99) > 5'000) {
     result->warnings.push_back(fmt::format(
         "WARNING: schedule lag p99 {:.1f} ms: the generator could not send on time (CPU "
-        "starved?); latencies include this delay", lag.ValueAtPercentile(99) / 1000.0));
+        "starved?); latencies include this delay",
+        lag.ValueAtPercentile(99) / 1000.0));
   }
   if (options_.open_loop() && result->window_s > 0 &&
       result->achieved_rps() < 0.99 * options_.rate_rps) {
     result->warnings.push_back(fmt::format(
         "WARNING: achieved {:.2f} req/s of {:.2f} offered ({} requests never sent, {} in flight "
-        "at the end)", result->achieved_rps(), options_.rate_rps, result->unsent_at_end,
+        "at the end)",
+        result->achieved_rps(), options_.rate_rps, result->unsent_at_end,
         result->in_flight_at_end));
   }
   if (result->e2e && result->e2e->missing > 0) {

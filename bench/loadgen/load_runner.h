@@ -25,9 +25,9 @@ struct RunPlan;
 struct RunResult {
   RunStats measured;
   RunStats warmup;
-  double window_s = 0;         // length of the measured window
+  double window_s = 0;  // length of the measured window
   int64_t in_flight_at_end = 0;
-  int64_t unsent_at_end = 0;   // open loop: intended before the end but never sent
+  int64_t unsent_at_end = 0;  // open loop: intended before the end but never sent
   std::vector<IntervalRow> timeseries;
   std::vector<RedisSample> redis_samples;
   std::optional<EmailJoinResult> e2e;

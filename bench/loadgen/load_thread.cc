@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <climits>
 
-#include "bench/loadgen/server_timing_metrics.h"
 #include "bench/loadgen/mono_time.h"
+#include "bench/loadgen/server_timing_metrics.h"
 
 namespace fib {
 namespace {
@@ -71,14 +71,15 @@ void LoadThread::Run() {
   for (auto& c : conns_) {
     if (c->state == State::kBusy && c->intended_us >= plan_->measure_start_us) ++in_flight_at_end_;
     // A connection that stopped because --requests were all sent owes nothing.
-    if (c->state != State::kDone) unsent_at_end_ += c->schedule.Unsent(std::min(now, plan_->end_us));
+    if (c->state != State::kDone)
+      unsent_at_end_ += c->schedule.Unsent(std::min(now, plan_->end_us));
     if (c->state == State::kBusy) --unsent_at_end_;  // sent, counted as in flight
     c->http.Close();
   }
   unsent_at_end_ = std::max<int64_t>(0, unsent_at_end_);
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_end);
-  double cpu_us = (cpu_end.tv_sec - cpu_start.tv_sec) * 1e6 +
-                  (cpu_end.tv_nsec - cpu_start.tv_nsec) / 1e3;
+  double cpu_us =
+      (cpu_end.tv_sec - cpu_start.tv_sec) * 1e6 + (cpu_end.tv_nsec - cpu_start.tv_nsec) / 1e3;
   cpu_fraction_ = cpu_us / std::max<double>(1.0, static_cast<double>(MonoMicros() - wall_start));
 }
 
@@ -139,9 +140,14 @@ void LoadThread::Send(Conn& c, int64_t now, int64_t due_us) {
   phase.schedule_lag.Record(now - due_us);
   phase.send_delay.Record(now - intended);
   switch (c.http.Write()) {
-    case HttpConnection::IoResult::kWouldBlock: Watch(c, true); break;
-    case HttpConnection::IoResult::kError: Fail(c, ErrorKind::kWrite, now, true); break;
-    default: break;
+    case HttpConnection::IoResult::kWouldBlock:
+      Watch(c, true);
+      break;
+    case HttpConnection::IoResult::kError:
+      Fail(c, ErrorKind::kWrite, now, true);
+      break;
+    default:
+      break;
   }
 }
 
@@ -164,9 +170,14 @@ void LoadThread::OnEvent(size_t index, uint32_t events) {
 
 void LoadThread::OnWritable(Conn& c) {
   switch (c.http.Write()) {
-    case HttpConnection::IoResult::kDone: Watch(c, false); break;
-    case HttpConnection::IoResult::kError: Fail(c, ErrorKind::kWrite, MonoMicros(), true); break;
-    default: break;
+    case HttpConnection::IoResult::kDone:
+      Watch(c, false);
+      break;
+    case HttpConnection::IoResult::kError:
+      Fail(c, ErrorKind::kWrite, MonoMicros(), true);
+      break;
+    default:
+      break;
   }
 }
 
@@ -261,7 +272,8 @@ void LoadThread::Wait(int64_t timeout_us) {
   int64_t sleep_us = timeout_us > kSpinUs ? timeout_us - kSpinUs : 0;
   timespec ts{sleep_us / 1'000'000, (sleep_us % 1'000'000) * 1000};
   int n = epoll_pwait2(epoll_fd_, events, 256, &ts, nullptr);
-  if (n < 0 && errno == ENOSYS) n = epoll_wait(epoll_fd_, events, 256, static_cast<int>(sleep_us / 1000));
+  if (n < 0 && errno == ENOSYS)
+    n = epoll_wait(epoll_fd_, events, 256, static_cast<int>(sleep_us / 1000));
   if (n == 0 && timeout_us > 0) {
     int64_t deadline = MonoMicros() + (timeout_us - sleep_us);
     while (MonoMicros() < deadline) {

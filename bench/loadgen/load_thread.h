@@ -27,10 +27,10 @@ struct RunPlan {
   const RequestTemplate* request = nullptr;
   IntervalSeries* series = nullptr;
   sockaddr_in address{};
-  int64_t start_us = 0;          // schedules start here (warmup first)
-  int64_t measure_start_us = 0;  // start + warmup
-  int64_t end_us = 0;            // end of the measured window (INT64_MAX with --requests)
-  std::atomic<int64_t> next_number{1};     // request numbers, for X-Request-Id
+  int64_t start_us = 0;                 // schedules start here (warmup first)
+  int64_t measure_start_us = 0;         // start + warmup
+  int64_t end_us = 0;                   // end of the measured window (INT64_MAX with --requests)
+  std::atomic<int64_t> next_number{1};  // request numbers, for X-Request-Id
   std::atomic<int64_t> measured_budget{0};  // --requests: measured requests left to send
   std::atomic<int64_t> completed{0};        // measured requests completed (progress line)
   std::atomic<int64_t> errors{0};           // measured errors (progress line)
@@ -66,8 +66,8 @@ class LoadThread {
     int64_t intended_us = 0;  // of the request in flight
     int64_t sent_us = 0;
     int64_t number = 0;
-    int failures = 0;         // consecutive, for the backoff
-    size_t index = 0;         // in conns_, for epoll's user data
+    int failures = 0;  // consecutive, for the backoff
+    size_t index = 0;  // in conns_, for epoll's user data
   };
 
   int64_t Service(Conn& c, int64_t now);

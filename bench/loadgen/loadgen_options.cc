@@ -66,7 +66,8 @@ void LoadgenOptions::RegisterFlags(FlagSet* f) {
   f->String("method", 'm', &method, "METHOD", "HTTP method");
   f->String("body", 'b', &body, "TEXT",
             "request body; {n} = request number, {uuid} = a fresh UUID, {run} = run id");
-  f->String("body-file", 0, &body_file, "PATH", "read the body (with the same substitutions) "
+  f->String("body-file", 0, &body_file, "PATH",
+            "read the body (with the same substitutions) "
             "from a file");
   f->StringList("header", 'H', &headers, "'NAME: VALUE'", "extra request header (repeatable)");
   f->Bool("form", 0, &form, "send Content-Type: application/x-www-form-urlencoded");

@@ -27,7 +27,7 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url, const std::string& flag);
 
 struct LoadgenOptions {
   // Target.
-  std::string url;                   // required
+  std::string url;  // required
   std::string method = "GET";
   std::string body;                  // {n}, {uuid}, {run} replaced per request
   std::string body_file;             // read into body when set
@@ -35,28 +35,28 @@ struct LoadgenOptions {
   bool form = false;                 // Content-Type: application/x-www-form-urlencoded
   bool json_body = false;            // Content-Type: application/json
   // Load model.
-  double rate_rps = 0;       // total offered rate; 0 = closed loop
+  double rate_rps = 0;  // total offered rate; 0 = closed loop
   int connections = 10;
   int threads = 2;
-  double duration_s = 10;    // measured window (ignored when requests > 0)
-  int64_t requests = 0;      // stop after this many measured requests (0 = use duration)
-  double max_duration_s = 0; // with requests: stop after this long anyway (0 = no limit)
-  double warmup_s = 0;       // before the measured window; recorded separately, excluded
+  double duration_s = 10;     // measured window (ignored when requests > 0)
+  int64_t requests = 0;       // stop after this many measured requests (0 = use duration)
+  double max_duration_s = 0;  // with requests: stop after this long anyway (0 = no limit)
+  double warmup_s = 0;        // before the measured window; recorded separately, excluded
   int64_t timeout_ms = 10000;
-  std::string run_id;        // X-Request-Id prefix; random when empty
+  std::string run_id;  // X-Request-Id prefix; random when empty
   // End-to-end and Redis sampling.
-  std::string mail_url;      // mail sink HTTP inbox, e.g. http://127.0.0.1:1080
-  double drain_s = 30;       // wait this long for stragglers after the run
+  std::string mail_url;  // mail sink HTTP inbox, e.g. http://127.0.0.1:1080
+  double drain_s = 30;   // wait this long for stragglers after the run
   std::string redis_url;
   std::string queue = "default";
   int64_t redis_sample_ms = 100;
   // Outputs.
-  std::string label;         // default "<method> <url>"
-  bool latency = false;      // print the percentile spectrum
+  std::string label;     // default "<method> <url>"
+  bool latency = false;  // print the percentile spectrum
   std::string json_path;
   std::string hgrm_path;
   std::string csv_path;
-  bool progress = true;      // live line on stderr when it is a tty
+  bool progress = true;  // live line on stderr when it is a tty
 
   // Derived by Validate().
   HttpUrl target;

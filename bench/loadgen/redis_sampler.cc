@@ -7,8 +7,7 @@
 
 namespace fib {
 
-Result<std::unique_ptr<RedisSampler>> RedisSampler::Open(const std::string& url,
-                                                         std::string queue,
+Result<std::unique_ptr<RedisSampler>> RedisSampler::Open(const std::string& url, std::string queue,
                                                          int64_t interval_ms) {
   auto redis = RedisConnection::Open(url);
   if (!redis.ok()) return Status::Error("--redis-url: " + redis.message());

@@ -28,8 +28,9 @@ nlohmann::json Conditions(const LoadgenOptions& o, const RunResult& r) {
   c["timeout_ms"] = o.timeout_ms;
   c["run_id"] = o.run_id;
   c["interrupted"] = r.interrupted;
-  c["percentiles"] = "HdrHistogram, 3 significant digits (<0.1% error), 1 us..1 h; a percentile "
-                     "is the highest value of its bucket";
+  c["percentiles"] =
+      "HdrHistogram, 3 significant digits (<0.1% error), 1 us..1 h; a percentile "
+      "is the highest value of its bucket";
   return c;
 }
 
@@ -52,8 +53,10 @@ nlohmann::json Summary(const LoadgenOptions& o, const RunResult& r) {
         {"max", Ms(m.send_delay.Max())}}},
       {"latency_ms", LatencySummaryMs(m.latency)},
       {"uncorrected_latency_ms", LatencySummaryMs(m.uncorrected_latency)},
-      {"warmup", {{"requests", r.warmup.requests}, {"errors", r.warmup.total_errors()},
-                  {"latency_ms", LatencySummaryMs(r.warmup.latency)}}},
+      {"warmup",
+       {{"requests", r.warmup.requests},
+        {"errors", r.warmup.total_errors()},
+        {"latency_ms", LatencySummaryMs(r.warmup.latency)}}},
       {"thread_cpu", r.thread_cpu},
       {"warnings", r.warnings},
   };
@@ -64,8 +67,10 @@ nlohmann::json Summary(const LoadgenOptions& o, const RunResult& r) {
   }
   if (r.e2e) {
     s["e2e_ms"] = LatencySummaryMs(r.e2e->e2e);
-    s["e2e"] = {{"expected", r.e2e->expected}, {"received", r.e2e->received},
-                {"missing", r.e2e->missing}, {"duplicates", r.e2e->duplicates},
+    s["e2e"] = {{"expected", r.e2e->expected},
+                {"received", r.e2e->received},
+                {"missing", r.e2e->missing},
+                {"duplicates", r.e2e->duplicates},
                 {"before_response", r.e2e->before_response},
                 {"missing_ids", r.e2e->missing_ids}};
   }
@@ -83,11 +88,16 @@ Status WriteFile(const std::string& path, const std::string& text, const char* f
 }  // namespace
 
 nlohmann::json LatencySummaryMs(const HdrHistogram& h) {
-  return {{"p50", Ms(h.ValueAtPercentile(50))},      {"p75", Ms(h.ValueAtPercentile(75))},
-          {"p90", Ms(h.ValueAtPercentile(90))},      {"p99", Ms(h.ValueAtPercentile(99))},
-          {"p99_9", Ms(h.ValueAtPercentile(99.9))},  {"p99_99", Ms(h.ValueAtPercentile(99.99))},
-          {"min", Ms(h.Min())},                      {"max", Ms(h.Max())},
-          {"mean", h.Mean() / 1000.0},               {"stdev", h.StdDev() / 1000.0}};
+  return {{"p50", Ms(h.ValueAtPercentile(50))},
+          {"p75", Ms(h.ValueAtPercentile(75))},
+          {"p90", Ms(h.ValueAtPercentile(90))},
+          {"p99", Ms(h.ValueAtPercentile(99))},
+          {"p99_9", Ms(h.ValueAtPercentile(99.9))},
+          {"p99_99", Ms(h.ValueAtPercentile(99.99))},
+          {"min", Ms(h.Min())},
+          {"max", Ms(h.Max())},
+          {"mean", h.Mean() / 1000.0},
+          {"stdev", h.StdDev() / 1000.0}};
 }
 
 nlohmann::json ReportJson(const LoadgenOptions& o, const RunResult& r) {
@@ -95,7 +105,8 @@ nlohmann::json ReportJson(const LoadgenOptions& o, const RunResult& r) {
   nlohmann::json codes = nlohmann::json::object();
   for (const auto& [code, count] : m.status_codes) codes[std::to_string(code)] = count;
   nlohmann::json errors = nlohmann::json::object();
-  for (int i = 0; i < kErrorKinds; ++i) errors[ErrorKindName(static_cast<ErrorKind>(i))] = m.errors[i];
+  for (int i = 0; i < kErrorKinds; ++i)
+    errors[ErrorKindName(static_cast<ErrorKind>(i))] = m.errors[i];
   nlohmann::json histograms = {{"latency", m.latency.ToJson()},
                                {"uncorrected_latency", m.uncorrected_latency.ToJson()},
                                {"schedule_lag", m.schedule_lag.ToJson()}};
@@ -103,8 +114,12 @@ nlohmann::json ReportJson(const LoadgenOptions& o, const RunResult& r) {
   for (const auto& [name, h] : m.server_timing) histograms["server_timing"][name] = h.ToJson();
   nlohmann::json series = nlohmann::json::array();
   for (const auto& row : r.timeseries) {
-    series.push_back({{"t_s", row.t_s}, {"requests", row.requests}, {"rps", row.rps},
-                      {"p50_ms", row.p50_ms}, {"p99_ms", row.p99_ms}, {"errors", row.errors}});
+    series.push_back({{"t_s", row.t_s},
+                      {"requests", row.requests},
+                      {"rps", row.rps},
+                      {"p50_ms", row.p50_ms},
+                      {"p99_ms", row.p99_ms},
+                      {"errors", row.errors}});
   }
   nlohmann::json report = {{"schema", 1},
                            {"tool", "fibtastic-loadgen"},
@@ -118,8 +133,11 @@ nlohmann::json ReportJson(const LoadgenOptions& o, const RunResult& r) {
   if (!o.redis_url.empty()) {
     nlohmann::json samples = nlohmann::json::array();
     for (const auto& s : r.redis_samples) {
-      samples.push_back({{"t_s", s.t_s}, {"queue_depth", s.queue_depth}, {"retry", s.retry},
-                         {"dead", s.dead}, {"busy", s.busy}});
+      samples.push_back({{"t_s", s.t_s},
+                         {"queue_depth", s.queue_depth},
+                         {"retry", s.retry},
+                         {"dead", s.dead},
+                         {"busy", s.busy}});
     }
     report["redis_samples"] = samples;
   }

@@ -6,8 +6,8 @@ namespace fib {
 
 RequestTemplate::RequestTemplate(const LoadgenOptions& options)
     : body_(options.body), run_id_(options.run_id) {
-  head_ = options.method + " " + options.target.path + " HTTP/1.1\r\nHost: " +
-          options.target.HostPort() + "\r\n";
+  head_ = options.method + " " + options.target.path +
+          " HTTP/1.1\r\nHost: " + options.target.HostPort() + "\r\n";
   for (const auto& header : options.headers) head_ += header + "\r\n";
   body_varies_ = body_.find('{') != std::string::npos;
   // A body-less GET sends no Content-Length; anything with a body, or a POST/PUT/PATCH, does.

@@ -4,11 +4,16 @@ namespace fib {
 
 const char* ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kConnect: return "connect";
-    case ErrorKind::kRead: return "read";
-    case ErrorKind::kWrite: return "write";
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kStatus: return "status";
+    case ErrorKind::kConnect:
+      return "connect";
+    case ErrorKind::kRead:
+      return "read";
+    case ErrorKind::kWrite:
+      return "write";
+    case ErrorKind::kTimeout:
+      return "timeout";
+    case ErrorKind::kStatus:
+      return "status";
   }
   return "unknown";
 }

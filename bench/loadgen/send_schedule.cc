@@ -27,8 +27,8 @@ int64_t SendSchedule::NextSendTime(int64_t now_us) {
 
 int64_t SendSchedule::Unsent(int64_t until_us) const {
   if (closed_loop() || until_us <= origin_us_) return 0;
-  auto intended = static_cast<int64_t>(
-      std::ceil(static_cast<double>(until_us - origin_us_) / interval_us_));
+  auto intended =
+      static_cast<int64_t>(std::ceil(static_cast<double>(until_us - origin_us_) / interval_us_));
   return intended > sent_ ? intended - sent_ : 0;
 }
 

@@ -29,8 +29,7 @@ std::vector<int64_t> CatchUp(SendSchedule& s, int64_t now) {
   return sends;
 }
 
-TEST_CASE("SendSchedule catches up at twice the rate after a stall, not in a burst",
-          "[schedule]") {
+TEST_CASE("SendSchedule catches up at twice the rate after a stall, not in a burst", "[schedule]") {
   SendSchedule s(0, 100);  // every 10 ms
   s.OnSent(s.NextSendTime(0));
   // The server stalled: the response to request 0 comes at 105 ms. Requests 1..10 are late.

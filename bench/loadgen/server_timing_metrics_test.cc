@@ -3,7 +3,8 @@
 #include <catch2/catch.hpp>
 
 TEST_CASE("Server-Timing durations are read in µs", "[loadgen]") {
-  auto m = fib::ParseServerTiming("load_user;dur=3.012, enqueue;dur=0.412,render;desc=\"x\";dur=20");
+  auto m =
+      fib::ParseServerTiming("load_user;dur=3.012, enqueue;dur=0.412,render;desc=\"x\";dur=20");
   REQUIRE(m.size() == 3);
   CHECK(m[0] == std::make_pair(std::string("load_user"), int64_t{3012}));
   CHECK(m[1] == std::make_pair(std::string("enqueue"), int64_t{412}));

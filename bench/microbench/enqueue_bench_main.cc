@@ -13,10 +13,10 @@
 
 #include "common/build_info.h"
 #include "common/clock.h"
-#include "workers/queue/job_payload.h"
 #include "common/redis/redis_connection.h"
-#include "workers/queue/redis_job_queue.h"
 #include "workers/jobs/sequence_email_job.h"
+#include "workers/queue/job_payload.h"
+#include "workers/queue/redis_job_queue.h"
 
 namespace {
 

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "common/build_info.h"
+#include "common/smtp/smtp_mailer.h"
 #include "common/text.h"
 #include "workers/jobs/fib_sequence.h"
-#include "common/smtp/smtp_mailer.h"
 #include "workers/jobs/sequence_email_job.h"
 
 namespace {
@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
   nlohmann::json conditions = fib::BuildConditions();
   benchmark::AddCustomContext("fibtastic_build_type", conditions["build_type"]);
   benchmark::AddCustomContext("fibtastic_compiler", conditions["compiler"]);
-  if (fib::IsDebugBuild()) std::fprintf(stderr, "%s\n", conditions["warning"].get<std::string>().c_str());
+  if (fib::IsDebugBuild())
+    std::fprintf(stderr, "%s\n", conditions["warning"].get<std::string>().c_str());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

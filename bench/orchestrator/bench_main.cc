@@ -49,9 +49,9 @@ std::vector<std::string> Split(const std::string& list) {
 
 // Checks that every program a run needs exists before anything starts.
 fib::Status CheckPrograms(const std::string& bin_dir, bool need_redis) {
-  for (const char* p : {"fibtastic-web", "fibtastic-worker", "fibtastic-mailsink",
-                        "fibtastic-loadgen", "fibtastic-report", "fibtastic-microbench",
-                        "fibtastic-enqueue-bench"}) {
+  for (const char* p :
+       {"fibtastic-web", "fibtastic-worker", "fibtastic-mailsink", "fibtastic-loadgen",
+        "fibtastic-report", "fibtastic-microbench", "fibtastic-enqueue-bench"}) {
     if (access((bin_dir + "/" + p).c_str(), X_OK) != 0) {
       return fib::Status::Error(bin_dir + "/" + p + " is missing; build first with `make`");
     }
@@ -77,21 +77,25 @@ int main(int argc, char** argv) {
   if (options.bin_dir.empty()) options.bin_dir = ".";
   options.profiles_dir = FIB_PROFILES_DIR;
   options.redis_url = fib::EnvOr("REDIS_URL", "");
-  fib::FlagSet flags("fibtastic-bench", "[options]",
-                     "Runs the benchmark scenarios against real processes and writes a report.\n"
-                     "Scenarios: lesson, fibtastic, saturation, scaling, microbench, or the name of "
-                     "any profile\nin --profiles-dir (runs the inline-vs-background comparison on it).");
+  fib::FlagSet flags(
+      "fibtastic-bench", "[options]",
+      "Runs the benchmark scenarios against real processes and writes a report.\n"
+      "Scenarios: lesson, fibtastic, saturation, scaling, microbench, or the name of "
+      "any profile\nin --profiles-dir (runs the inline-vs-background comparison on it).");
   flags.String("scenario", 's', &scenario_list, "LIST", "comma-separated scenarios to run");
   flags.Bool("quick", 'q', &options.quick, "shorten every scenario (whole run ≤ 90 s)");
-  flags.String("results-dir", 0, &results_dir, "DIR", "runs go to DIR/runs/<UTC time>, linked as DIR/latest");
+  flags.String("results-dir", 0, &results_dir, "DIR",
+               "runs go to DIR/runs/<UTC time>, linked as DIR/latest");
   flags.String("placement", 0, &placement, "split|shared",
                "split: web on CPU 0, workers on CPU 1 (like separate dynos); shared: no pinning");
-  flags.String("redis-url", 0, &options.redis_url, "URL",
-               "use this Redis instead of a private redis-server (env REDIS_URL); it is written to");
+  flags.String(
+      "redis-url", 0, &options.redis_url, "URL",
+      "use this Redis instead of a private redis-server (env REDIS_URL); it is written to");
   flags.String("bin-dir", 0, &options.bin_dir, "DIR", "where the fibtastic-* programs are");
   flags.String("profiles-dir", 0, &options.profiles_dir, "DIR", "stage profiles (*.toml)");
   flags.Int("web-threads", 0, &options.web_threads, "N", "threads per web process");
-  flags.Int("worker-concurrency", 0, &options.worker_concurrency, "N", "threads per worker process");
+  flags.Int("worker-concurrency", 0, &options.worker_concurrency, "N",
+            "threads per worker process");
   flags.ParseOrExit(argc, argv);
   if (placement != "split" && placement != "shared") {
     fmt::print(stderr, "fibtastic-bench: --placement takes split or shared, got '{}'\n", placement);

@@ -14,20 +14,34 @@ Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin
   std::string stem = out_dir + "/" + spec.label;
   std::vector<std::string> argv = {
       bin_dir + "/fibtastic-loadgen",
-      "--url", spec.url,
-      "--method", "POST",
-      "-H", "Content-Type: application/x-www-form-urlencoded",
-      "--body", spec.body,
-      "--rate", fmt::format("{}", spec.rate_rps),
-      "--duration", fmt::format("{}", spec.duration_s),
-      "--warmup", fmt::format("{}", spec.warmup_s),
-      "--connections", std::to_string(spec.connections),
-      "--threads", "1",
-      "--timeout", std::to_string(spec.timeout_ms),
-      "--label", spec.label,
-      "--json", stem + ".json",
-      "--hgrm", stem + ".hgrm",
-      "--csv", stem + ".csv",
+      "--url",
+      spec.url,
+      "--method",
+      "POST",
+      "-H",
+      "Content-Type: application/x-www-form-urlencoded",
+      "--body",
+      spec.body,
+      "--rate",
+      fmt::format("{}", spec.rate_rps),
+      "--duration",
+      fmt::format("{}", spec.duration_s),
+      "--warmup",
+      fmt::format("{}", spec.warmup_s),
+      "--connections",
+      std::to_string(spec.connections),
+      "--threads",
+      "1",
+      "--timeout",
+      std::to_string(spec.timeout_ms),
+      "--label",
+      spec.label,
+      "--json",
+      stem + ".json",
+      "--hgrm",
+      stem + ".hgrm",
+      "--csv",
+      stem + ".csv",
   };
   if (!spec.mail_url.empty()) {
     argv.insert(argv.end(), {"--mail", spec.mail_url, "--drain", fmt::format("{}", spec.drain_s)});
@@ -37,8 +51,8 @@ Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin
   if (!child.ok()) return child.status();
   int code = (*child)->Wait(24 * 3600 * 1000);
   if (code != 0) {
-    return Status::Error(fmt::format("fibtastic-loadgen ({}) exited with {}; see {}.txt", spec.label,
-                                     code, stem));
+    return Status::Error(
+        fmt::format("fibtastic-loadgen ({}) exited with {}; see {}.txt", spec.label, code, stem));
   }
   std::ifstream in(stem + ".json");
   nlohmann::json report = nlohmann::json::parse(in, nullptr, false);

@@ -12,22 +12,22 @@
 namespace fib::bench {
 
 struct LoadgenSpec {
-  std::string label;           // also the output file stem
-  std::string url;             // the web's POST /sequences
-  std::string body;            // form body; {n} is the request number
-  double rate_rps = 1;         // 0 = closed loop
+  std::string label;    // also the output file stem
+  std::string url;      // the web's POST /sequences
+  std::string body;     // form body; {n} is the request number
+  double rate_rps = 1;  // 0 = closed loop
   double duration_s = 10;
   double warmup_s = 0;
   int connections = 8;
   int timeout_ms = 30000;
-  std::string mail_url;        // "" = no end-to-end join
+  std::string mail_url;  // "" = no end-to-end join
   double drain_s = 10;
-  std::string redis_url;       // "" = no queue sampling
+  std::string redis_url;  // "" = no queue sampling
 };
 
 struct LoadgenResult {
   std::string json_path;
-  nlohmann::json report;       // the parsed JSON
+  nlohmann::json report;  // the parsed JSON
 };
 
 // Runs the load generator to completion, writing <out_dir>/<label>.{json,hgrm,csv,txt}.

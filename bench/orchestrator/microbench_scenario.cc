@@ -18,14 +18,14 @@ Result<nlohmann::json> RunGoogleBenchmark(const std::string& program, const std:
                                           const std::string& min_time,
                                           const std::map<std::string, std::string>& env,
                                           const std::string& out_base) {
-  std::vector<std::string> argv = {program, "--benchmark_filter=" + filter,
-                                   "--benchmark_min_time=" + min_time,
-                                   "--benchmark_out=" + out_base + ".json",
-                                   "--benchmark_out_format=json"};
+  std::vector<std::string> argv = {
+      program, "--benchmark_filter=" + filter, "--benchmark_min_time=" + min_time,
+      "--benchmark_out=" + out_base + ".json", "--benchmark_out_format=json"};
   auto child = ChildProcess::Start({argv, env, out_base + ".txt", {}});
   if (!child.ok()) return child.status();
   int code = (*child)->Wait(600000);
-  if (code != 0) return Status::Error(fmt::format("{} exited with {}; see {}.txt", program, code, out_base));
+  if (code != 0)
+    return Status::Error(fmt::format("{} exited with {}; see {}.txt", program, code, out_base));
   std::ifstream in(out_base + ".json");
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded()) return Status::Error("no readable JSON from " + program);
@@ -103,7 +103,11 @@ Result<Section> Scenarios::Microbench() {
     enqueue_rows = "| (enqueue benchmark failed: " + enqueue.message() + ") | |\n";
   }
   Status plotted = PlotXY({"The exponential method: time per call against sequence_length",
-                           "sequence_length", "microseconds (log scale)", false, true, {rec, lin}},
+                           "sequence_length",
+                           "microseconds (log scale)",
+                           false,
+                           true,
+                           {rec, lin}},
                           dir + "/fib_microbench");
   s.markdown = fmt::format(
       "Google Benchmark (`fibtastic-microbench`, `fibtastic-enqueue-bench`), minimum time {} s "

@@ -24,25 +24,31 @@ std::string Within(double measured, double expected) {
 }  // namespace
 
 std::string HeadlineTable(const nlohmann::json& f) {
-  std::string t = "| step | lesson says | measured inline | measured background |\n|---|---|---|---|\n";
+  std::string t =
+      "| step | lesson says | measured inline | measured background |\n|---|---|---|---|\n";
   t += fmt::format("| response time p50 / p99 | 223 ms / 24 ms | {} / {} ms | {} / {} ms |\n",
                    Ms(Get(f, "inline", "p50_ms")), Ms(Get(f, "inline", "p99_ms")),
                    Ms(Get(f, "background", "p50_ms")), Ms(Get(f, "background", "p99_ms")));
-  t += fmt::format("| enqueue | 1 ms | — | {} ms (p50) |\n", Ms(Get(f, "background", "enqueue_p50_ms")));
-  t += fmt::format("| time until the email arrives p50 / p99 | — | = response ({} / {} ms) | {} / {} ms |\n",
-                   Ms(Get(f, "inline", "email_p50_ms")), Ms(Get(f, "inline", "email_p99_ms")),
-                   Ms(Get(f, "background", "email_p50_ms")), Ms(Get(f, "background", "email_p99_ms")));
+  t += fmt::format("| enqueue | 1 ms | — | {} ms (p50) |\n",
+                   Ms(Get(f, "background", "enqueue_p50_ms")));
+  t += fmt::format(
+      "| time until the email arrives p50 / p99 | — | = response ({} / {} ms) | {} / {} ms |\n",
+      Ms(Get(f, "inline", "email_p50_ms")), Ms(Get(f, "inline", "email_p99_ms")),
+      Ms(Get(f, "background", "email_p50_ms")), Ms(Get(f, "background", "email_p99_ms")));
   t += fmt::format("| response p50 against the lesson | | {} of 223 ms | {} of 24 ms |\n",
-                   Within(Get(f, "inline", "p50_ms"), 223), Within(Get(f, "background", "p50_ms"), 24));
+                   Within(Get(f, "inline", "p50_ms"), 223),
+                   Within(Get(f, "background", "p50_ms"), 24));
   return t;
 }
 
 nlohmann::json Summary(const std::vector<Section>& sections, const nlohmann::json& conditions) {
-  nlohmann::json summary = {{"schema", 1}, {"conditions", conditions}, {"scenarios", nlohmann::json::object()}};
+  nlohmann::json summary = {
+      {"schema", 1}, {"conditions", conditions}, {"scenarios", nlohmann::json::object()}};
   for (const auto& s : sections) {
     summary["scenarios"][s.id] = s.figures;
     if (s.id == "lesson") {
-      summary["lesson"] = {{"inline", s.figures["inline"]}, {"background", s.figures["background"]}};
+      summary["lesson"] = {{"inline", s.figures["inline"]},
+                           {"background", s.figures["background"]}};
     }
   }
   return summary;
@@ -51,16 +57,20 @@ nlohmann::json Summary(const std::vector<Section>& sections, const nlohmann::jso
 Status WriteReport(const std::string& out_dir, const std::vector<Section>& sections,
                    const nlohmann::json& conditions, const std::vector<std::string>& failures) {
   std::string md = "# FibTastic Bench report\n\n";
-  if (conditions.contains("warning")) md += "> **" + conditions["warning"].get<std::string>() + "**\n\n";
+  if (conditions.contains("warning"))
+    md += "> **" + conditions["warning"].get<std::string>() + "**\n\n";
   md += "Conditions:\n\n";
   for (const auto& [key, value] : conditions.items()) {
     if (key == "warning") continue;
-    md += fmt::format("- {}: {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
+    md +=
+        fmt::format("- {}: {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
   }
-  md += "\nMethod: every response time is measured open-loop from the request's *intended* send time "
-        "(wrk2's schedule, so a stalled server cannot hide coordinated omission) with an HdrHistogram "
-        "(1 µs .. 1 h, 3 significant digits). The time until the email arrives joins each request's "
-        "X-Request-Id to the mail sink's arrival time.\n\n";
+  md +=
+      "\nMethod: every response time is measured open-loop from the request's *intended* send time "
+      "(wrk2's schedule, so a stalled server cannot hide coordinated omission) with an "
+      "HdrHistogram "
+      "(1 µs .. 1 h, 3 significant digits). The time until the email arrives joins each request's "
+      "X-Request-Id to the mail sink's arrival time.\n\n";
   for (const auto& s : sections) {
     if (s.id == "lesson") md += "## Headline\n\n" + HeadlineTable(s.figures) + "\n";
   }

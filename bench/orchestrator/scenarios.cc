@@ -52,7 +52,8 @@ RunFigures Figures(const nlohmann::json& report) {
   f.e2e_p99 = SummaryValue(report, "e2e_ms", "p99");
   f.e2e_max = SummaryValue(report, "e2e_ms", "max");
   f.missing = SummaryValue(report, "e2e", "missing");
-  f.unanswered = SummaryValue(report, "", "in_flight_at_end") + SummaryValue(report, "", "unsent_at_end");
+  f.unanswered =
+      SummaryValue(report, "", "in_flight_at_end") + SummaryValue(report, "", "unsent_at_end");
   // The web reports its enqueue time in a Server-Timing header, which the loadgen summarises.
   if (report.contains("summary") && report["summary"].contains("server_timing_ms")) {
     const auto& st = report["summary"]["server_timing_ms"];
@@ -76,7 +77,9 @@ int ConnectionsFor(const BenchOptions& options) { return options.web_threads; }
 std::string Count(double v) { return std::isnan(v) ? "—" : fmt::format("{:.0f}", v); }
 std::string Rate(double v) { return std::isnan(v) ? "—" : fmt::format("{:.1f}", v); }
 
-nlohmann::json NumberOrNull(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
+nlohmann::json NumberOrNull(double v) {
+  return std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
+}
 
 std::string Image(const std::string& rel_base, const std::string& alt) {
   return fmt::format("![{}]({}.png)\n\n", alt, rel_base);
@@ -141,18 +144,22 @@ nlohmann::json CompareFigures(const std::string& profile, const LoadgenSpec& spe
           {"rate_rps", spec.rate_rps},
           {"duration_s", spec.duration_s},
           {"placement", placement},
-          {"inline", {{"p50_ms", NumberOrNull(fig[0].p50)}, {"p99_ms", NumberOrNull(fig[0].p99)},
-                      {"email_p50_ms", NumberOrNull(fig[0].e2e_p50)},
-                      {"email_p99_ms", NumberOrNull(fig[0].e2e_p99)},
-                      {"requests", NumberOrNull(fig[0].requests)},
-                      {"errors", NumberOrNull(fig[0].errors)}}},
-          {"background", {{"p50_ms", NumberOrNull(fig[1].p50)}, {"p99_ms", NumberOrNull(fig[1].p99)},
-                          {"enqueue_p50_ms", NumberOrNull(fig[1].enqueue_p50)},
-                          {"email_p50_ms", NumberOrNull(fig[1].e2e_p50)},
-                          {"email_p99_ms", NumberOrNull(fig[1].e2e_p99)},
-                          {"requests", NumberOrNull(fig[1].requests)},
-                          {"errors", NumberOrNull(fig[1].errors)},
-                          {"emails_missing", NumberOrNull(fig[1].missing)}}}};
+          {"inline",
+           {{"p50_ms", NumberOrNull(fig[0].p50)},
+            {"p99_ms", NumberOrNull(fig[0].p99)},
+            {"email_p50_ms", NumberOrNull(fig[0].e2e_p50)},
+            {"email_p99_ms", NumberOrNull(fig[0].e2e_p99)},
+            {"requests", NumberOrNull(fig[0].requests)},
+            {"errors", NumberOrNull(fig[0].errors)}}},
+          {"background",
+           {{"p50_ms", NumberOrNull(fig[1].p50)},
+            {"p99_ms", NumberOrNull(fig[1].p99)},
+            {"enqueue_p50_ms", NumberOrNull(fig[1].enqueue_p50)},
+            {"email_p50_ms", NumberOrNull(fig[1].e2e_p50)},
+            {"email_p99_ms", NumberOrNull(fig[1].e2e_p99)},
+            {"requests", NumberOrNull(fig[1].requests)},
+            {"errors", NumberOrNull(fig[1].errors)},
+            {"emails_missing", NumberOrNull(fig[1].missing)}}}};
 }
 
 void AddFibtasticPoint(int n, const ModeFigures& fig, XYPlot* curve, std::string* rows,
@@ -170,8 +177,10 @@ void AddFibtasticPoint(int n, const ModeFigures& fig, XYPlot* curve, std::string
 
 std::string FibtasticIntro(const std::string& placement, const std::string& rows) {
   return fmt::format(
-      "The real FibTastic job (rec_sequence, about 2^N calls, then an SMTP send) at 1 req/s for each "
-      "sequence_length. Inline, the response waits for the whole job; in the background variant the "
+      "The real FibTastic job (rec_sequence, about 2^N calls, then an SMTP send) at 1 req/s for "
+      "each "
+      "sequence_length. Inline, the response waits for the whole job; in the background variant "
+      "the "
       "response stays flat while the time until the email arrives follows the job's exponential "
       "cost. Placement: {}.\n\n"
       "| sequence_length | inline response p50 (ms) | background response p50 (ms) | "
@@ -221,11 +230,13 @@ std::string SaturationIntro(int step_s, const BenchOptions& options, const std::
       "The lesson profile at stepped constant rates ({} s per step, a fresh stack each step). The "
       "inline variant collapses once its {} threads (and its CPU) are busy; the background variant "
       "keeps answering fast while the queue — and the time until the email arrives — grows once "
-      "arrivals exceed what one worker ({} threads) can drain. Inline requests unanswered = still in "
+      "arrivals exceed what one worker ({} threads) can drain. Inline requests unanswered = still "
+      "in "
       "flight or not yet sent (the schedule was behind) when the step ended: the load the inline "
       "variant could not take. Emails not arrived = still queued when the drain window closed. "
       "Placement: {}.\n\n"
-      "| offered req/s | inline achieved req/s | inline p50 / p99 (ms) | inline requests unanswered | "
+      "| offered req/s | inline achieved req/s | inline p50 / p99 (ms) | inline requests "
+      "unanswered | "
       "background p50 / p99 (ms) | email p50 / p99 (ms) | emails not arrived | max queue depth |\n"
       "|---|---|---|---|---|---|---|---|\n{}\n",
       step_s, options.web_threads, options.worker_concurrency, placement, rows);
@@ -341,8 +352,8 @@ Result<std::string> Scenarios::Report(const std::vector<std::string>& args,
   return out;
 }
 
-Result<std::string> Scenarios::Plot(const std::vector<std::string>& reports,
-                                    const std::string& dir, const std::string& title) {
+Result<std::string> Scenarios::Plot(const std::vector<std::string>& reports, const std::string& dir,
+                                    const std::string& title) {
   std::vector<std::string> args = {"plot"};
   args.insert(args.end(), reports.begin(), reports.end());
   args.insert(args.end(), {"-o", dir + "/plots", "--title", title});
@@ -389,9 +400,10 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
   auto plots = Plot({json[0], json[1]}, dir, "Profile " + profile + ": inline vs background");
   std::string md = CompareIntro(profile, spec, placement) + CompareTable(fig);
   if (table.ok()) md += "Full comparison (`fibtastic-report compare`):\n\n" + *table + "\n";
-  md += plots.ok() ? Image("plots/latency_percentiles", "percentile spectra, inline vs background") +
-                         Image("plots/e2e_latency", "response vs time until the email arrives")
-                   : "Plots failed: " + plots.message() + "\n\n";
+  md += plots.ok()
+            ? Image("plots/latency_percentiles", "percentile spectra, inline vs background") +
+                  Image("plots/e2e_latency", "response vs time until the email arrives")
+            : "Plots failed: " + plots.message() + "\n\n";
   std::string title = id == "lesson" ? "The lesson: 223 ms vs 24 ms"
                                      : "Profile " + profile + ": inline vs background";
   return Section{id, title, md, CompareFigures(profile, spec, placement, fig)};
@@ -399,15 +411,19 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
 
 Result<Section> Scenarios::Fibtastic() {
   const bool q = options_.quick;
-  std::vector<int> lengths = q ? std::vector<int>{5, 15, 22}
-                               : std::vector<int>{5, 10, 15, 20, 22, 24, 25, 26, 27};
+  std::vector<int> lengths =
+      q ? std::vector<int>{5, 15, 22} : std::vector<int>{5, 10, 15, 20, 22, 24, 25, 26, 27};
   auto stack = StartStack("fibtastic", "fibtastic", 1, options_.worker_concurrency, true);
   if (!stack.ok()) return stack.status();
   std::string dir = Dir("fibtastic");
   SectionPlots plots;  // no reports plot: the curve says it all
-  plots.curve = {"FibTastic: the exponential job, inline vs background", "sequence_length",
-                 "milliseconds (log scale)", false, true,
-                 {{"inline response p50", {}}, {"background response p50", {}},
+  plots.curve = {"FibTastic: the exponential job, inline vs background",
+                 "sequence_length",
+                 "milliseconds (log scale)",
+                 false,
+                 true,
+                 {{"inline response p50", {}},
+                  {"background response p50", {}},
                   {"background: time until the email arrives, p50", {}}}};
   plots.curve_file = "fib_curve";
   plots.curve_alt = "response and email time against sequence_length";
@@ -429,7 +445,9 @@ Result<Section> Scenarios::Fibtastic() {
   }
   std::string placement = (*stack)->placement();
   StopStack(*stack);
-  return Finish({"fibtastic", "FibTastic: the exponential curve", FibtasticIntro(placement, rows),
+  return Finish({"fibtastic",
+                 "FibTastic: the exponential curve",
+                 FibtasticIntro(placement, rows),
                  {{"points", points}}},
                 dir, plots);
 }
@@ -438,12 +456,19 @@ Result<Section> Scenarios::Saturation() {
   const bool q = options_.quick;
   std::vector<double> rates = q ? std::vector<double>{4, 16} : std::vector<double>{2, 4, 8, 16, 32};
   std::string dir = Dir("saturation");
-  SectionPlots plots{{"Saturation (lesson profile): p99 against offered rate", "offered req/s",
-                      "milliseconds (log scale)", true, true,
-                      {{"inline response p99", {}}, {"background response p99", {}},
+  SectionPlots plots{{"Saturation (lesson profile): p99 against offered rate",
+                      "offered req/s",
+                      "milliseconds (log scale)",
+                      true,
+                      true,
+                      {{"inline response p99", {}},
+                       {"background response p99", {}},
                        {"background email p99", {}}}},
-                     "saturation_p99", "p99 against offered rate", {},
-                     "Background variant by offered rate", "plots/queue_depth",
+                     "saturation_p99",
+                     "p99 against offered rate",
+                     {},
+                     "Background variant by offered rate",
+                     "plots/queue_depth",
                      "queue depth over time"};
   std::string rows, placement;
   nlohmann::json steps = nlohmann::json::array();
@@ -466,7 +491,9 @@ Result<Section> Scenarios::Saturation() {
     AddSaturationStep(rate, fig, &plots.curve, &rows, &steps);
   }
   std::string intro = SaturationIntro(q ? 3 : 8, options_, placement, rows);
-  return Finish({"saturation", "Saturation: when work arrives faster than it drains", intro,
+  return Finish({"saturation",
+                 "Saturation: when work arrives faster than it drains",
+                 intro,
                  {{"steps", steps}}},
                 dir, plots);
 }
@@ -477,10 +504,16 @@ Result<Section> Scenarios::Scaling() {
   const int concurrency = 2;
   std::string dir = Dir("scaling");
   SectionPlots plots{{"Scaling workers (heroku ps:scale worker=N): draining a burst",
-                      "worker processes", "milliseconds", true, false,
+                      "worker processes",
+                      "milliseconds",
+                      true,
+                      false,
                       {{"drain time (last email − first request)", {}}, {"email p50", {}}}},
-                     "scaling", "drain time against worker count", {},
-                     "Burst drained by N workers", "plots/e2e_latency",
+                     "scaling",
+                     "drain time against worker count",
+                     {},
+                     "Burst drained by N workers",
+                     "plots/e2e_latency",
                      "time until the email arrives"};
   std::string rows;
   nlohmann::json steps = nlohmann::json::array();
@@ -503,7 +536,9 @@ Result<Section> Scenarios::Scaling() {
     AddScalingStep(workers, *run, &plots.curve, &rows, &steps);
   }
   std::string intro = ScalingIntro(rate, duration, q, concurrency, rows);
-  return Finish({"scaling", "Scaling: more workers for a burst", intro,
+  return Finish({"scaling",
+                 "Scaling: more workers for a burst",
+                 intro,
                  {{"steps", steps}, {"worker_concurrency", concurrency}}},
                 dir, plots);
 }

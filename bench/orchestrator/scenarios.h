@@ -16,18 +16,18 @@
 namespace fib::bench {
 
 struct BenchOptions {
-  bool quick = false;            // QUICK=1: every scenario shortened so the whole run is ≤ 90 s
+  bool quick = false;  // QUICK=1: every scenario shortened so the whole run is ≤ 90 s
   std::string bin_dir;
   std::string profiles_dir;
-  std::string out_dir;           // results/runs/<UTC time>
-  std::string redis_url;         // external Redis; "" = private redis-server per scenario
+  std::string out_dir;    // results/runs/<UTC time>
+  std::string redis_url;  // external Redis; "" = private redis-server per scenario
   bool split_placement = true;
   int web_threads = 5;
   int worker_concurrency = 10;
 };
 
 struct Section {
-  std::string id;        // scenario name, also the folder of its files
+  std::string id;  // scenario name, also the folder of its files
   std::string title;
   std::string markdown;  // the section body (tables, plot links), without its heading
   nlohmann::json figures = nlohmann::json::object();

@@ -14,7 +14,9 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), redis_url_(op
 Stack::~Stack() { StopAll(); }
 
 std::string Stack::smtp_url() const { return "smtp://127.0.0.1:" + std::to_string(smtp_port_); }
-std::string Stack::mail_url() const { return "http://127.0.0.1:" + std::to_string(mail_http_port_); }
+std::string Stack::mail_url() const {
+  return "http://127.0.0.1:" + std::to_string(mail_http_port_);
+}
 
 std::string Stack::web_url(const std::string& mode) const {
   for (const auto& s : webs_) {
@@ -37,7 +39,8 @@ std::string Stack::placement() const {
   return options_.split_placement
              ? "split: web processes pinned to CPU 0, workers and mail sink to CPU 1 (taskset-like "
                "sched_setaffinity), like separate dynos"
-             : "shared: no pinning; web, workers, mail sink, Redis and the load generator share all "
+             : "shared: no pinning; web, workers, mail sink, Redis and the load generator share "
+               "all "
                "cores";
 }
 
@@ -48,8 +51,8 @@ Status Stack::StartService(const std::string& name, std::vector<std::string> arg
   auto child = ChildProcess::Start(
       {std::move(argv), {{"FIBTASTIC_BENCH_RUN", options_.log_dir}}, log_path, std::move(cpus)});
   if (!child.ok()) return child.status();
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(options_.start_timeout_ms);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.start_timeout_ms);
   bool up = false;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!(*child)->Running()) break;
@@ -75,9 +78,9 @@ Status Stack::StartRedis() {
     return Status::Ok();
   }
   int port = FindFreePort();
-  Status s = StartService("redis", {"redis-server", "--port", std::to_string(port), "--bind",
-                                    "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                                    options_.log_dir},
+  Status s = StartService("redis",
+                          {"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
+                           "--save", "", "--appendonly", "no", "--dir", options_.log_dir},
                           port, {}, &infra_);
   if (s.ok()) redis_url_ = "redis://127.0.0.1:" + std::to_string(port) + "/0";
   return s;
@@ -86,11 +89,12 @@ Status Stack::StartRedis() {
 Status Stack::StartMailSink(int delay_ms) {
   smtp_port_ = FindFreePort();
   mail_http_port_ = FindFreePort();
-  Status s = StartService("mailsink",
-                          {options_.bin_dir + "/fibtastic-mailsink", "--smtp-port",
-                           std::to_string(smtp_port_), "--http-port", std::to_string(mail_http_port_),
-                           "--delay-ms", std::to_string(delay_ms), "--max-messages", "100000"},
-                          smtp_port_, WorkerCpus(), &infra_);
+  Status s =
+      StartService("mailsink",
+                   {options_.bin_dir + "/fibtastic-mailsink", "--smtp-port",
+                    std::to_string(smtp_port_), "--http-port", std::to_string(mail_http_port_),
+                    "--delay-ms", std::to_string(delay_ms), "--max-messages", "100000"},
+                   smtp_port_, WorkerCpus(), &infra_);
   if (!s.ok()) return s;
   if (!WaitForTcpPort("127.0.0.1", mail_http_port_, options_.start_timeout_ms)) {
     return Status::Error("the mail sink's inbox did not come up on 127.0.0.1:" +
@@ -102,12 +106,18 @@ Status Stack::StartMailSink(int delay_ms) {
 Status Stack::StartWeb(const std::string& mode, const std::string& profile) {
   int port = FindFreePort();
   std::vector<std::string> argv = {options_.bin_dir + "/fibtastic-web",
-                                   "--mode", mode,
-                                   "--port", std::to_string(port),
-                                   "--threads", std::to_string(options_.web_threads),
-                                   "--smtp-url", smtp_url(),
-                                   "--profile", profile,
-                                   "--profiles-dir", options_.profiles_dir};
+                                   "--mode",
+                                   mode,
+                                   "--port",
+                                   std::to_string(port),
+                                   "--threads",
+                                   std::to_string(options_.web_threads),
+                                   "--smtp-url",
+                                   smtp_url(),
+                                   "--profile",
+                                   profile,
+                                   "--profiles-dir",
+                                   options_.profiles_dir};
   if (mode == "background") {
     argv.push_back("--redis-url");
     argv.push_back(redis_url_);
@@ -119,9 +129,9 @@ Status Stack::StartWorkers(int count, int concurrency, bool pin) {
   for (int i = 0; i < count; ++i) {
     std::string name = "worker-" + std::to_string(workers_.size() + 1);
     Status s = StartService(name,
-                            {options_.bin_dir + "/fibtastic-worker", "-c", std::to_string(concurrency),
-                             "--redis-url", redis_url_, "--smtp-url", smtp_url(),
-                             "--profiles-dir", options_.profiles_dir, "--tag", name},
+                            {options_.bin_dir + "/fibtastic-worker", "-c",
+                             std::to_string(concurrency), "--redis-url", redis_url_, "--smtp-url",
+                             smtp_url(), "--profiles-dir", options_.profiles_dir, "--tag", name},
                             0, pin ? WorkerCpus() : std::vector<int>{}, &workers_);
     if (!s.ok()) return s;
   }

@@ -15,12 +15,12 @@
 namespace fib::bench {
 
 struct StackOptions {
-  std::string bin_dir;            // where fibtastic-* programs are
-  std::string profiles_dir;       // bench/profiles
-  std::string log_dir;            // one log file per process
-  std::string redis_url;          // external Redis; "" = start a private redis-server
-  bool split_placement = true;    // web on CPU 0, workers on CPU 1 (like separate dynos)
-  int web_threads = 5;            // as Puma's default
+  std::string bin_dir;          // where fibtastic-* programs are
+  std::string profiles_dir;     // bench/profiles
+  std::string log_dir;          // one log file per process
+  std::string redis_url;        // external Redis; "" = start a private redis-server
+  bool split_placement = true;  // web on CPU 0, workers on CPU 1 (like separate dynos)
+  int web_threads = 5;          // as Puma's default
   int start_timeout_ms = 15000;
 };
 
@@ -65,7 +65,7 @@ class Stack {
   std::string redis_url_;
   int smtp_port_ = 0, mail_http_port_ = 0;
   std::mutex mu_;
-  std::vector<Service> infra_;    // redis, mail sink
+  std::vector<Service> infra_;  // redis, mail sink
   std::vector<Service> webs_;
   std::vector<Service> workers_;
 };

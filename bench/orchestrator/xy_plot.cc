@@ -52,8 +52,8 @@ Status RunGnuplot(const std::string& script) {
 }  // namespace
 
 Status PlotXY(const XYPlot& plot, const std::string& out_base) {
-  Status png = RunGnuplot(Script(plot, "set terminal pngcairo size 900,540 font 'DejaVu Sans,10'",
-                                 out_base + ".png"));
+  Status png = RunGnuplot(
+      Script(plot, "set terminal pngcairo size 900,540 font 'DejaVu Sans,10'", out_base + ".png"));
   if (!png.ok()) return png;
   return RunGnuplot(Script(plot, "set terminal svg size 900,540 dynamic font 'DejaVu Sans,10'",
                            out_base + ".svg"));

@@ -100,12 +100,26 @@ std::string GnuplotScript(const PlotSpec& spec, PlotTerminal terminal,
 
 namespace {
 // The first words of every line GnuplotScript writes outside `$sN << EOD` ... `EOD` blocks.
-constexpr std::string_view kCommandHeads[] = {
-    "reset",         "if (strstrt(GPVAL_TERMINALS, ", "  set terminal ", "} else {", "}",
-    "set terminal ", "set output",                    "unset output",    "set title '",
-    "set xlabel '",  "set ylabel '",                  "set grid",        "set key ",
-    "set logscale ", "set xrange [",                  "set yrange [",    "set xtics (",
-    "plot $s",       "     $s",                       ""};
+constexpr std::string_view kCommandHeads[] = {"reset",
+                                              "if (strstrt(GPVAL_TERMINALS, ",
+                                              "  set terminal ",
+                                              "} else {",
+                                              "}",
+                                              "set terminal ",
+                                              "set output",
+                                              "unset output",
+                                              "set title '",
+                                              "set xlabel '",
+                                              "set ylabel '",
+                                              "set grid",
+                                              "set key ",
+                                              "set logscale ",
+                                              "set xrange [",
+                                              "set yrange [",
+                                              "set xtics (",
+                                              "plot $s",
+                                              "     $s",
+                                              ""};
 
 // Returns "" when `line` is one of ours; otherwise what is wrong with it.
 std::string LineProblem(std::string_view line) {

@@ -86,8 +86,9 @@ TEST_CASE("VerifyGnuplotScript names a line that is not ours", "[report][hostile
   CHECK(fib::VerifyGnuplotScript("reset\n$s0 << EOD\n1 2\nsystem('x')\nEOD\nset grid\n").ok());
   fib::Status s = fib::VerifyGnuplotScript("reset\nset title 'a'\nsystem('rm -rf ~')\n");
   REQUIRE_FALSE(s.ok());
-  CHECK(s.message() == "gnuplot script line 3 is not a command fibtastic-report writes: "
-                       "system('rm -rf ~')");
+  CHECK(s.message() ==
+        "gnuplot script line 3 is not a command fibtastic-report writes: "
+        "system('rm -rf ~')");
   CHECK_FALSE(fib::VerifyGnuplotScript("set title 'open\n").ok());
   CHECK_FALSE(fib::VerifyGnuplotScript("set title 'a' . system('id')\n").ok());
   CHECK_FALSE(fib::VerifyGnuplotScript("set title `id`\n").ok());

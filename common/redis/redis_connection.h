@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "common/status.h"
 #include "common/redis/redis_script.h"
 #include "common/redis/redis_url.h"
 #include "common/redis/redis_value.h"
+#include "common/status.h"
 
 struct redisContext;
 

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <vector>
 
-#include "common/status.h"
 #include "common/redis/redis_connection.h"
+#include "common/status.h"
 
 namespace fib {
 

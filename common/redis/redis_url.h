@@ -38,5 +38,4 @@ Result<RedisUrl> ParseRedisUrl(const std::string& url);
 Result<std::string> ResolveRedisUrl(const std::string& flag_value,
                                     const std::function<const char*(const char*)>& getenv_fn);
 
-
 }  // namespace fib

@@ -16,7 +16,8 @@ std::string FormatMessage(const Email& email, const std::string& message_id_doma
   out += "Message-ID: <" + RandomHex(24) + "@" + message_id_domain + ">\r\n";
   out += "MIME-Version: 1.0\r\n";
   out += "Content-Type: text/html; charset=UTF-8\r\n";
-  for (const auto& [name, value] : email.headers) out.append(name).append(": ").append(value).append("\r\n");
+  for (const auto& [name, value] : email.headers)
+    out.append(name).append(": ").append(value).append("\r\n");
   out += "\r\n";
   // Normalise bare LF to CRLF; libcurl dot-stuffs lines that start with '.'.
   for (size_t i = 0; i < email.html_body.size(); ++i) {

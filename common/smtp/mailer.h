@@ -20,7 +20,8 @@ struct Email {
 
 // Returns the RFC 5322 message (headers, blank line, body; CRLF line ends).
 // REQUIRES: no CR or LF in any header value (Send checks and refuses).
-std::string FormatMessage(const Email& email, const std::string& message_id_domain = "fibtastic.local");
+std::string FormatMessage(const Email& email,
+                          const std::string& message_id_domain = "fibtastic.local");
 
 class Mailer {
  public:

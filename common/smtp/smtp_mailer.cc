@@ -51,7 +51,9 @@ struct Upload {
 size_t ReadChunk(char* buffer, size_t size, size_t count, void* user) {
   auto* up = static_cast<Upload*>(user);
   size_t n = std::min(size * count, up->data->size() - up->offset);
-  std::memcpy(buffer, up->data->data() + up->offset, n);  // NOLINT(bugprone-not-null-terminated-result): a byte buffer for libcurl, not a C string
+  // A byte buffer for libcurl, not a C string: no terminator belongs in it.
+  // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
+  std::memcpy(buffer, up->data->data() + up->offset, n);
   up->offset += n;
   return n;
 }
@@ -155,10 +157,10 @@ Status SmtpMailer::Send(const Email& email) {
   std::string hint = Hint(code, reply);
   // The URL redacted, and the password scrubbed from whatever libcurl or the server said: this
   // text reaches 502 pages, logs and the retry/dead sets (Sidekiq's Web UI keeps it for months).
-  return Status::Error(Scrubbed(fmt::format("SMTP send to {} failed: {}{}{}", redacted_url_, detail,
-                                            ReplyDetail(reply, last_reply),
-                                            hint.empty() ? "" : "; " + hint),
-                                secrets_));
+  return Status::Error(
+      Scrubbed(fmt::format("SMTP send to {} failed: {}{}{}", redacted_url_, detail,
+                           ReplyDetail(reply, last_reply), hint.empty() ? "" : "; " + hint),
+               secrets_));
 }
 
 }  // namespace fib

@@ -7,9 +7,9 @@
 #include <memory>
 
 #include "common/clock.h"
+#include "common/smtp/mailer.h"
 #include "server/dispatch/job_dispatcher.h"
 #include "workers/jobs/job_registry.h"
-#include "common/smtp/mailer.h"
 
 namespace fib {
 

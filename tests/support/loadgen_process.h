@@ -17,14 +17,13 @@ namespace fib::test {
 
 struct LoadgenRun {
   int exit_code = -1;
-  std::string output;   // stdout + stderr
+  std::string output;     // stdout + stderr
   nlohmann::json report;  // --json, null when not written
 };
 
 inline std::string TempPath(const std::string& suffix) {
   static int counter = 0;
-  return "/tmp/loadgen-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter) +
-         suffix;
+  return "/tmp/loadgen-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + suffix;
 }
 
 inline nlohmann::json ReadJsonFile(const std::string& path) {

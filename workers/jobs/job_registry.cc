@@ -20,8 +20,8 @@ JobStatus JobRegistry::Run(const std::string& class_name, const nlohmann::json& 
     std::string known;
     for (const auto& [name, _] : jobs_) known += (known.empty() ? "" : ", ") + name;
     return JobStatus::Fail(kUnknownJobError, "no job class named '" + class_name +
-                                                 "' is registered in this worker (known: " +
-                                                 known + ")");
+                                                 "' is registered in this worker (known: " + known +
+                                                 ")");
   }
   if (!args.is_array()) {
     return JobStatus::Fail(kArgumentError, class_name + ": args must be a JSON array, got " +

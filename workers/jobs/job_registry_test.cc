@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/support/recording_mailer.h"
 #include "common/smtp/smtp_mailer.h"
+#include "tests/support/recording_mailer.h"
 #include "workers/jobs/sequence_email_job.h"
 
 namespace {

@@ -5,9 +5,9 @@
 
 #include <string>
 
+#include "common/smtp/mailer.h"
 #include "common/status.h"
 #include "workers/jobs/job.h"
-#include "common/smtp/mailer.h"
 
 namespace fib {
 

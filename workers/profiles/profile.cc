@@ -22,8 +22,8 @@ namespace fs = std::filesystem;
 constexpr int64_t kMaxStageMs = 600000;
 constexpr size_t kMaxStageNameLength = 80;
 
-const std::vector<std::string> kTopLevelKeys = {
-    "name", "description", "job_class", "mail_delay_ms", "args", "request", "job", "response"};
+const std::vector<std::string> kTopLevelKeys = {"name", "description", "job_class", "mail_delay_ms",
+                                                "args", "request",     "job",       "response"};
 const char kTop[] = "at the top of the profile";
 const std::vector<std::string> kStageKeys = {"name", "kind", "ms", "jitter_ms"};
 
@@ -278,7 +278,8 @@ Result<Profile> ProfileParser::ParseRoot(const toml::table& root,
   profile.mail_delay_ms = mail_delay_ms.value_or(0);
   if (const toml::node* args = root.get("args")) {
     const toml::array* list = args->as_array();
-    if (!list) return Error(args->source(), "args must be an array, e.g. args = [\"{email}\", 320]");
+    if (!list)
+      return Error(args->source(), "args must be an array, e.g. args = [\"{email}\", 320]");
     for (const toml::node& item : *list) {
       if (auto text = item.value<std::string>(); text && item.is_string()) {
         profile.args.push_back(*text);

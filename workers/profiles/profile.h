@@ -32,10 +32,10 @@ struct Stage {
 };
 
 struct Profile {
-  std::string name;             // the file's stem ("lesson" for lesson.toml)
-  std::string description;      // one line for --help and reports
-  std::string job_class;        // Sidekiq class the job is registered and enqueued under
-  int mail_delay_ms = 0;        // the mail sink --delay-ms this profile assumes (what smtp costs)
+  std::string name;         // the file's stem ("lesson" for lesson.toml)
+  std::string description;  // one line for --help and reports
+  std::string job_class;    // Sidekiq class the job is registered and enqueued under
+  int mail_delay_ms = 0;    // the mail sink --delay-ms this profile assumes (what smtp costs)
   // The job's args as the web builds them from the form: strings "{email}" and
   // "{sequence_length}" are replaced; empty = ["{email}", "{sequence_length}"].
   nlohmann::json args = nlohmann::json::array();

@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "common/clock.h"
-#include "common/text.h"
 #include "common/smtp/mailer.h"
+#include "common/text.h"
 #include "workers/jobs/sequence_email_job.h"
 
 namespace fib {

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "common/smtp/mailer.h"
 #include "common/status.h"
 #include "workers/jobs/job.h"
-#include "common/smtp/mailer.h"
 #include "workers/profiles/profile.h"
 
 namespace fib {
@@ -67,6 +67,5 @@ Status RunRequestStages(const Profile& profile, StagePhase phase, const JobConte
                         std::vector<StageTiming>* timings = nullptr);
 // Returns a job outcome as a Status: ok, or "<ErrorClass>: <message>".
 Status ToStatus(const JobStatus& status);
-
 
 }  // namespace fib

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
-#include "tests/support/recording_mailer.h"
 #include "common/smtp/mailer.h"
+#include "tests/support/recording_mailer.h"
 #include "workers/profiles/profile_job.h"
 
 namespace {
@@ -115,4 +115,3 @@ TEST_CASE("Stage failures are SmtpError or ArgumentError and stop the job", "[st
   fib::Status web = fib::RunRequestStages(profile, fib::StagePhase::kJob, context);
   CHECK(web.message().rfind("SmtpError: stage 'send email'", 0) == 0);
 }
-

@@ -122,9 +122,9 @@ Status ReadRetry(const Json& object, JobPayload* payload) {
 // PeekPayload's state: where the scan is in the top-level object.
 struct PeekState {
   int depth = 0;
-  bool expect_key = false;     // at depth 1, the next string is a key
-  std::string_view key;        // the last top-level key read
-  size_t string_start = 0;     // first byte inside the string being read
+  bool expect_key = false;  // at depth 1, the next string is a key
+  std::string_view key;     // the last top-level key read
+  size_t string_start = 0;  // first byte inside the string being read
 };
 
 void KeepPeeked(std::string_view key, std::string_view value, PayloadPeek* peek) {

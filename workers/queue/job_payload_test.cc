@@ -164,7 +164,8 @@ namespace fib {
 namespace {
 
 TEST_CASE("DecodePayload refuses a deeply nested payload before decoding it") {
-  std::string deep = R"({"class":"X","args":)" + std::string(300000, '[') + std::string(300000, ']') + "}";
+  std::string deep =
+      R"({"class":"X","args":)" + std::string(300000, '[') + std::string(300000, ']') + "}";
   Result<JobPayload> payload = DecodePayload(deep);
   REQUIRE_FALSE(payload.ok());
   CHECK(payload.message().find("more than 64 levels deep") != std::string::npos);
@@ -183,7 +184,8 @@ TEST_CASE("PeekPayload reads top-level jid, class and queue without decoding") {
   CHECK(q.class_name.empty());
   CHECK(q.queue.empty());
   // Deep, truncated or long texts: bounded results, no crash.
-  std::string deep = R"({"jid":")" + std::string(1000, 'a') + R"(","args":)" + std::string(200000, '[');
+  std::string deep =
+      R"({"jid":")" + std::string(1000, 'a') + R"(","args":)" + std::string(200000, '[');
   PayloadPeek d = PeekPayload(deep);
   CHECK(d.jid.size() == 128);
   CHECK(PeekPayload("[\"jid\",\"x\"]").jid.empty());

@@ -20,7 +20,8 @@ constexpr double kDeadMaxAgeSeconds = 180.0 * 24 * 3600;  // Sidekiq's dead_time
 constexpr int kDueBatch = 100;
 constexpr int kDueFailuresBeforeDead = 5;
 constexpr int kRecoveryCountKeepSeconds = 24 * 3600;  // a job's recoveries count for a day
-constexpr const char kRecoveryCountPrefix[] = "fibtastic:recoveries:";  // passes a due job may fail to move before it is buried
+constexpr const char kRecoveryCountPrefix[] =
+    "fibtastic:recoveries:";         // passes a due job may fail to move before it is buried
 constexpr int kMaxBatchJobs = 1000;  // the batch script unpacks this many values at most
 
 std::string OwnerRecord(const std::string& identity, const std::string& queue) {

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "common/status.h"
-#include "workers/queue/job_queue.h"
 #include "common/redis/redis_pool.h"
 #include "common/redis/redis_url.h"
+#include "common/status.h"
+#include "workers/queue/job_queue.h"
 
 namespace fib {
 

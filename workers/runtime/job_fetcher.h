@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "workers/runtime/job_buffer.h"
 #include "workers/queue/job_queue.h"
+#include "workers/runtime/job_buffer.h"
 #include "workers/runtime/queue_selector.h"
 
 namespace fib {
@@ -102,7 +102,7 @@ class JobFetcher {
   std::atomic<bool> reconcile_requested_{false};  // RequestReconcile
   bool reconcile_ = false;  // a fetch or put-back failed, or was requested; fetcher thread only
   const char* reconcile_reason_ = "";  // for the log line; fetcher thread only
-  int64_t last_error_log_ms_ = -1;  // fetcher thread only
+  int64_t last_error_log_ms_ = -1;     // fetcher thread only
   std::thread thread_;
 };
 

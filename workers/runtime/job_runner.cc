@@ -98,9 +98,9 @@ JobOutcome JobRunner::Run(const FetchedJob& job) const {
     // Straight to dead as a stub, never retried or parsed: each retry would copy the value
     // through Redis again, and decoding it could take more memory than the limit means to allow.
     return DeadStub(job, fmt::format("payload is {} bytes, over the worker's limit of {} "
-                                           "bytes (--max-payload-bytes): not run, not retried; "
-                                           "pass a reference to large data (a key, a path)",
-                                           job.raw.size(), options_.max_payload_bytes));
+                                     "bytes (--max-payload-bytes): not run, not retried; "
+                                     "pass a reference to large data (a key, a path)",
+                                     job.raw.size(), options_.max_payload_bytes));
   }
   Result<JobPayload> payload = DecodePayload(job.raw);
   if (payload.ok()) return RunPayload(job, *payload);

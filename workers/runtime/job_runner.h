@@ -8,9 +8,9 @@
 #include <string>
 
 #include "common/clock.h"
-#include "workers/queue/job_queue.h"
-#include "workers/jobs/job_registry.h"
 #include "common/smtp/mailer.h"
+#include "workers/jobs/job_registry.h"
+#include "workers/queue/job_queue.h"
 #include "workers/runtime/queue_selector.h"
 #include "workers/runtime/retry_policy.h"
 

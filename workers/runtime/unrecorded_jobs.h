@@ -2,9 +2,9 @@
 // stays in this worker's in-progress list, and the fetcher's reconcile puts it back on its queue
 // to run again — which, with a retry or dead key that stays unusable, would re-run it (and re-send
 // its email) every couple of seconds without end. This keeps it held instead: put back after a
-// backoff that doubles per failure (by default 2, 4, 8, 16 s, at most 60 s), and after `max_failures` it is
-// parked — left in the in-progress list, not run again by this process, counted and logged loudly.
-// A parked job runs again only when recovered after this worker exits.
+// backoff that doubles per failure (by default 2, 4, 8, 16 s, at most 60 s), and after
+// `max_failures` it is parked — left in the in-progress list, not run again by this process,
+// counted and logged loudly. A parked job runs again only when recovered after this worker exits.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 

@@ -25,7 +25,7 @@ TEST_CASE("a job whose result cannot be written is held for a doubling backoff, 
   CHECK_FALSE(jobs.Failed(job, 10000));  // second failure: 4 s
   CHECK(jobs.Holding(13999).size() == 1);
   CHECK(jobs.Holding(14000).empty());
-  CHECK(jobs.Failed(job, 20000));  // third: parked, for good
+  CHECK(jobs.Failed(job, 20000));        // third: parked, for good
   CHECK_FALSE(jobs.Failed(job, 20001));  // counted once
   CHECK(jobs.parked() == 1);
   CHECK(jobs.Holding(1000000000).size() == 1);

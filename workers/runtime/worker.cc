@@ -266,8 +266,7 @@ bool Worker::Report(int slot, const FetchedJob& job, const JobOutcome& outcome) 
 // The job stays in our in-progress list. Put back at once, it would run (and send its email)
 // again every couple of seconds while the key stays unusable: held for a doubling backoff
 // instead, and parked after UnrecordedJobs' cap.
-void Worker::NoteUnrecorded(const FetchedJob& job, const JobOutcome& outcome,
-                            const Status& error) {
+void Worker::NoteUnrecorded(const FetchedJob& job, const JobOutcome& outcome, const Status& error) {
   if (unrecorded_.Failed(job, SteadyMillis())) {
     Log("PARKED: the result of jid={} ({}) could not be written 5 times: {}; the job "
         "stays in this worker's in-progress list and this process will not run it again (it "
@@ -356,9 +355,8 @@ void Worker::HandleRemoteSignal(const std::string& signal) {
 
 bool Worker::HousekeepingSleep(double seconds, bool nudgeable) {
   std::unique_lock lock(housekeeping_mu_);
-  housekeeping_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [&] {
-    return housekeeping_stop_ || (nudgeable && poller_nudged_);
-  });
+  housekeeping_cv_.wait_for(lock, std::chrono::duration<double>(seconds),
+                            [&] { return housekeeping_stop_ || (nudgeable && poller_nudged_); });
   if (nudgeable) poller_nudged_ = false;
   return housekeeping_stop_;
 }

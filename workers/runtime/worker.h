@@ -22,17 +22,17 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/smtp/mailer.h"
 #include "common/status.h"
+#include "workers/jobs/job_registry.h"
+#include "workers/queue/job_queue.h"
 #include "workers/runtime/ack_batcher.h"
 #include "workers/runtime/job_buffer.h"
 #include "workers/runtime/job_fetcher.h"
 #include "workers/runtime/job_log.h"
-#include "workers/queue/job_queue.h"
-#include "workers/jobs/job_registry.h"
 #include "workers/runtime/job_runner.h"
-#include "workers/runtime/unrecorded_jobs.h"
-#include "common/smtp/mailer.h"
 #include "workers/runtime/queue_selector.h"
+#include "workers/runtime/unrecorded_jobs.h"
 
 namespace fib {
 

@@ -266,8 +266,8 @@ TEST_CASE("a job whose outcome could not be written runs again in the live worke
   // The give-up leaves the job in our in-progress list, held for a 2 s backoff (not put back at
   // once: it would run, and repeat its side effects, every ~2 s); then the fetcher's reconcile
   // puts it back, it fails again, and this time its retry is written.
-  REQUIRE(f.queue.WaitUntil([](const MemoryJobQueue& q) { return q.InProgressLocked() == 1; },
-                            2000));
+  REQUIRE(
+      f.queue.WaitUntil([](const MemoryJobQueue& q) { return q.InProgressLocked() == 1; }, 2000));
   auto gave_up = std::chrono::steady_clock::now();
   REQUIRE(f.queue.WaitUntil(
       [](const MemoryJobQueue& q) { return q.RetryLocked() == 1 && q.InProgressLocked() == 0; },

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "workers/queue/memory_job_queue.h"
 #include "workers/queue/job_payload.h"
+#include "workers/queue/memory_job_queue.h"
 #include "workers/runtime/worker.h"
 
 namespace fib::test {
@@ -130,7 +130,8 @@ class FlakyQueue : public fib::MemoryJobQueue {
   std::atomic<int> failing_requeues_{0};
 };
 
-// A worker over FlakyQueue (no failures unless asked), a ManualClock and a fixed random source (jitter 0 unless set).
+// A worker over FlakyQueue (no failures unless asked), a ManualClock and a fixed random source
+// (jitter 0 unless set).
 struct Fixture {
   Fixture() {
     fib::RegisterBuiltinJobs(&registry);
