@@ -1,5 +1,6 @@
 #include "common/text.h"
 
+#include <charconv>
 #include <cstdlib>
 #include <random>
 
@@ -145,6 +146,23 @@ std::string UrlPassword(const std::string& url) {
   if (at == std::string::npos || at < start) return "";
   size_t colon = url.find(':', start);
   return colon == std::string::npos || colon > at ? "" : url.substr(colon + 1, at - colon - 1);
+}
+
+bool PercentDecode(const std::string& in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    int value = 0;
+    if (i + 2 >= in.size()) return false;
+    auto [ptr, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, value, 16);
+    if (ec != std::errc() || ptr != in.data() + i + 3) return false;
+    out->push_back(static_cast<char>(value));
+    i += 2;
+  }
+  return true;
 }
 
 }  // namespace fib

@@ -12,24 +12,6 @@ const char kProviderExplanation[] =
     "need to tell Sidekiq with REDIS_PROVIDER, e.g.:\n\n"
     "REDISTOGO_URL=redis://somehost.example.com:6379/4\nREDIS_PROVIDER=REDISTOGO_URL\n";
 
-// Decodes %XX escapes (as URI userinfo may carry them); returns false on a malformed escape.
-bool PercentDecode(const std::string& in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    int value = 0;
-    if (i + 2 >= in.size()) return false;
-    auto [ptr, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, value, 16);
-    if (ec != std::errc() || ptr != in.data() + i + 3) return false;
-    out->push_back(static_cast<char>(value));
-    i += 2;
-  }
-  return true;
-}
-
 // Parses a whole decimal string into [min, max]; returns false otherwise.
 bool ParseIntInRange(const std::string& text, int min, int max, int* out) {
   if (text.empty()) return false;

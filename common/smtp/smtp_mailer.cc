@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -15,21 +14,6 @@ namespace fib {
 namespace {
 
 bool HasLineBreak(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
-
-std::string PercentDecoded(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
 
 // Replaces every occurrence of each secret in `text` with ***.
 std::string Scrubbed(std::string text, const std::vector<std::string>& secrets) {
@@ -106,8 +90,9 @@ std::string Hint(CURLcode code, long reply) {
 
 SmtpMailer::SmtpMailer(SmtpMailerOptions options)
     : options_(std::move(options)), redacted_url_(RedactUrlText(options_.url)) {
-  std::string password = UrlPassword(options_.url);
-  secrets_ = {password, PercentDecoded(password)};
+  std::string password = UrlPassword(options_.url), decoded;
+  secrets_ = {password};
+  if (PercentDecode(password, &decoded) && decoded != password) secrets_.push_back(decoded);
 }
 
 Status SmtpMailer::Send(const Email& email) {

@@ -19,9 +19,11 @@
 
 namespace fib {
 
+inline constexpr int kMaxUnrecordedFailures = 5;  // failed result writes before a job is parked
+
 class UnrecordedJobs {
  public:
-  explicit UnrecordedJobs(int max_failures = 5, int64_t base_backoff_ms = 2000)
+  explicit UnrecordedJobs(int max_failures = kMaxUnrecordedFailures, int64_t base_backoff_ms = 2000)
       : max_failures_(max_failures), base_backoff_ms_(base_backoff_ms) {}
 
   // Notes one more failed result write for `job` at `now_ms` (a steady clock). Returns true when

@@ -268,11 +268,12 @@ bool Worker::Report(int slot, const FetchedJob& job, const JobOutcome& outcome) 
 // instead, and parked after UnrecordedJobs' cap.
 void Worker::NoteUnrecorded(const FetchedJob& job, const JobOutcome& outcome, const Status& error) {
   if (unrecorded_.Failed(job, SteadyMillis())) {
-    Log("PARKED: the result of jid={} ({}) could not be written 5 times: {}; the job "
+    Log("PARKED: the result of jid={} ({}) could not be written {} times: {}; the job "
         "stays in this worker's in-progress list and this process will not run it again (it "
         "would repeat its side effects, e.g. its email, each time). Fix Redis, then restart the "
         "worker: the job is recovered and runs once more. Parked jobs: {}",
-        outcome.jid, OutcomeName(outcome.kind), error.message(), unrecorded_.parked());
+        outcome.jid, OutcomeName(outcome.kind), kMaxUnrecordedFailures, error.message(),
+        unrecorded_.parked());
     return;
   }
   Log("cannot record the result of jid={} ({}) after {} attempts: {}; it stays in this worker's "

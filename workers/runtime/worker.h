@@ -169,7 +169,7 @@ class Worker {
   AckBatcher acks_;
   // Results that could not be written: held, backed off, parked. Mutable: HeldJobs() (const)
   // hands due ones over to the reconcile that puts them back.
-  mutable UnrecordedJobs unrecorded_{5, options_.result_backoff_ms};
+  mutable UnrecordedJobs unrecorded_{kMaxUnrecordedFailures, options_.result_backoff_ms};
   std::unique_ptr<JobBuffer> buffer_;
   std::unique_ptr<JobFetcher> fetcher_;
   std::string hostname_, identity_;
