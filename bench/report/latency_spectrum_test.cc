@@ -112,3 +112,23 @@ TEST_CASE("spectrum from .hgrm rows resolves percentiles to the next row", "[rep
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.message(), Catch::Contains("row 2"));
 }
+
+TEST_CASE(".hgrm rows outside a histogram's range are refused by line, not converted", "[report]") {
+  const std::string header = "       Value     Percentile TotalCount 1/(1-Percentile)\n\n";
+  struct Case {
+    std::string row, says;
+  };
+  for (const Case& c : {Case{"1.0 0.5 7.77778e+48 2.0", "total count"},
+                        Case{"1.0 0.5 2.5 2.0", "total count"},
+                        Case{"1.0 0.5 -3 2.0", "total count"},
+                        Case{"1e300 0.5 3 2.0", "value"}, Case{"-1 0.5 3 2.0", "value"},
+                        Case{"1.0 1.5 3 2.0", "percentile"}}) {
+    auto parsed = fib::ParseHgrm(header + c.row + "\n", "x.hgrm", "x");
+    INFO(c.row);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_THAT(parsed.message(), Catch::Contains("x.hgrm line 3") && Catch::Contains(c.says));
+  }
+  // NaN and infinities are not numbers here, so such a row is not a row at all.
+  CHECK_FALSE(fib::ParseHgrm(header + "nan 0.5 3 2.0\n", "x.hgrm", "x").ok());
+  CHECK_FALSE(fib::ParseHgrm(header + "1.0 nan 3 2.0\n", "x.hgrm", "x").ok());
+}
