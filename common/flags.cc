@@ -29,6 +29,50 @@ Result<double> ParseDouble(const std::string& text, const std::string& what) {
   return v;
 }
 
+Result<double> ParseDuration(const std::string& text, double bare_unit_seconds,
+                             const std::string& what) {
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  std::string suffix = end != nullptr ? std::string(end) : "";
+  static const std::pair<const char*, double> kUnits[] = {
+      {"", 0}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"min", 60}, {"h", 3600}};
+  double scale = -1;
+  for (const auto& [name, seconds] : kUnits) {
+    if (suffix == name) scale = *name ? seconds : bare_unit_seconds;
+  }
+  if (text.empty() || end == text.c_str() || errno == ERANGE || !std::isfinite(v) || scale < 0) {
+    return Status::Error(what + " takes a duration such as 500ms, 30s or 2m, got '" + text + "'");
+  }
+  if (v < 0) return Status::Error(what + " must not be negative, got '" + text + "'");
+  return v * scale;
+}
+
+namespace {
+// Seconds in one unit of a duration flag; 0 when the unit is not a duration.
+double DurationUnitSeconds(const std::string& unit) {
+  if (unit == "MS") return 1e-3;
+  if (unit == "S" || unit == "SECONDS") return 1;
+  return 0;
+}
+
+// Parses an integer flag value; a duration flag also takes units, converted to its own unit.
+Result<int64_t> ParseIntFlag(const std::string& text, const std::string& unit,
+                             const std::string& flag_name) {
+  double unit_seconds = DurationUnitSeconds(unit);
+  bool bare = !text.empty() && text.find_first_not_of("-0123456789") == std::string::npos;
+  if (unit_seconds == 0 || bare) return ParseInt(text, flag_name);
+  auto seconds = ParseDuration(text, unit_seconds, flag_name);
+  if (!seconds.ok()) return seconds.status();
+  double count = *seconds / unit_seconds;
+  if (count > 9e15 || std::abs(count - std::round(count)) > 1e-6) {
+    return Status::Error(flag_name + " counts whole " +
+                         (unit == "MS" ? "milliseconds" : "seconds") + ", got '" + text + "'");
+  }
+  return static_cast<int64_t>(std::llround(count));
+}
+}  // namespace
+
 FlagSet::FlagSet(std::string program, std::string usage, std::string about)
     : program_(std::move(program)), usage_(std::move(usage)), about_(std::move(about)) {}
 
@@ -38,8 +82,8 @@ void FlagSet::Int(const std::string& name, char short_name, int64_t* target,
                   const std::string& unit, const std::string& help) {
   std::string flag_name = "--" + name;
   Add({name, short_name, unit, help, std::to_string(*target), true,
-       [target, flag_name](const std::string& v) {
-         auto r = ParseInt(v, flag_name);
+       [target, flag_name, unit](const std::string& v) {
+         auto r = ParseIntFlag(v, unit, flag_name);
          if (!r.ok()) return r.status();
          *target = *r;
          return Status::Ok();
@@ -50,8 +94,8 @@ void FlagSet::Int(const std::string& name, char short_name, int* target, const s
                   const std::string& help) {
   std::string flag_name = "--" + name;
   Add({name, short_name, unit, help, std::to_string(*target), true,
-       [target, flag_name](const std::string& v) {
-         auto r = ParseInt(v, flag_name);
+       [target, flag_name, unit](const std::string& v) {
+         auto r = ParseIntFlag(v, unit, flag_name);
          if (!r.ok()) return r.status();
          if (*r < INT32_MIN || *r > INT32_MAX) {
            return Status::Error(flag_name + " is out of range: '" + v + "'");
@@ -66,8 +110,14 @@ void FlagSet::Double(const std::string& name, char short_name, double* target,
   std::ostringstream def;
   def << *target;
   std::string flag_name = "--" + name;
-  Add({name, short_name, unit, help, def.str(), true, [target, flag_name](const std::string& v) {
-         auto r = ParseDouble(v, flag_name);
+  double unit_seconds = DurationUnitSeconds(unit);
+  Add({name, short_name, unit, help, def.str(), true,
+       [target, flag_name, unit_seconds](const std::string& v) {
+         Result<double> r = ParseDouble(v, flag_name);
+         if (!r.ok() && unit_seconds > 0) {
+           r = ParseDuration(v, unit_seconds, flag_name);
+           if (r.ok()) *r /= unit_seconds;
+         }
          if (!r.ok()) return r.status();
          *target = *r;
          return Status::Ok();
@@ -201,6 +251,11 @@ std::string FlagSet::Usage() const {
     out << f.help << " (default: " << f.default_text << ")\n";
   }
   out << "  -h, --help                  show this help and exit\n";
+  bool has_duration = false;
+  for (const auto& f : flags_) has_duration = has_duration || DurationUnitSeconds(f.unit) > 0;
+  if (has_duration) {
+    out << "\nDurations (MS, S, SECONDS) also take a unit: 250us, 500ms, 30s, 2m, 1h.\n";
+  }
   if (!epilog_.empty()) out << "\n" << epilog_ << "\n";
   out << "\nExit codes: 0 ok, 1 failure, 2 bad usage.\n";
   return out.str();

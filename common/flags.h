@@ -20,6 +20,7 @@ class FlagSet {
 
   // Each registration: long name without dashes, optional short letter (0 for none), target,
   // unit (shown in help, may be ""), help text. The default shown is the target's current value.
+  // Flags whose unit is MS, S or SECONDS are durations: they also take "500ms", "30s", "2m".
   void Int(const std::string& name, char short_name, int64_t* target, const std::string& unit,
            const std::string& help);
   void Int(const std::string& name, char short_name, int* target, const std::string& unit,
@@ -68,5 +69,10 @@ class FlagSet {
 Result<int64_t> ParseInt(const std::string& text, const std::string& what);
 // Parses a finite decimal number; error names `what` and the bad text.
 Result<double> ParseDouble(const std::string& text, const std::string& what);
+// Parses a duration: a number with a unit suffix (us, ms, s, m, h: "500ms", "30s", "1.5m") or a
+// bare number in `bare_unit_seconds` (e.g. 0.001 for a flag counted in ms). Returns seconds;
+// negative, non-finite or unknown units are errors naming `what`.
+Result<double> ParseDuration(const std::string& text, double bare_unit_seconds,
+                             const std::string& what);
 
 }  // namespace fib

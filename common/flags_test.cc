@@ -58,3 +58,32 @@ TEST_CASE("Help lists every flag with unit and default", "[flags]") {
   REQUIRE(flags.Parse(help.argc(), help.argv()).ok());
   CHECK(flags.help_requested());
 }
+
+TEST_CASE("duration flags take units and keep their bare unit", "[flags]") {
+  int timeout_ms = 5000;
+  int64_t idle_s = 60;
+  double window_s = 10;
+  fib::FlagSet flags("prog", "[options]", "about");
+  flags.Int("timeout-ms", 0, &timeout_ms, "MS", "timeout");
+  flags.Int("idle", 0, &idle_s, "S", "idle");
+  flags.Double("window", 0, &window_s, "SECONDS", "window");
+  Argv a({"prog", "--timeout-ms", "2s", "--idle", "3m", "--window", "1500ms"});
+  REQUIRE(flags.Parse(a.argc(), a.argv()).ok());
+  CHECK(timeout_ms == 2000);
+  CHECK(idle_s == 180);
+  CHECK(window_s == Approx(1.5));
+  Argv bare({"prog", "--timeout-ms", "250", "--window", "2.5"});
+  REQUIRE(flags.Parse(bare.argc(), bare.argv()).ok());
+  CHECK(timeout_ms == 250);
+  CHECK(window_s == Approx(2.5));
+  for (const char* bad : {"5parsecs", "-2s", "s", "1500us"}) {
+    INFO(bad);
+    Argv b({"prog", "--idle", bad});
+    auto status = flags.Parse(b.argc(), b.argv());
+    REQUIRE_FALSE(status.ok());
+    CHECK_THAT(status.message(), Catch::Contains("--idle"));
+  }
+  CHECK_THAT(flags.Usage(), Catch::Contains("500ms, 30s"));
+  CHECK(fib::ParseDuration("250us", 1, "x").value() == Approx(250e-6));
+  CHECK(fib::ParseDuration("1h", 1, "x").value() == Approx(3600));
+}

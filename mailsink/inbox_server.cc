@@ -35,11 +35,25 @@ bool QueryInt(const httplib::Request& request, httplib::Response& response, cons
   return false;
 }
 
+HttpLimits InboxLimits(const InboxServerOptions& options) {
+  HttpLimits limits;
+  limits.max_head_bytes = 16 * 1024;
+  limits.max_body_bytes = 4 * 1024;  // no route takes a body
+  limits.request_timeout_ms = options.request_timeout_ms;
+  limits.max_connections = options.max_connections;
+  limits.drain_timeout_ms = 1000;
+  limits.default_headers = SecurityHeaders();
+  return limits;
+}
+
 }  // namespace
 
 InboxServer::InboxServer(InboxServerOptions options, MessageStore* store,
                          const SinkCounters* counters)
-    : options_(std::move(options)), store_(store), counters_(counters) {
+    : options_(std::move(options)),
+      store_(store),
+      counters_(counters),
+      http_(InboxLimits(options_)) {
   // httplib's default also sets SO_REUSEPORT, which lets a second sink bind the same port and
   // silently share its traffic; a busy port must be an error instead.
   http_.set_socket_options([](socket_t fd) {
@@ -50,6 +64,18 @@ InboxServer::InboxServer(InboxServerOptions options, MessageStore* store,
 }
 
 void InboxServer::Routes() {
+  // A page bound to loopback must not answer a foreign name that resolves to 127.0.0.1: a
+  // web page on that domain could read the inbox from the victim's browser (DNS rebinding).
+  if (IsLoopbackAddress(options_.bind_address)) {
+    http_.OnRequest([](const httplib::Request& request, httplib::Response& response) {
+      std::string host = request.get_header_value("Host");
+      if (host.empty() || IsLoopbackHost(host)) return httplib::Server::HandlerResponse::Unhandled;
+      JsonError(response, 403,
+                "the inbox is bound to loopback and answers only to localhost, 127.0.0.1 or "
+                "[::1]; this request's Host header names another host");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   http_.Get("/", [this](const httplib::Request&, httplib::Response& response) {
     auto newest = store_->NewestFirst(options_.page_max_messages);
     response.set_content(InboxPageHtml(newest, store_->size(), store_->dropped()),
@@ -71,8 +97,13 @@ void InboxServer::Routes() {
   // Errors our handlers already explained keep their body; httplib's own (404 for an unknown
   // path, 400 for a malformed request) get a JSON body too.
   http_.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& request, httplib::Response& response) {
+      [this](const httplib::Request& request, httplib::Response& response) {
         if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        RequestFault fault = BoundedServer::CurrentFault();
+        if (fault != RequestFault::kNone) {
+          JsonError(response, BoundedServer::FaultStatus(fault), http_.DescribeFault(fault));
+          return httplib::Server::HandlerResponse::Handled;
+        }
         JsonError(response, response.status,
                   response.status == 404 ? "no such page: " + request.method + " " + request.path
                                          : "request failed");
@@ -138,7 +169,7 @@ void InboxServer::Stop() {
   while (serve_started_.load() && !serve_done_.load() && !http_.is_running()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  http_.stop();
+  http_.Drain();
 }
 
 }  // namespace fib

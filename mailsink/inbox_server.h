@@ -1,16 +1,19 @@
 // InboxServer: the mail sink's HTTP side (cpp-httplib): GET / (HTML inbox), GET /messages
 // (JSON, ?since_id=N&limit=M to page), GET /messages/{id} (JSON with body), /messages/{id}.eml
 // (raw, message/rfc822), /messages/{id}.html, DELETE /messages, GET /stats.
+// Served by BoundedServer (common/http/): bounded heads and bodies, a request deadline, a thread
+// per connection with the slowest evicted when all are taken (slow inbox clients cannot freeze
+// it), a Content-Security-Policy that blocks remote loads (also inside the HTML preview, which
+// inherits it), and, when bound to loopback, only loopback Host names (DNS rebinding).
 // Thread-safety: Listen then Serve on one thread; Stop from any thread. Handlers run on
-// httplib's pool and only touch the thread-safe MessageStore and SinkCounters.
+// connection threads and only touch the thread-safe MessageStore and SinkCounters.
 #pragma once
-
-#include <httplib.h>
 
 #include <atomic>
 #include <memory>
 #include <string>
 
+#include "common/http/bounded_server.h"
 #include "common/status.h"
 #include "mailsink/message_store.h"
 #include "mailsink/sink_counters.h"
@@ -21,6 +24,8 @@ struct InboxServerOptions {
   std::string bind_address = "127.0.0.1";
   int port = 1080;                 // 0 picks a free port (see port())
   size_t page_max_messages = 500;  // rows on the HTML inbox (JSON pages with since_id/limit)
+  int max_connections = 64;        // open HTTP connections, a thread each
+  int request_timeout_ms = 10000;  // a request must arrive within this of its first byte
 };
 
 class InboxServer {
@@ -43,7 +48,7 @@ class InboxServer {
   InboxServerOptions options_;
   MessageStore* store_;
   const SinkCounters* counters_;
-  httplib::Server http_;
+  BoundedServer http_;
   int port_ = 0;
   std::atomic<bool> serve_started_{false};
   std::atomic<bool> serve_done_{false};

@@ -41,6 +41,7 @@ struct WebFlags {
   int redis_command_timeout_ms = 1000;
   int redis_pool_size = 0;  // 0 = one connection per request thread
   int64_t max_body_bytes = static_cast<int64_t>(WebServerOptions().max_body_bytes);
+  int64_t max_head_bytes = static_cast<int64_t>(WebServerOptions().max_head_bytes);
   std::string queue = "default";
   std::string profile;  // "" = the plain FibTastic app
   std::string profiles_dir = FIB_PROFILES_DIR;
@@ -91,7 +92,16 @@ void RegisterFlags(WebFlags* f, FlagSet* flags) {
              "Redis command timeout");
   flags->Int("redis-pool-size", 0, &f->redis_pool_size, "N", "Redis connections; 0 = --threads");
   flags->String("queue", 'q', &f->queue, "NAME", "Sidekiq queue to push to (background mode)");
-  flags->Int("max-body-bytes", 0, &f->max_body_bytes, "BYTES", "larger request bodies get 413");
+  flags->Int("max-body-bytes", 0, &f->max_body_bytes, "BYTES",
+             "larger request bodies get 413, chunked ones too (compressed bodies get 415)");
+  flags->Int("max-head-bytes", 0, &f->max_head_bytes, "BYTES",
+             "request line + headers larger than this get 431");
+  flags->Int("max-header-lines", 0, &f->server.max_header_lines, "N",
+             "requests with more header lines get 431");
+  flags->Int("request-timeout-ms", 0, &f->server.request_timeout_ms, "MS",
+             "a request must arrive completely within this of its first byte, else 408");
+  flags->Int("drain-timeout-ms", 0, &f->server.drain_timeout_ms, "MS",
+             "on SIGTERM/SIGINT, requests in flight get this long; then connections close");
   flags->Int("read-timeout-ms", 0, &f->server.read_timeout_ms, "MS", "socket read timeout");
   flags->Int("write-timeout-ms", 0, &f->server.write_timeout_ms, "MS", "socket write timeout");
   flags->Int("keep-alive-timeout-s", 0, &f->server.keep_alive_timeout_s, "S",
@@ -119,8 +129,12 @@ void CheckFlags(const WebFlags& f) {
     UsageError("--max-connections must be 1..10000");
   }
   if (f.max_body_bytes < 1) UsageError("--max-body-bytes must be > 0");
+  if (f.max_head_bytes < 1024) UsageError("--max-head-bytes must be at least 1024");
+  if (f.server.max_header_lines < 1) UsageError("--max-header-lines must be at least 1");
+  if (f.server.drain_timeout_ms < 0) UsageError("--drain-timeout-ms must be >= 0");
   for (int ms : {f.smtp.connect_timeout_ms, f.smtp.timeout_ms, f.redis_connect_timeout_ms,
-                 f.redis_command_timeout_ms, f.server.read_timeout_ms, f.server.write_timeout_ms}) {
+                 f.redis_command_timeout_ms, f.server.read_timeout_ms, f.server.write_timeout_ms,
+                 f.server.request_timeout_ms}) {
     if (ms < 1) UsageError("timeouts must be at least 1 ms");
   }
   if (f.server.keep_alive_timeout_s < 0) UsageError("--keep-alive-timeout-s must be >= 0");
@@ -167,6 +181,7 @@ int main(int argc, char** argv) {
   flags.ParseOrExit(argc, argv);
   CheckFlags(f);
   f.server.max_body_bytes = static_cast<size_t>(f.max_body_bytes);
+  f.server.max_head_bytes = static_cast<size_t>(f.max_head_bytes);
 
   // Signals are blocked before any thread starts. A signal may arrive before the server exists
   // (remembered in stop_requested) or while main() is tearing it down (the mutex orders that).

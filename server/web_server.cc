@@ -11,8 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "common/http/bounded_server.h"
 #include "common/log.h"
-#include "server/connection_pool.h"
 #include "server/request_id.h"
 
 namespace fib {
@@ -73,6 +73,14 @@ std::string ReasonFor(int status) {
       return "Payload Too Large";
     case 414:
       return "URI Too Long";
+    case 408:
+      return "Request Timeout";
+    case 415:
+      return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
     default:
       return "Error";
   }
@@ -115,6 +123,7 @@ std::string MessageFor(int status, const httplib::Request& req, size_t max_body_
       // cpp-httplib itself refuses url-encoded form bodies over its compiled-in limit (8 KB),
       // whatever --max-body-bytes says; name the limit that actually applied.
       if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0 &&
+          req.has_header("Content-Length") &&
           req.get_header_value<uint64_t>("Content-Length") <= max_body_bytes) {
         return fmt::format(
             "the url-encoded form body is larger than cpp-httplib's limit of {} bytes for form "
@@ -158,16 +167,29 @@ std::string ExplainBindFailure(const std::string& host, int port) {
 
 }  // namespace
 
+HttpLimits LimitsFor(const WebServerOptions& options) {
+  HttpLimits limits;
+  limits.max_head_bytes = options.max_head_bytes;
+  limits.max_header_lines = options.max_header_lines;
+  limits.max_body_bytes = options.max_body_bytes;
+  limits.request_timeout_ms = options.request_timeout_ms;
+  limits.read_timeout_ms = options.read_timeout_ms;
+  limits.write_timeout_ms = options.write_timeout_ms;
+  limits.keep_alive_timeout_ms = options.keep_alive_timeout_s * 1000;
+  limits.keep_alive_max_requests = std::max(1, options.keep_alive_max_requests);
+  // Slow or idle connections each hold their own thread (BoundedServer's ConnectionPool), not
+  // one of the `threads` request slots; at the cap, the slowest of them is evicted.
+  limits.max_connections = std::max(options.max_connections, options.threads);
+  limits.drain_timeout_ms = options.drain_timeout_ms;
+  limits.default_headers = SecurityHeaders("form-action 'self'");
+  return limits;
+}
+
 WebServer::WebServer(WebServerOptions options, SequencesController* controller)
     : options_(std::move(options)),
       controller_(controller),
-      server_(std::make_unique<httplib::Server>()),
+      server_(std::make_unique<BoundedServer>(LimitsFor(options_))),
       request_slots_(std::clamp(options_.threads, 1, 1024)) {
-  // httplib's ThreadPool would tie each connection to one of `threads` threads for its whole
-  // life, so a few slow senders (slowloris) or idle keep-alive clients stall every other client.
-  // Connections get their own threads instead; request_slots_ bounds the work to `threads`.
-  size_t connections = static_cast<size_t>(std::max(options_.max_connections, options_.threads));
-  server_->new_task_queue = [connections] { return new ConnectionPool(connections); };
   // httplib's default also sets SO_REUSEPORT, which would let a second server bind a busy port
   // silently and split the traffic; keep only SO_REUSEADDR (fast restarts after TIME_WAIT).
   server_->set_socket_options([](socket_t sock) {
@@ -178,12 +200,6 @@ WebServer::WebServer(WebServerOptions options, SequencesController* controller)
   // body of every keep-alive response after the first waits for the client's delayed ACK
   // (~40 ms on Linux). Accepted sockets inherit TCP_NODELAY from the listening socket.
   server_->set_tcp_nodelay(true);
-  server_->set_payload_max_length(options_.max_body_bytes);
-  server_->set_read_timeout(std::chrono::milliseconds(options_.read_timeout_ms));
-  server_->set_write_timeout(std::chrono::milliseconds(options_.write_timeout_ms));
-  server_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
-  server_->set_keep_alive_max_count(static_cast<size_t>(
-      options_.keep_alive_max_requests > 0 ? options_.keep_alive_max_requests : 1));
   InstallHooks();
   InstallRoutes();
 }
@@ -196,6 +212,11 @@ void WebServer::InstallRoutes() {
     Send(controller_->ShowForm(ToWebRequest(req, res)), &res);
   });
   server_->Post("/sequences", [this](const httplib::Request& req, httplib::Response& res) {
+    // A chunked body passes httplib's Content-Length check; hold it to the same limit.
+    if (req.body.size() > options_.max_body_bytes) {
+      res.status = 413;
+      return;  // the error handler explains
+    }
     SlotGuard slot(&request_slots_);
     Send(controller_->CreateSequence(ToWebRequest(req, res)), &res);
   });
@@ -206,7 +227,7 @@ void WebServer::InstallRoutes() {
 }
 
 void WebServer::InstallHooks() {
-  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  server_->OnRequest([](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();
     request_started = true;
     res.set_header(kRequestIdHeader, RequestIdFor(req.get_header_value(kRequestIdHeader)));
@@ -214,16 +235,24 @@ void WebServer::InstallHooks() {
   });
   // Fills in errors httplib produced itself (404, 413, ...); our own responses already have a body.
   size_t max_body_bytes = options_.max_body_bytes;
-  httplib::Server::HandlerWithResponse on_error = [max_body_bytes](const httplib::Request& req,
-                                                                   httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    if (!res.has_header(kRequestIdHeader)) res.set_header(kRequestIdHeader, RequestIdFor(""));
-    WebRequest request = ToWebRequest(req, res);
-    Send(SequencesController::Error(request, res.status, ReasonFor(res.status),
-                                    MessageFor(res.status, req, max_body_bytes)),
-         &res);
-    return httplib::Server::HandlerResponse::Handled;
-  };
+  const BoundedServer* server = server_.get();
+  httplib::Server::HandlerWithResponse on_error =
+      [max_body_bytes, server](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        if (!res.has_header(kRequestIdHeader)) res.set_header(kRequestIdHeader, RequestIdFor(""));
+        WebRequest request = ToWebRequest(req, res);
+        // A bound BoundedServer enforced explains itself better than httplib's bare 400.
+        RequestFault fault = BoundedServer::CurrentFault();
+        std::string message;
+        if (fault != RequestFault::kNone) res.status = BoundedServer::FaultStatus(fault);
+        if (fault != RequestFault::kNone && fault != RequestFault::kBodyTooLarge) {
+          message = server->DescribeFault(fault);
+        } else {
+          message = MessageFor(res.status, req, max_body_bytes);
+        }
+        Send(SequencesController::Error(request, res.status, ReasonFor(res.status), message), &res);
+        return httplib::Server::HandlerResponse::Handled;
+      };
   server_->set_error_handler(on_error);
   server_->set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& error) {
@@ -284,7 +313,7 @@ void WebServer::Stop() {
   for (int i = 0; i < 200 && !server_->is_running() && !serving_done_; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  server_->stop();
+  server_->Drain();
 }
 
 }  // namespace fib

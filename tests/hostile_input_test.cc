@@ -4,6 +4,7 @@
 // the problem, nothing may be reflected unescaped or injected into headers or emails, the server
 // must answer a normal request right after each case, and slow senders must not stall others.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,7 +13,9 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <regex>
 #include <thread>
@@ -142,6 +145,11 @@ std::string TenThousandFields() {
   return body + "email=many%40example.com&sequence_length=3";
 }
 
+// `body` as one chunk of a chunked request body, with the final empty chunk.
+std::string ChunkedBody(const std::string& body) {
+  return fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", body.size(), body);
+}
+
 std::string ThousandHeaders() {
   std::string headers;
   for (int i = 0; i < 1000; ++i) headers += "X-Junk-" + std::to_string(i) + ": j\r\n";
@@ -259,7 +267,23 @@ std::vector<HostileCase> Corpus() {
        Get("/", "X-Big: " + std::string(100000, 'h') + "\r\n"),
        {400, 431},
        "header"},
-      {"1,000 headers", Get("/healthz", ThousandHeaders()), {200, 400, 431}, nullptr},
+      {"1,000 headers", Get("/healthz", ThousandHeaders()), {431}, "more than 100 header lines"},
+      {"chunked body over the limit",
+       "POST /sequences HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Type: "
+       "application/x-www-form-urlencoded\r\n\r\n" +
+           ChunkedBody(std::string(200000, 'e')),
+       {413},
+       "larger than"},
+      {"gzip body",
+       "POST /sequences HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\nContent-Length: "
+       "3\r\n\r\n\x1f\x8b\x08",
+       {415},
+       "uncompressed"},
+      {"Content-Length and chunked",
+       "POST /sequences HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       {400},
+       "never together with Content-Length"},
       {"header without colon", Get("/", "NoColonHere\r\n"), {200, 400}, nullptr},
       {"CR in X-Request-Id",
        Get("/", "X-Request-Id: abc\rSet-Cookie: a=b\r\n"),
@@ -355,16 +379,23 @@ double SlowlorisProbe(int port, int count, int interval_ms, int* answered) {
   return slowest;
 }
 
-void CheckSlowloris(const std::string& variant, int port) {
-  constexpr int kSlowConnections = 40;
+void CheckSlowloris(const std::string& variant, int port, int slow_connections = 40) {
   int answered = 0;
-  double slowest_s = SlowlorisProbe(port, kSlowConnections, 500, &answered);
+  double slowest_s = SlowlorisProbe(port, slow_connections, 500, &answered);
   std::printf(
       "[%s] slowloris: %d connections sending a header byte every 500 ms; 5 normal "
       "requests from another connection: %d answered, slowest %.3f s\n",
-      variant.c_str(), kSlowConnections, answered, slowest_s);
+      variant.c_str(), slow_connections, answered, slowest_s);
   CHECK(answered == 5);
   CHECK(slowest_s < 1.0);
+}
+
+int64_t RssKb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return -1;
 }
 
 // The X-Request-Id of an accepted form ends up in the email: junk must be replaced, not copied.
@@ -413,6 +444,39 @@ TEST_CASE("hostile HTTP input against the background web app", "[hostile][backgr
   INFO(web.process().Log());
   CHECK(web.process().running());
   std::printf("[background] inputs tried: %d HTTP requests + slowloris\n", tried);
+}
+
+// The web's own bounds (common/http/bounded_server.h) against a real process: memory per
+// connection, more tricklers than connection threads, and SIGTERM while one trickles.
+TEST_CASE("web bounds: endless headers, 300 tricklers, SIGTERM during a trickle",
+          "[hostile][bounds]") {
+  RedisServer redis;
+  WebApp web = WebApp::Background(redis.url(), {"--drain-timeout-ms", "1s"});
+  int64_t rss_before = RssKb(web.process().pid());
+  {
+    RawConnection flood(web.port());
+    flood.Send("GET /healthz HTTP/1.1\r\nHost: t\r\n");
+    std::string block;
+    for (int i = 0; i < 10000; ++i) block += "X-" + std::to_string(i) + ": y\r\n";
+    int blocks = 0;
+    while (blocks < 300 && flood.Send(block)) ++blocks;  // up to 40 MB of header lines
+    int64_t rss_after = RssKb(web.process().pid());
+    std::printf("[bounds] %d x 130 KB of header lines on one connection: web RSS %lld -> %lld KB\n",
+                blocks, static_cast<long long>(rss_before), static_cast<long long>(rss_after));
+    CHECK(rss_after - rss_before < 30 * 1024);
+  }
+  CheckSlowloris("bounds, 300 tricklers > 256 connection threads", web.port(), 300);
+  RawConnection trickler(web.port());
+  trickler.Send("POST /sequences HTTP/1.1\r\nHost: t\r\nX-Slow: ");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto start = Clock::now();
+  web.process().Signal(SIGTERM);
+  int rc = web.process().Wait(10000);
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("[bounds] SIGTERM with a trickling client: exit %d after %.2f s (drain 1 s)\n", rc,
+              seconds);
+  CHECK(rc == 0);
+  CHECK(seconds < 4);
 }
 
 }  // namespace

@@ -118,11 +118,10 @@ TEST_CASE(".hgrm rows outside a histogram's range are refused by line, not conve
   struct Case {
     std::string row, says;
   };
-  for (const Case& c : {Case{"1.0 0.5 7.77778e+48 2.0", "total count"},
-                        Case{"1.0 0.5 2.5 2.0", "total count"},
-                        Case{"1.0 0.5 -3 2.0", "total count"},
-                        Case{"1e300 0.5 3 2.0", "value"}, Case{"-1 0.5 3 2.0", "value"},
-                        Case{"1.0 1.5 3 2.0", "percentile"}}) {
+  for (const Case& c :
+       {Case{"1.0 0.5 7.77778e+48 2.0", "total count"}, Case{"1.0 0.5 2.5 2.0", "total count"},
+        Case{"1.0 0.5 -3 2.0", "total count"}, Case{"1e300 0.5 3 2.0", "value"},
+        Case{"-1 0.5 3 2.0", "value"}, Case{"1.0 1.5 3 2.0", "percentile"}}) {
     auto parsed = fib::ParseHgrm(header + c.row + "\n", "x.hgrm", "x");
     INFO(c.row);
     REQUIRE_FALSE(parsed.ok());

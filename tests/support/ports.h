@@ -10,6 +10,8 @@ namespace fib::test {
 int FreePort();
 // Waits until something accepts TCP connections on 127.0.0.1:port. Returns false on timeout.
 bool WaitForPort(int port, int timeout_ms = 10000);
+// Returns a blocking TCP socket connected to 127.0.0.1:port, or -1. The caller closes it.
+int ConnectLoopback(int port);
 // Returns true when 127.0.0.1:port accepts a connection now.
 bool PortOpen(int port);
 

@@ -1,9 +1,9 @@
-#include "server/connection_pool.h"
+#include "common/http/connection_pool.h"
 
 namespace fib {
 
-ConnectionPool::ConnectionPool(size_t max_threads)
-    : max_threads_(max_threads > 0 ? max_threads : 1) {}
+ConnectionPool::ConnectionPool(size_t max_threads, std::function<void()> on_saturated)
+    : max_threads_(max_threads > 0 ? max_threads : 1), on_saturated_(std::move(on_saturated)) {}
 
 ConnectionPool::~ConnectionPool() { shutdown(); }
 
@@ -20,7 +20,10 @@ void ConnectionPool::enqueue(std::function<void()> fn) {
     threads_.emplace_back([this] { Run(); });
     ++idle_threads_;
   }
+  bool saturated = idle_threads_ < queue_.size();
   work_ready_.notify_one();
+  lock.unlock();
+  if (saturated && on_saturated_) on_saturated_();
 }
 
 void ConnectionPool::shutdown() {
@@ -42,7 +45,10 @@ void ConnectionPool::Run() {
     std::function<void()> fn = std::move(queue_.front());
     queue_.pop_front();
     --idle_threads_;
+    // Others still wait: make room for the next one too (one eviction per waiting connection).
+    bool still_waiting = idle_threads_ < queue_.size();
     lock.unlock();
+    if (still_waiting && on_saturated_) on_saturated_();
     fn();
     lock.lock();
     ++idle_threads_;
