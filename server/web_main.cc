@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/redis/redis_server_info.h"
 #include "common/redis/redis_url.h"
 #include "common/shutdown.h"
 #include "common/smtp/smtp_mailer.h"
@@ -52,6 +53,7 @@ struct Variant {
   JobRegistry registry;
   std::unique_ptr<Mailer> mailer;
   std::unique_ptr<JobQueue> queue;
+  std::unique_ptr<RedisVersionGate> version_gate;  // background: is Redis new enough?
   std::unique_ptr<JobDispatcher> dispatcher;
   std::string summary;  // for the start-up log line
 };
@@ -160,8 +162,22 @@ void MakeBackground(const WebFlags& f, Variant* v) {
   options.pool_size = f.redis_pool_size > 0 ? f.redis_pool_size : f.server.threads;
   options.clock = SystemClock::Default();
   v->queue = std::make_unique<RedisJobQueue>(options);
-  v->dispatcher = std::make_unique<QueueDispatcher>(
-      QueueDispatcherOptions{f.queue, parsed->Redacted()}, v->queue.get(), SystemClock::Default());
+  RedisConnectionOptions probe;
+  probe.connect_timeout_ms = f.redis_connect_timeout_ms;
+  probe.command_timeout_ms = f.redis_command_timeout_ms;
+  // Say now what the first request would find: a Redis too old for the worker, no AOF.
+  RedisConnection redis(*parsed, probe);
+  if (auto info = ReadRedisServerInfo(redis); info.ok()) {
+    if (Status version = CheckRedisVersion(*info, parsed->Redacted()); !version.ok()) {
+      Log("WARNING: {}; POST /sequences answers 503 until it is", version.message());
+    }
+    for (const std::string& warning : RedisDurabilityWarnings(*info)) Log("WARNING: {}", warning);
+  }
+  v->version_gate = std::make_unique<RedisVersionGate>(*parsed, probe);
+  QueueDispatcherOptions dispatch{f.queue, parsed->Redacted(), nullptr};
+  dispatch.ready = [gate = v->version_gate.get()] { return gate->Check(); };
+  v->dispatcher =
+      std::make_unique<QueueDispatcher>(dispatch, v->queue.get(), SystemClock::Default());
   v->summary = "redis " + parsed->Redacted() + " queue:" + f.queue;
 }
 

@@ -152,6 +152,11 @@ int main(int argc, char** argv) {
   conditions["web_threads"] = options.web_threads;
   conditions["worker_concurrency"] = options.worker_concurrency;
   conditions["redis"] = CommandOutput("redis-server --version");
+  conditions["redis_persistence"] =
+      options.redis_url.empty()
+          ? "none: the private redis-server runs without AOF or snapshots (latency is unaffected; "
+            "a Redis crash would lose queued jobs, which no scenario does)"
+          : "as configured on the given --redis-url";
   conditions["gnuplot"] = CommandOutput("gnuplot --version");
   conditions["scenarios"] = scenario_list;
   if (fib::IsDebugBuild()) fib::Log("{}", conditions["warning"].get<std::string>());

@@ -17,7 +17,8 @@ DispatchResult QueueDispatcher::Dispatch(const std::string& class_name, const nl
   result.jid = payload.jid;
   result.timing_name = "enqueue";
   int64_t start_us = clock_->MonotonicMicros();
-  Status pushed = queue_->Push(options_.queue, EncodePayload(payload));
+  Status pushed = options_.ready ? options_.ready() : Status::Ok();
+  if (pushed.ok()) pushed = queue_->Push(options_.queue, EncodePayload(payload));
   result.duration_us = clock_->MonotonicMicros() - start_us;
   if (!pushed.ok()) {
     result.outcome = DispatchOutcome::kQueueUnavailable;

@@ -5,6 +5,7 @@
 // (the JobQueue contract requires that).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "common/clock.h"
@@ -16,6 +17,9 @@ namespace fib {
 struct QueueDispatcherOptions {
   std::string queue = "default";  // Sidekiq queue name (key queue:<name>)
   std::string store_label;        // where the queue lives, for messages, e.g. a redacted URL
+  // Asked before each push: an error (e.g. "Redis 6.0 is too old") answers kQueueUnavailable
+  // without pushing, so a queue no worker can drain never gets a 200. Null: always ready.
+  std::function<Status()> ready;
 };
 
 class QueueDispatcher : public JobDispatcher {
@@ -24,7 +28,8 @@ class QueueDispatcher : public JobDispatcher {
   QueueDispatcher(QueueDispatcherOptions options, JobQueue* queue, const Clock* clock);
 
   // Returns kOk with the new jid and the push time (µs, "enqueue"), or kQueueUnavailable with
-  // the queue's error when the push failed; nothing is retried here (the client sees 503).
+  // the queue's error when the push failed or options.ready refused; nothing is retried here
+  // (the client sees 503).
   DispatchResult Dispatch(const std::string& class_name, const nlohmann::json& args,
                           const std::string& request_id) override;
   std::string ModeName() const override { return "background"; }

@@ -44,7 +44,7 @@ TEST_CASE("QueueDispatcher pushes a Sidekiq payload with class, args, request_id
           "[queue_dispatcher]") {
   ManualClock clock(1700000000LL * 1000000 + 250000);
   FakeJobQueue queue;
-  QueueDispatcher dispatcher({"default", "redis://127.0.0.1:6379/0"}, &queue, &clock);
+  QueueDispatcher dispatcher({"default", "redis://127.0.0.1:6379/0", nullptr}, &queue, &clock);
   nlohmann::json args = nlohmann::json::array({"a@example.com", 10});
   DispatchResult result = dispatcher.Dispatch("SequenceEmailWorker", args, "req-42");
   REQUIRE(result.ok());
@@ -83,7 +83,7 @@ TEST_CASE("a failed push is kQueueUnavailable with the queue's message and no ji
   ManualClock clock;
   FakeJobQueue queue;
   queue.push_error = "Redis at 127.0.0.1:1 is unreachable: connection refused";
-  QueueDispatcher dispatcher({"critical", ""}, &queue, &clock);
+  QueueDispatcher dispatcher({"critical", "", nullptr}, &queue, &clock);
   DispatchResult result =
       dispatcher.Dispatch("SequenceEmailWorker", nlohmann::json::array({"a@example.com", 1}), "r");
   CHECK(result.outcome == DispatchOutcome::kQueueUnavailable);
@@ -92,10 +92,30 @@ TEST_CASE("a failed push is kQueueUnavailable with the queue's message and no ji
   CHECK(queue.pushed.empty());
 }
 
+TEST_CASE("a queue that is not ready is kQueueUnavailable and nothing is pushed",
+          "[queue_dispatcher]") {
+  ManualClock clock;
+  FakeJobQueue queue;
+  bool ready = false;
+  QueueDispatcherOptions options{"default", "", nullptr};
+  options.ready = [&ready] {
+    return ready ? Status::Ok() : Status::Error("Redis 6.0.16 at x is too old");
+  };
+  QueueDispatcher dispatcher(options, &queue, &clock);
+  DispatchResult refused = dispatcher.Dispatch("SequenceEmailWorker", {"a@example.com", 1}, "r");
+  CHECK(refused.outcome == DispatchOutcome::kQueueUnavailable);
+  CHECK(refused.message == "Redis 6.0.16 at x is too old");
+  CHECK(queue.pushed.empty());
+  ready = true;
+  CHECK(dispatcher.Dispatch("SequenceEmailWorker", {"a@example.com", 1}, "r").outcome ==
+        DispatchOutcome::kOk);
+  CHECK(queue.pushed.size() == 1);
+}
+
 TEST_CASE("the dispatcher describes where jobs go", "[queue_dispatcher]") {
   ManualClock clock;
   FakeJobQueue queue;
-  QueueDispatcher dispatcher({"default", "redis://127.0.0.1:7000/0"}, &queue, &clock);
+  QueueDispatcher dispatcher({"default", "redis://127.0.0.1:7000/0", nullptr}, &queue, &clock);
   CHECK(dispatcher.ModeName() == "background");
   CHECK(dispatcher.Describe().find("queue:default at redis://127.0.0.1:7000/0") !=
         std::string::npos);

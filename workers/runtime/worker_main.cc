@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/process.h"
 #include "common/redis/redis_connection.h"
+#include "common/redis/redis_server_info.h"
 #include "common/redis/redis_url.h"
 #include "common/shutdown.h"
 #include "common/smtp/smtp_mailer.h"
@@ -181,33 +182,18 @@ void OnQuietSignal() {
   if (g_worker) g_worker->Quiet();
 }
 
-// Returns Redis's maxmemory-policy, "" when the server does not tell (CONFIG and INFO refused,
-// e.g. renamed on a managed Redis, or Redis unreachable: Start reports that).
-std::string MaxmemoryPolicy(RedisConnection& redis) {
-  auto config = redis.Command({"CONFIG", "GET", "maxmemory-policy"});
-  if (config.ok() && config->is_array() && config->elements.size() == 2) {
-    return config->elements[1].str;
-  }
-  auto info = redis.Command({"INFO", "memory"});
-  const std::string field = "maxmemory_policy:";
-  size_t at = info.ok() ? info->str.find(field) : std::string::npos;
-  if (at == std::string::npos) return "";
-  at += field.size();
-  return Trim(std::string_view(info->str).substr(at, info->str.find('\n', at) - at));
-}
-
-// An evicting Redis can drop queued jobs (allkeys-*) or the heartbeat keys that tell other
-// workers this one is alive (volatile-*, which then run its jobs again). Sidekiq warns too.
-void WarnIfRedisEvicts(const RedisUrl& url, int timeout_ms) {
+// Reads what Redis says about itself: a Redis too old for the reliable queue is an error (the
+// worker would otherwise idle forever on unknown commands); no AOF or an evicting policy is a
+// warning (each can lose jobs). An unreachable Redis passes here: Run reports and retries it.
+Status CheckRedisAtStart(const RedisUrl& url, int timeout_ms) {
   RedisConnectionOptions options;
   options.connect_timeout_ms = options.command_timeout_ms = timeout_ms;
   RedisConnection redis(url, options);
-  std::string policy = MaxmemoryPolicy(redis);
-  if (policy.empty() || policy == "noeviction") return;
-  Log("WARNING: Redis maxmemory-policy is {}, not noeviction: at maxmemory Redis will evict "
-      "keys, which can drop queued jobs or the heartbeat keys of live workers (whose jobs then "
-      "run twice). Run CONFIG SET maxmemory-policy noeviction (and set it in redis.conf).",
-      policy);
+  auto info = ReadRedisServerInfo(redis);
+  if (!info.ok()) return Status::Ok();
+  if (Status version = CheckRedisVersion(*info, url.Redacted()); !version.ok()) return version;
+  for (const std::string& warning : RedisDurabilityWarnings(*info)) Log("WARNING: {}", warning);
+  return Status::Ok();
 }
 
 // Registers the C++ job types and, with a profiles folder, the profile-defined ones.
@@ -258,7 +244,11 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
       DescribeQueues(*selector, w.queues), redis.Redacted(), RedactUrlText(o.smtp_url), o.timeout_s,
       fmt::join(registry.Names(), ","));
   if (IsDebugBuild()) Log("WARNING: debug build; throughput figures are not representative");
-  WarnIfRedisEvicts(redis, o.redis_timeout_ms);
+  if (Status usable = CheckRedisAtStart(redis, o.redis_timeout_ms); !usable.ok()) {
+    SetSignalledWorker(nullptr);
+    Log("cannot start: {}", usable.message());
+    return 1;
+  }
 
   auto report = worker.Run();
   SetSignalledWorker(nullptr);
