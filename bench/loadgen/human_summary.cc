@@ -1,7 +1,7 @@
-// HumanSummary (declared in report_writer.h): the wrk2-like text on stdout.
+// HumanSummary (declared in loadgen_outputs.h): the wrk2-like text on stdout.
 #include <fmt/format.h>
 
-#include "bench/loadgen/report_writer.h"
+#include "bench/loadgen/loadgen_outputs.h"
 #include "common/build_info.h"
 
 namespace fib {

@@ -7,7 +7,7 @@
 
 #include "bench/loadgen/load_runner.h"
 #include "bench/loadgen/loadgen_options.h"
-#include "bench/loadgen/report_writer.h"
+#include "bench/loadgen/loadgen_outputs.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/shutdown.h"

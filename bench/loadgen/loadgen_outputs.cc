@@ -1,4 +1,4 @@
-#include "bench/loadgen/report_writer.h"
+#include "bench/loadgen/loadgen_outputs.h"
 
 #include <fmt/format.h>
 
