@@ -40,7 +40,7 @@ void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o, UnitFlags* u) {
   flags->Int("seed", 0, &o->seed, "N", "seed for --fail-rate draws; 0 picks a random seed");
   flags->Int("idle-timeout-ms", 0, &o->idle_timeout_ms, "MS",
              "close an SMTP session (421) that makes no progress for this long (NOOP, RSET, "
-             "HELP, VRFY and refused commands are not progress); at most 7 days");
+             "HELP, VRFY and refused commands are not progress); at most 604800000 (7 days)");
   flags->String("session-timeout", 0, &u->session_timeout, "DURATION",
                 "close any SMTP session (421) this long after it opened; ms, s, min or h "
                 "(a bare number is seconds); at most 168h");
