@@ -7,8 +7,10 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/smtp/smtp_mailer.h"
@@ -182,47 +184,53 @@ TEST_CASE("--idle-timeout-ms closes a trickling client with 421; others are serv
   CheckClosedBySink(slow, reply, "421 4.4.2", elapsed_s, 1.5, sink, "idle_timeouts");
 }
 
-TEST_CASE("NOOP, RSET, HELP and VRFY do not hold an idle session open past --idle-timeout-ms") {
-  MailSink sink({"--idle-timeout-ms", "1000"});
-  auto client = GreetedClient(sink, "idler.test");
-  RawSmtp& idler = *client;
+// Runs `step` (which returns the reply that decides) every `pause_ms` until a reply is not a
+// 2xx/3xx one or `limit` passed; returns that last reply and the seconds it took.
+std::pair<std::string, double> RepeatUntilRefused(const std::function<std::string()>& step,
+                                                  int pause_ms, std::chrono::seconds limit) {
   auto start = Clock::now();
   std::string last;
+  while (Clock::now() - start < limit) {
+    last = step();
+    if (last.empty() || last[0] == '4' || last[0] == '5') break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
+  return {last, std::chrono::duration<double>(Clock::now() - start).count()};
+}
+
+TEST_CASE("NOOP, RSET, HELP and VRFY do not hold an idle session open past --idle-timeout-ms") {
+  MailSink sink({"--idle-timeout-ms", "1000"});
+  auto idler = GreetedClient(sink, "idler.test");
   // One no-progress command every 250 ms: each used to restart the idle timer, forever.
   const char* commands[] = {"NOOP", "RSET", "HELP", "VRFY someone"};
-  for (int i = 0; i < 20 && Clock::now() - start < std::chrono::seconds(4); ++i) {
-    last = idler.Command(commands[i % 4]);
-    if (last.rfind("421", 0) == 0 || last.empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  double elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+  int i = 0;
+  auto [last, elapsed_s] = RepeatUntilRefused([&] { return idler->Command(commands[i++ % 4]); },
+                                              250, std::chrono::seconds(4));
   std::printf(
       "[smtp] a NOOP/RSET/HELP/VRFY every 250 ms, --idle-timeout-ms 1000: closed after %.1f s\n",
       elapsed_s);
-  CheckClosedBySink(idler, last, "421 4.4.2", elapsed_s, 2.5, sink, "idle_timeouts");
+  CheckClosedBySink(*idler, last, "421 4.4.2", elapsed_s, 2.5, sink, "idle_timeouts");
 }
 
 TEST_CASE("--session-timeout closes even a busy session with 421; it may reconnect") {
   MailSink sink({"--session-timeout", "1500ms"});
-  auto client = GreetedClient(sink, "busy.test");
-  RawSmtp& busy = *client;
-  auto start = Clock::now();
-  std::string last;
+  auto busy = GreetedClient(sink, "busy.test");
   int sent = 0;
-  while (Clock::now() - start < std::chrono::seconds(5)) {
-    last = busy.Command("MAIL FROM:<a@x.test>");
-    if (last.rfind("250", 0) != 0) break;
-    REQUIRE(busy.Code("RCPT TO:<b@y.test>") == 250);
-    REQUIRE(busy.Code("DATA") == 354);
-    REQUIRE(busy.Code("Subject: busy\r\n\r\nhi\r\n.") == 250);
-    ++sent;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  double elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+  auto [last, elapsed_s] = RepeatUntilRefused(
+      [&] {
+        std::string reply = busy->Command("MAIL FROM:<a@x.test>");
+        if (reply.rfind("250", 0) != 0) return reply;
+        REQUIRE(busy->Code("RCPT TO:<b@y.test>") == 250);
+        REQUIRE(busy->Code("DATA") == 354);
+        REQUIRE(busy->Code("Subject: busy\r\n\r\nhi\r\n.") == 250);
+        ++sent;
+        return reply;
+      },
+      100, std::chrono::seconds(5));
   std::printf("[smtp] --session-timeout 1500ms: closed after %.1f s and %d messages\n", elapsed_s,
               sent);
   CHECK(sent >= 3);
-  CheckClosedBySink(busy, last, "421 4.4.2 Session time limit", elapsed_s, 3.0, sink,
+  CheckClosedBySink(*busy, last, "421 4.4.2 Session time limit", elapsed_s, 3.0, sink,
                     "session_timeouts");
   RawSmtp again(sink.smtp_port());
   CHECK(again.Reply().rfind("220 ", 0) == 0);
