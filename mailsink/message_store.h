@@ -22,6 +22,8 @@
 
 namespace fib {
 
+// The implicit noexcept move reaches nlohmann::json's assert_invariant, which only asserts.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct StoredMessage {
   int64_t id = 0;                    // set by MessageStore::Add
   std::string client;                // peer address, e.g. "127.0.0.1:53122"

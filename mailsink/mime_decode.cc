@@ -52,17 +52,17 @@ class EncodedWordScanner {
   // Tries to decode the encoded word starting at `start` (text[start] == '='). On success
   // appends the decoded bytes to *out and returns the index just past the word; else npos.
   size_t TryWord(size_t start, std::string* out) {
-    constexpr size_t npos = std::string_view::npos;
-    if (start + 8 > text_.size() || text_[start + 1] != '?') return npos;
+    constexpr size_t kNoWord = std::string_view::npos;
+    if (start + 8 > text_.size() || text_[start + 1] != '?') return kNoWord;
     size_t word_end = Cached(&space_, start, [this](size_t from) { return NextSpace(from); });
     size_t q1 =
         Cached(&question_, start + 2, [this](size_t from) { return text_.find('?', from); });
-    if (q1 == npos || q1 + 2 >= word_end || text_[q1 + 2] != '?') return npos;
+    if (q1 == kNoWord || q1 + 2 >= word_end || text_[q1 + 2] != '?') return kNoWord;
     char encoding = static_cast<char>(std::toupper(static_cast<unsigned char>(text_[q1 + 1])));
-    if (encoding != 'B' && encoding != 'Q') return npos;
+    if (encoding != 'B' && encoding != 'Q') return kNoWord;
     size_t end = Cached(&close_, q1 + 3, [this](size_t from) { return text_.find("?=", from); });
     // An encoded word holds no whitespace (RFC 2047 §5): its end must come before the next.
-    if (end == npos || end + 2 > word_end) return npos;
+    if (end == kNoWord || end + 2 > word_end) return kNoWord;
     std::string_view payload = text_.substr(q1 + 3, end - (q1 + 3));
     *out += encoding == 'B' ? DecodeBase64(payload) : DecodeQ(payload);
     return end + 2;
