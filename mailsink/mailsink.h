@@ -33,7 +33,7 @@ struct MailsinkOptions {
   int64_t idle_timeout_ms = 5 * 60 * 1000;      // no progress for this long: 421
   int64_t session_timeout_ms = 10 * 60 * 1000;  // whole-session deadline: 421
   int max_connections = 256;
-  int max_connections_per_client = 64;  // concurrent sessions from one client address
+  int max_connections_per_client = 128;  // concurrent sessions from one client address
 };
 
 // Upper bounds of the durations (so deadlines never overflow).

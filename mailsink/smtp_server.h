@@ -31,7 +31,7 @@ struct SmtpServerOptions {
   int max_connections = 256;  // more concurrent clients get 421 and are closed
   // Concurrent sessions from one address; more get 421. Loopback clients all share 127.0.0.1,
   // so this must stay above the local worker's SMTP concurrency.
-  int max_connections_per_client = 64;
+  int max_connections_per_client = 128;
   SmtpConnectionOptions connection;
 };
 

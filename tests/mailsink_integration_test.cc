@@ -236,7 +236,7 @@ TEST_CASE("--help exits 0 and lists every flag; a bad flag or value exits 2") {
   CHECK(output.find("(default: 1025)") != std::string::npos);
   CHECK(output.find("(default: '256MiB')") != std::string::npos);
   CHECK(output.find("(default: '10min')") != std::string::npos);
-  CHECK(output.find("(default: 64)") != std::string::npos);
+  CHECK(output.find("(default: 128)") != std::string::npos);
   CHECK(RunCommand({BinPath("fibtastic-mailsink"), "--no-such-flag"}, &output) == 2);
   CHECK(output.find("--no-such-flag") != std::string::npos);
   const std::vector<std::vector<std::string>> bad = {
