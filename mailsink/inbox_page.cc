@@ -28,7 +28,7 @@ std::string Recipients(const StoredMessage& message) {
 }
 
 std::string Row(const StoredMessage& message) {
-  std::string subject = message.parsed.Subject();
+  const std::string& subject = message.parsed.Subject();
   return fmt::format(
       "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/messages/{}.html\">{}</a></td></tr>\n",
       HtmlEscape(FormatUtcMicros(message.received_at_us)), HtmlEscape(message.mail_from),
@@ -49,7 +49,10 @@ std::string InboxPageHtml(const std::vector<MessageStore::Ptr>& newest_first, si
   for (const auto& message : newest_first) rows += Row(*message);
   std::string note = fmt::format("{} message(s) stored", total);
   if (newest_first.size() < total) note += fmt::format(", newest {} shown", newest_first.size());
-  if (dropped > 0) note += fmt::format(", {} older dropped from the ring", dropped);
+  if (dropped > 0) {
+    note +=
+        fmt::format(", {} older dropped (--max-messages or --max-store-bytes reached)", dropped);
+  }
   return Page("fibtastic-mailsink inbox",
               fmt::format("<h1>Inbox</h1><p>{}. JSON: <a href=\"/messages\">/messages</a>, "
                           "<a href=\"/stats\">/stats</a>.</p>\n<table><tr><th>Received</th>"
@@ -63,7 +66,13 @@ std::string MessagePageHtml(const StoredMessage& message) {
     headers +=
         fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", HtmlEscape(name), HtmlEscape(value));
   }
-  std::string body = message.parsed.DecodedBody();
+  if (message.parsed.headers_dropped() > 0) {
+    headers += fmt::format(
+        "<tr><th>(not shown)</th><td>{} more header field(s) over the sink's header limits; "
+        "the raw message has them</td></tr>\n",
+        message.parsed.headers_dropped());
+  }
+  std::string body = message.parsed.DecodedBody(message.raw);
   // The sandbox (no scripts, no same-origin) lets us show the HTML without trusting it.
   std::string rendered =
       message.parsed.MediaType() == "text/html"

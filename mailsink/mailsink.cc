@@ -10,7 +10,9 @@ SmtpServerOptions SmtpOptions(const MailsinkOptions& options) {
   smtp.bind_address = options.bind_address;
   smtp.port = options.smtp_port;
   smtp.max_connections = options.max_connections;
+  smtp.max_connections_per_client = options.max_connections_per_client;
   smtp.connection.idle_timeout_ms = options.idle_timeout_ms;
+  smtp.connection.session_timeout_ms = options.session_timeout_ms;
   smtp.connection.session.hostname = options.hostname;
   smtp.connection.session.max_message_bytes = options.max_message_bytes;
   smtp.connection.session.max_recipients = options.max_recipients;
@@ -21,6 +23,14 @@ Status CheckPort(int port, const char* flag) {
   if (port < 0 || port > 65535) {
     return Status::Error(std::string(flag) + " must be 0..65535 (0 picks a free port), got " +
                          std::to_string(port));
+  }
+  return Status::Ok();
+}
+
+Status CheckRange(int64_t value, int64_t low, int64_t high, const char* flag) {
+  if (value < low || value > high) {
+    return Status::Error(std::string(flag) + " must be " + std::to_string(low) + ".." +
+                         std::to_string(high) + ", got " + std::to_string(value));
   }
   return Status::Ok();
 }
@@ -38,12 +48,19 @@ Status ValidateMailsinkOptions(const MailsinkOptions& o) {
                    CheckPositive(o.max_message_bytes, "--max-message-bytes"),
                    CheckPositive(o.max_recipients, "--max-recipients"),
                    CheckPositive(o.max_messages, "--max-messages"),
-                   CheckPositive(o.idle_timeout_ms, "--idle-timeout-ms"),
-                   CheckPositive(o.max_connections, "--max-connections")}) {
+                   CheckPositive(o.max_store_bytes, "--max-store-bytes"),
+                   CheckRange(o.idle_timeout_ms, 1, kMaxTimeoutMs, "--idle-timeout-ms"),
+                   CheckRange(o.session_timeout_ms, 1, kMaxTimeoutMs, "--session-timeout (ms)"),
+                   CheckPositive(o.max_connections, "--max-connections"),
+                   CheckPositive(o.max_connections_per_client, "--max-connections-per-client"),
+                   CheckRange(o.delay_ms, 0, kMaxDelayMs, "--delay-ms")}) {
     if (!s.ok()) return s;
   }
-  if (o.delay_ms < 0)
-    return Status::Error("--delay-ms must be >= 0, got " + std::to_string(o.delay_ms));
+  if (o.max_store_bytes < o.max_message_bytes) {
+    return Status::Error("--max-store-bytes (" + std::to_string(o.max_store_bytes) +
+                         ") must be at least --max-message-bytes (" +
+                         std::to_string(o.max_message_bytes) + ")");
+  }
   if (!(o.fail_rate >= 0 && o.fail_rate <= 1)) {
     return Status::Error("--fail-rate must be between 0 and 1, got " + std::to_string(o.fail_rate));
   }
@@ -55,7 +72,9 @@ Status ValidateMailsinkOptions(const MailsinkOptions& o) {
 
 Mailsink::Mailsink(MailsinkOptions options, const Clock* clock)
     : options_(std::move(options)),
-      store_(MessageStoreOptions{static_cast<size_t>(options_.max_messages)}),
+      store_(MessageStoreOptions{.max_messages = static_cast<size_t>(options_.max_messages),
+                                 .max_bytes = static_cast<size_t>(options_.max_store_bytes),
+                                 .parse = {}}),
       provider_(ProviderOptions{options_.delay_ms, options_.fail_rate,
                                 static_cast<uint64_t>(options_.seed)},
                 &store_, &counters_, clock),

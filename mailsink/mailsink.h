@@ -25,15 +25,22 @@ struct MailsinkOptions {
   std::string hostname = "fibtastic-mailsink";
   int64_t max_message_bytes = 10 * 1024 * 1024;
   int max_recipients = 100;
-  int64_t max_messages = 10000;  // kept in memory, oldest dropped first
-  int64_t delay_ms = 0;          // the slow provider: hold each message before the final 250
-  double fail_rate = 0;          // 0..1 answered 451 4.3.0
-  int64_t seed = 0;              // for --fail-rate draws; 0 = random
-  int64_t idle_timeout_ms = 5 * 60 * 1000;
+  int64_t max_messages = 10000;                 // kept in memory, oldest dropped first
+  int64_t max_store_bytes = 256 * 1024 * 1024;  // memory for all kept messages, oldest dropped
+  int64_t delay_ms = 0;  // the slow provider: hold each message before the final 250
+  double fail_rate = 0;  // 0..1 answered 451 4.3.0
+  int64_t seed = 0;      // for --fail-rate draws; 0 = random
+  int64_t idle_timeout_ms = 5 * 60 * 1000;      // no progress for this long: 421
+  int64_t session_timeout_ms = 10 * 60 * 1000;  // whole-session deadline: 421
   int max_connections = 256;
+  int max_connections_per_client = 128;  // concurrent sessions from one client address
 };
 
-// Returns an error naming the first option out of range (for exit code 2).
+// Upper bounds of the durations (so deadlines never overflow).
+inline constexpr int64_t kMaxTimeoutMs = 7LL * 24 * 3600 * 1000;  // idle and session
+inline constexpr int64_t kMaxDelayMs = 3600LL * 1000;             // --delay-ms
+
+// Returns an error naming the first option out of range, with the allowed range (exit code 2).
 Status ValidateMailsinkOptions(const MailsinkOptions& options);
 
 class Mailsink {

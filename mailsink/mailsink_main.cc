@@ -5,13 +5,20 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "mailsink/flag_units.h"
 #include "mailsink/mailsink.h"
 
 namespace {
 
 constexpr const char* kProgram = "fibtastic-mailsink";
 
-void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o) {
+// Flags with units arrive as text and are converted after parsing (ApplyUnitFlags).
+struct UnitFlags {
+  std::string max_store_bytes = "256MiB";
+  std::string session_timeout = "10min";
+};
+
+void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o, UnitFlags* u) {
   flags->String("bind", 0, &o->bind_address, "ADDRESS", "address both servers listen on");
   flags->Int("smtp-port", 0, &o->smtp_port, "PORT", "SMTP port; 0 picks a free one");
   flags->Int("http-port", 0, &o->http_port, "PORT", "HTTP inbox port; 0 picks a free one");
@@ -22,19 +29,41 @@ void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o) {
              "recipients per message; more get 452");
   flags->Int("max-messages", 0, &o->max_messages, "COUNT",
              "messages kept in memory; the oldest are dropped first");
+  flags->String("max-store-bytes", 0, &u->max_store_bytes, "SIZE",
+                "memory all kept messages may use (raw text + parsed headers + summary); the "
+                "oldest are dropped first; bytes, or with KiB, MiB, GiB; >= --max-message-bytes");
   flags->Int("delay-ms", 0, &o->delay_ms, "MS",
-             "hold each message this long before the final 250 (a slow provider)");
+             "hold each message this long before the final 250 (a slow provider); at most "
+             "3600000");
   flags->Double("fail-rate", 0, &o->fail_rate, "FRACTION",
                 "fraction 0..1 of messages answered 451 4.3.0 (temporary failure)");
   flags->Int("seed", 0, &o->seed, "N", "seed for --fail-rate draws; 0 picks a random seed");
   flags->Int("idle-timeout-ms", 0, &o->idle_timeout_ms, "MS",
-             "close an SMTP session (421) that completes no line for this long");
+             "close an SMTP session (421) that makes no progress for this long (NOOP, RSET, "
+             "HELP, VRFY and refused commands are not progress); at most 604800000 (7 days)");
+  flags->String("session-timeout", 0, &u->session_timeout, "DURATION",
+                "close any SMTP session (421) this long after it opened; ms, s, min or h "
+                "(a bare number is seconds); at most 168h");
   flags->Int("max-connections", 0, &o->max_connections, "COUNT",
              "concurrent SMTP sessions; more get 421");
+  flags->Int("max-connections-per-client", 0, &o->max_connections_per_client, "COUNT",
+             "concurrent SMTP sessions from one client address; more get 421 (loopback "
+             "clients share 127.0.0.1: keep above the local worker's concurrency)");
   flags->Epilog(
       "HTTP inbox: GET / (HTML), GET /messages[?since_id=N&limit=M] (JSON), GET /messages/ID,\n"
       "GET /messages/ID.eml (raw), GET /messages/ID.html, DELETE /messages, GET /stats.\n"
       "Example: fibtastic-mailsink --delay-ms 100   # the lesson's 100 ms email provider");
+}
+
+// Converts the unit flags into `o`; an error names the flag.
+fib::Status ApplyUnitFlags(const UnitFlags& u, fib::MailsinkOptions* o) {
+  auto bytes = fib::ParseByteSize(u.max_store_bytes, "--max-store-bytes");
+  if (!bytes.ok()) return bytes.status();
+  auto session = fib::ParseDurationMs(u.session_timeout, "--session-timeout", fib::kMaxTimeoutMs);
+  if (!session.ok()) return session.status();
+  o->max_store_bytes = *bytes;
+  o->session_timeout_ms = *session;
+  return fib::Status::Ok();
 }
 
 }  // namespace
@@ -45,9 +74,11 @@ int main(int argc, char** argv) {
   fib::FlagSet flags(kProgram, "[options]",
                      "Catches every email sent to its SMTP port and shows it on an HTTP inbox. "
                      "Can play a slow or failing third-party provider.");
-  RegisterFlags(&flags, &options);
+  UnitFlags unit_flags;
+  RegisterFlags(&flags, &options, &unit_flags);
   flags.ParseOrExit(argc, argv);
-  fib::Status valid = fib::ValidateMailsinkOptions(options);
+  fib::Status valid = ApplyUnitFlags(unit_flags, &options);
+  if (valid.ok()) valid = fib::ValidateMailsinkOptions(options);
   if (!valid.ok()) {
     std::fprintf(stderr, "%s: %s\nTry '%s --help'.\n", kProgram, valid.message().c_str(), kProgram);
     return 2;
@@ -64,9 +95,11 @@ int main(int argc, char** argv) {
     sink.Stop();
   });
   sink.Start();
-  fib::Log("SMTP on {}:{}, inbox on http://{}:{} (delay {} ms, fail rate {}, max {} messages)",
-           options.bind_address, sink.smtp_port(), options.bind_address, sink.http_port(),
-           options.delay_ms, options.fail_rate, options.max_messages);
+  fib::Log(
+      "SMTP on {}:{}, inbox on http://{}:{} (delay {} ms, fail rate {}, max {} messages, max {} "
+      "bytes stored)",
+      options.bind_address, sink.smtp_port(), options.bind_address, sink.http_port(),
+      options.delay_ms, options.fail_rate, options.max_messages, options.max_store_bytes);
   sink.Wait();
   fib::Log("stopped");
   return 0;

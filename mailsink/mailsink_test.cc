@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "mailsink/inbox_page.h"
@@ -20,46 +23,49 @@ StoredMessage Sample(const std::string& subject, const std::string& raw_extra = 
   message.mail_from = "a@x.test";
   message.rcpt_to = {"b@y.test"};
   message.raw = "Subject: " + subject + "\r\nX-Request-Id: req-1\r\n" + raw_extra + "\r\nbody\r\n";
-  message.parsed = MailMessage::Parse(message.raw);
+  IndexMessage(&message);
   message.received_at_us = 1700000000123456;
   return message;
 }
 
 TEST_CASE("MailMessage unfolds headers and looks them up case-insensitively") {
-  MailMessage m = MailMessage::Parse(
+  std::string raw =
       "Subject: a long\r\n  folded subject\r\nX-REQUEST-ID: r-42\r\nReceived: one\r\n"
-      "Received: two\r\n\r\nHello\r\n\r\nWorld\r\n");
+      "Received: two\r\n\r\nHello\r\n\r\nWorld\r\n";
+  MailMessage m = MailMessage::Parse(raw);
   CHECK(m.Header("subject") == "a long  folded subject");
   CHECK(m.Header("X-Request-Id") == "r-42");
   CHECK(m.Header("received") == "one");
   CHECK_FALSE(m.Header("X-Job-Id").has_value());
   CHECK(m.headers().size() == 4);
-  CHECK(m.body() == "Hello\r\n\r\nWorld\r\n");
+  CHECK(m.Body(raw) == "Hello\r\n\r\nWorld\r\n");
   CHECK(m.MediaType() == "text/plain");
 }
 
 TEST_CASE("MailMessage treats a non-header line as the start of the body") {
-  MailMessage m = MailMessage::Parse("Subject: x\nthis is not a header\nmore\n");
+  std::string raw = "Subject: x\nthis is not a header\nmore\n";
+  MailMessage m = MailMessage::Parse(raw);
   CHECK(m.headers().size() == 1);
-  CHECK(m.body() == "this is not a header\nmore\n");
-  CHECK(MailMessage::Parse("just text\r\n").body() == "just text\r\n");
+  CHECK(m.Body(raw) == "this is not a header\nmore\n");
+  CHECK(MailMessage::Parse("just text\r\n").Body("just text\r\n") == "just text\r\n");
 }
 
 TEST_CASE("MailMessage decodes base64 and quoted-printable bodies but keeps multipart raw") {
-  MailMessage b64 = MailMessage::Parse(
+  std::string b64_raw =
       "Content-Type: TEXT/HTML; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-      "PGI+aGk8\r\nL2I+\r\n");
+      "PGI+aGk8\r\nL2I+\r\n";
+  MailMessage b64 = MailMessage::Parse(b64_raw);
   CHECK(b64.MediaType() == "text/html");
-  CHECK(b64.DecodedBody() == "<b>hi</b>");
-  MailMessage qp = MailMessage::Parse(
-      "Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9 soft=\r\nbreak\r\n");
-  CHECK(qp.DecodedBody() == "caf\xC3\xA9 softbreak\r\n");
+  CHECK(b64.DecodedBody(b64_raw) == "<b>hi</b>");
+  std::string qp_raw =
+      "Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9 soft=\r\nbreak\r\n";
+  CHECK(MailMessage::Parse(qp_raw).DecodedBody(qp_raw) == "caf\xC3\xA9 softbreak\r\n");
   std::string multipart_body = "--b\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n";
-  MailMessage mp = MailMessage::Parse(
+  std::string mp_raw =
       "Content-Type: multipart/alternative; boundary=b\r\nContent-Transfer-Encoding: "
       "base64\r\n\r\n" +
-      multipart_body);
-  CHECK(mp.DecodedBody() == multipart_body);
+      multipart_body;
+  CHECK(MailMessage::Parse(mp_raw).DecodedBody(mp_raw) == multipart_body);
 }
 
 TEST_CASE("DecodeEncodedWords decodes RFC 2047 subjects") {
@@ -72,7 +78,7 @@ TEST_CASE("DecodeEncodedWords decodes RFC 2047 subjects") {
 }
 
 TEST_CASE("MessageStore keeps the newest messages in a ring and counts the dropped") {
-  MessageStore store(MessageStoreOptions{3});
+  MessageStore store(MessageStoreOptions{.max_messages = 3, .max_bytes = 1 << 20, .parse = {}});
   for (int i = 1; i <= 5; ++i) CHECK(store.Add(Sample(fmt::format("m{}", i)))->id == i);
   CHECK(store.size() == 3);
   CHECK(store.added() == 5);
@@ -89,6 +95,102 @@ TEST_CASE("MessageStore keeps the newest messages in a ring and counts the dropp
   CHECK(page[0]->id == 4);
   CHECK(store.Since(0, 1).front()->id == 3);
   CHECK(store.Since(5, 10).empty());
+}
+
+TEST_CASE("MessageStore keeps the memory of all messages under max_bytes, oldest dropped first") {
+  constexpr size_t kCap = 1 << 20;
+  MessageStore store(MessageStoreOptions{.max_messages = 10000, .max_bytes = kCap, .parse = {}});
+  const std::string body(100 * 1024, 'b');
+  for (int i = 1; i <= 40; ++i) {
+    auto stored = store.Add(Sample(fmt::format("m{}", i), "\r\n" + body));
+    REQUIRE(stored != nullptr);
+    // Counted as it is held: at least the raw text, but the body is not kept a second time.
+    CHECK(stored->memory_bytes >= stored->raw.size());
+    CHECK(stored->memory_bytes < stored->raw.size() + 8 * 1024);
+    CHECK(store.stored_bytes() <= kCap);
+  }
+  CHECK(store.added() == 40);
+  CHECK(store.size() >= 8);
+  CHECK(store.size() <= 10);
+  CHECK(store.dropped() == 40 - static_cast<int64_t>(store.size()));
+  CHECK(store.NewestFirst(1).front()->id == 40);
+  CHECK(store.Find(1) == nullptr);
+  // A message that alone needs more than the cap is refused, and nothing is dropped for it.
+  int64_t dropped = store.dropped();
+  CHECK(store.Add(Sample("huge", "\r\n" + std::string(kCap, 'h'))) == nullptr);
+  CHECK(store.dropped() == dropped);
+  CHECK(store.added() == 40);
+  CHECK(store.Clear() > 0);
+  CHECK(store.stored_bytes() == 0);
+}
+
+TEST_CASE("MessageStore Since, NewestFirst and Find are safe for any id and limit") {
+  MessageStore store;
+  for (int i = 0; i < 3; ++i) store.Add(Sample("m"));
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr size_t kAll = std::numeric_limits<size_t>::max();
+  CHECK(store.Since(kMax, 10).empty());  // since_id + 1 used to overflow and return everything
+  CHECK(store.Since(kMax - 1, kAll).empty());
+  CHECK(store.Since(kMin, kAll).size() == 3);
+  CHECK(store.Since(-1, 2).size() == 2);
+  CHECK(store.Since(2, kAll).size() == 1);
+  CHECK(store.Since(0, 0).empty());
+  CHECK(store.NewestFirst(kAll).size() == 3);
+  CHECK(store.Find(kMax) == nullptr);
+  CHECK(store.Find(kMin) == nullptr);
+}
+
+TEST_CASE("MailMessage keeps at most the header limits, counts the rest and still finds the body") {
+  std::string raw = "Subject: kept\r\n";
+  for (int i = 0; i < 20000; ++i) raw += fmt::format("X-H-{}: v\r\n", i);
+  raw += "\r\nthe body\r\n";
+  MailMessage m = MailMessage::Parse(raw);
+  CHECK(m.headers().size() == 1000);
+  CHECK(m.headers_dropped() == 19001);
+  CHECK(m.Subject() == "kept");
+  CHECK(m.Body(raw) == "the body\r\n");
+  // One field over the byte budget is dropped whole; the next small one is kept.
+  std::string big =
+      "X-Big: " + std::string(300 * 1024, 'x') + "\r\n continued\r\nX-Small: s\r\n\r\nb";
+  MailMessage b = MailMessage::Parse(big);
+  CHECK(b.headers_dropped() == 1);
+  REQUIRE(b.headers().size() == 1);
+  CHECK(b.Header("x-small") == "s");
+  CHECK(b.Body(big) == "b");
+}
+
+TEST_CASE(
+    "Decoding and listing crafted headers is linear: 20000 fields, a 1 MB encoded-word trap") {
+  // "=?a?B?x " repeated: every "=?" looks like the start of an encoded word that never closes,
+  // which made each one re-scan the rest (tens of seconds for 1 MB).
+  std::string trap;
+  while (trap.size() < 1024 * 1024) trap += "=?a?B?x ";
+  auto start = std::chrono::steady_clock::now();
+  CHECK(DecodeEncodedWords(trap) == trap);
+  std::string words;
+  for (int i = 0; i < 100000; ++i) words += "=?UTF-8?B?" + std::string("eA==") + "?= ";
+  CHECK(DecodeEncodedWords(words) == std::string(100000, 'x') + " ");
+  double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(decode_s < 2.0);
+
+  StoredMessage message = Sample("=?UTF-8?Q?crafted?=", [] {
+    std::string headers;
+    for (int i = 0; i < 20000; ++i) headers += fmt::format("X-Header-{}: value {}\r\n", i, i);
+    return headers;
+  }());
+  REQUIRE(message.summary.is_object());
+  start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i) {
+    nlohmann::json json = MessageSummaryJson(message);
+    REQUIRE(json["headers"].size() == 1000);
+  }
+  double list_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(list_s < 2.0);  // 200 listings of it; each used to compare every pair of 20000 names
+  nlohmann::json json = MessageSummaryJson(message);
+  CHECK(json["subject"] == "crafted");
+  CHECK(json["headers_dropped"] == 20002 - 1000);
+  CHECK(json["request_id"] == "req-1");
 }
 
 TEST_CASE("MessageStore Clear empties the inbox but never reuses ids") {

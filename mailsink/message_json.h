@@ -12,14 +12,20 @@
 
 namespace fib {
 
-// Returns id, from, to (array), subject, received_at, data_end_at, size, headers (object; for a
-// repeated header the first occurrence wins), and the convenience fields request_id, job_id and
-// message_id (null when absent).
+// Returns the summary fields that come from the headers: subject (decoded), headers (object; for
+// a repeated header the first occurrence wins), headers_dropped (fields over MailParseLimits),
+// request_id, job_id and message_id (null when absent). Linear in the headers; computed once
+// per message when it is stored (StoredMessage::summary).
+nlohmann::json MessageSummaryFields(const MailMessage& parsed);
+// Returns id, from, to (array), received_at, data_end_at, size and MessageSummaryFields (the
+// stored copy when the message was indexed): a copy, no parsing, so a listing is linear in
+// the size of the summaries it returns.
 nlohmann::json MessageSummaryJson(const StoredMessage& message);
 // Returns the summary plus content_type, body (decoded: the HTML for text/html, raw for
 // multipart), helo and client.
 nlohmann::json MessageDetailJson(const StoredMessage& message);
-// Returns stored, received, dropped, failed_451, rejected, aborted and connection counters.
+// Returns stored, stored_bytes, max_messages, max_store_bytes, received, dropped, failed_451,
+// rejected, aborted, connection and timeout counters.
 nlohmann::json StatsJson(const MessageStore& store, const SinkCounters& counters);
 // Serialises `value`; invalid UTF-8 from a message becomes U+FFFD instead of an exception.
 std::string DumpJson(const nlohmann::json& value);

@@ -1,34 +1,77 @@
 #include "mailsink/message_store.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "mailsink/message_json.h"
 
 namespace fib {
 namespace {
 
 bool IdLess(const MessageStore::Ptr& message, int64_t id) { return message->id < id; }
+bool IdGreater(int64_t id, const MessageStore::Ptr& message) { return id < message->id; }
+
+// Bytes a JSON value holds beyond its own 16 bytes: a map node or vector slot per member.
+size_t JsonHeapBytes(const nlohmann::json& value) {
+  constexpr size_t kNode = 96;  // std::map node with a std::string key and a json value
+  size_t bytes = 0;
+  if (value.is_string())
+    bytes += sizeof(std::string) + value.get_ref<const std::string&>().capacity();
+  if (value.is_object()) {
+    bytes += sizeof(nlohmann::json::object_t);
+    for (const auto& [key, member] : value.items()) {
+      bytes += kNode + key.size() + JsonHeapBytes(member);
+    }
+  }
+  if (value.is_array()) {
+    bytes += sizeof(nlohmann::json::array_t);
+    for (const auto& member : value) bytes += sizeof(nlohmann::json) + JsonHeapBytes(member);
+  }
+  return bytes;
+}
 
 }  // namespace
 
+void IndexMessage(StoredMessage* message, const MailParseLimits& limits) {
+  // Appending during DATA leaves up to twice the size allocated; the cap counts what is held.
+  message->raw.shrink_to_fit();
+  message->parsed = MailMessage::Parse(message->raw, limits);
+  message->summary = MessageSummaryFields(message->parsed);
+  size_t bytes = sizeof(StoredMessage) + message->raw.capacity() + message->parsed.HeapBytes() +
+                 JsonHeapBytes(message->summary) + message->client.capacity() +
+                 message->helo.capacity() + message->mail_from.capacity() +
+                 message->rcpt_to.capacity() * sizeof(std::string);
+  for (const auto& rcpt : message->rcpt_to) bytes += rcpt.capacity();
+  message->memory_bytes = bytes;
+}
+
 MessageStore::MessageStore(MessageStoreOptions options) : options_(options) {
   if (options_.max_messages == 0) options_.max_messages = 1;
+  if (options_.max_bytes == 0) options_.max_bytes = 1;
 }
 
 MessageStore::Ptr MessageStore::Add(StoredMessage message) {
+  IndexMessage(&message, options_.parse);  // outside the lock: linear, but not free
+  if (message.memory_bytes > options_.max_bytes) return nullptr;
   std::lock_guard<std::mutex> lock(mutex_);
   message.id = next_id_++;
   auto stored = std::make_shared<const StoredMessage>(std::move(message));
-  ring_.push_back(stored);
-  ++added_;
-  if (ring_.size() > options_.max_messages) {
+  while (!ring_.empty() && (ring_.size() >= options_.max_messages ||
+                            stored_bytes_ + stored->memory_bytes > options_.max_bytes)) {
+    stored_bytes_ -= ring_.front()->memory_bytes;
     ring_.pop_front();
     ++dropped_;
   }
+  ring_.push_back(stored);
+  stored_bytes_ += stored->memory_bytes;
+  ++added_;
   return stored;
 }
 
 std::vector<MessageStore::Ptr> MessageStore::Since(int64_t since_id, size_t limit) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto first = std::lower_bound(ring_.begin(), ring_.end(), since_id + 1, IdLess);
+  // upper_bound on since_id, not lower_bound on since_id + 1: no overflow at INT64_MAX.
+  auto first = std::upper_bound(ring_.begin(), ring_.end(), since_id, IdGreater);
   size_t count = std::min(limit, static_cast<size_t>(ring_.end() - first));
   return std::vector<Ptr>(first, first + static_cast<std::ptrdiff_t>(count));
 }
@@ -49,7 +92,13 @@ size_t MessageStore::Clear() {
   std::lock_guard<std::mutex> lock(mutex_);
   size_t removed = ring_.size();
   ring_.clear();
+  stored_bytes_ = 0;
   return removed;
+}
+
+size_t MessageStore::stored_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stored_bytes_;
 }
 
 size_t MessageStore::size() const {

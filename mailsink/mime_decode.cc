@@ -39,21 +39,62 @@ std::string DecodeQ(std::string_view text) {
   return out;
 }
 
-// Tries to decode one encoded word starting at text[0] == '='. On success sets *length to the
-// bytes it spans and returns true.
-bool DecodeOneWord(std::string_view text, std::string* out, size_t* length) {
-  if (text.size() < 8 || text.substr(0, 2) != "=?") return false;
-  size_t q1 = text.find('?', 2);
-  if (q1 == std::string_view::npos || q1 + 2 >= text.size() || text[q1 + 2] != '?') return false;
-  char encoding = static_cast<char>(std::toupper(static_cast<unsigned char>(text[q1 + 1])));
-  size_t end = text.find("?=", q1 + 3);
-  if (end == std::string_view::npos || (encoding != 'B' && encoding != 'Q')) return false;
-  std::string_view payload = text.substr(q1 + 3, end - (q1 + 3));
-  if (payload.find(' ') != std::string_view::npos) return false;
-  *out += encoding == 'B' ? DecodeBase64(payload) : DecodeQ(payload);
-  *length = end + 2;
-  return true;
-}
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Finds encoded words in one left-to-right pass. Every search below starts at a position that
+// never moves backwards from one call to the next, so each remembers its last answer and the
+// whole scan stays linear however the text is crafted (e.g. a megabyte of "=?a?B?x" without any
+// closing "?=" used to make every start re-scan to the end).
+class EncodedWordScanner {
+ public:
+  explicit EncodedWordScanner(std::string_view text) : text_(text) {}
+
+  // Tries to decode the encoded word starting at `start` (text[start] == '='). On success
+  // appends the decoded bytes to *out and returns the index just past the word; else npos.
+  size_t TryWord(size_t start, std::string* out) {
+    constexpr size_t kNoWord = std::string_view::npos;
+    if (start + 8 > text_.size() || text_[start + 1] != '?') return kNoWord;
+    size_t word_end = Cached(&space_, start, [this](size_t from) { return NextSpace(from); });
+    size_t q1 =
+        Cached(&question_, start + 2, [this](size_t from) { return text_.find('?', from); });
+    if (q1 == kNoWord || q1 + 2 >= word_end || text_[q1 + 2] != '?') return kNoWord;
+    char encoding = static_cast<char>(std::toupper(static_cast<unsigned char>(text_[q1 + 1])));
+    if (encoding != 'B' && encoding != 'Q') return kNoWord;
+    size_t end = Cached(&close_, q1 + 3, [this](size_t from) { return text_.find("?=", from); });
+    // An encoded word holds no whitespace (RFC 2047 §5): its end must come before the next.
+    if (end == kNoWord || end + 2 > word_end) return kNoWord;
+    std::string_view payload = text_.substr(q1 + 3, end - (q1 + 3));
+    *out += encoding == 'B' ? DecodeBase64(payload) : DecodeQ(payload);
+    return end + 2;
+  }
+
+ private:
+  struct Memo {
+    size_t from = 0;
+    size_t found = 0;
+    bool valid = false;
+  };
+
+  // Returns find(from) using the memo: valid while `from` lies between the last search start
+  // and its answer (npos included), which holds because callers' `from` never decreases.
+  template <typename Find>
+  static size_t Cached(Memo* memo, size_t from, Find find) {
+    if (!memo->valid || from < memo->from || from > memo->found) {
+      memo->from = from;
+      memo->found = find(from);
+      memo->valid = true;
+    }
+    return memo->found;
+  }
+
+  size_t NextSpace(size_t from) const {
+    while (from < text_.size() && !IsSpace(text_[from])) ++from;
+    return from;
+  }
+
+  std::string_view text_;
+  Memo space_, question_, close_;
+};
 
 }  // namespace
 
@@ -97,15 +138,17 @@ std::string DecodeQuotedPrintable(std::string_view text) {
 
 std::string DecodeEncodedWords(std::string_view text) {
   std::string out;
+  out.reserve(text.size());
+  EncodedWordScanner scanner(text);
   size_t pending_space_start = std::string::npos;  // whitespace after a decoded word
   for (size_t i = 0; i < text.size();) {
-    size_t length = 0;
     std::string decoded;
-    if (text[i] == '=' && DecodeOneWord(text.substr(i), &decoded, &length)) {
+    size_t next = text[i] == '=' ? scanner.TryWord(i, &decoded) : std::string_view::npos;
+    if (next != std::string_view::npos) {
       // Whitespace between two encoded words is dropped (RFC 2047 §6.2).
       if (pending_space_start != std::string::npos) out.resize(pending_space_start);
       out += decoded;
-      i += length;
+      i = next;
       pending_space_start = out.size();
       while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) out += text[i++];
       continue;

@@ -42,10 +42,15 @@ SmtpVerdict Provider::Deliver(SmtpEnvelopeMessage message, const std::string& cl
   stored.mail_from = std::move(message.mail_from);
   stored.rcpt_to = std::move(message.rcpt_to);
   stored.data_end_at_us = data_end_at_us;
-  stored.parsed = MailMessage::Parse(message.data);
   stored.raw = std::move(message.data);
   stored.received_at_us = clock_->NowMicros();
   auto saved = store_->Add(std::move(stored));
+  if (!saved) {
+    ++counters_->rejected;
+    return {552, fmt::format("5.3.4 Message needs more memory than the whole inbox may hold "
+                             "(--max-store-bytes {})",
+                             store_->max_bytes())};
+  }
   return {250, fmt::format("2.0.0 Ok: queued as {}", saved->id)};
 }
 

@@ -35,7 +35,8 @@ class Provider {
            const Clock* clock);
 
   // Waits delay_ms, then fails the message (451) or stores it with received_at = now and
-  // returns "250 ... queued as <id>". After Stop, returns 421 at once and stores nothing.
+  // returns "250 ... queued as <id>"; a message the store refuses (bigger than its byte cap)
+  // gets 552 and counts as rejected. After Stop, returns 421 at once and stores nothing.
   SmtpVerdict Deliver(SmtpEnvelopeMessage message, const std::string& client,
                       int64_t data_end_at_us);
   // Returns true when the next message should fail. Draws are made in call order, so a given

@@ -27,7 +27,8 @@ void SmtpConnection::Run() {
   send_timeout.tv_sec = static_cast<time_t>(options_.idle_timeout_ms / 1000);
   send_timeout.tv_usec = static_cast<suseconds_t>((options_.idle_timeout_ms % 1000) * 1000);
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-  last_progress_us_ = clock_->MonotonicMicros();
+  started_us_ = clock_->MonotonicMicros();
+  last_progress_us_ = started_us_;
   if (!Write(session_.Greeting())) return;
   char buffer[16 * 1024];
   for (;;) {
@@ -36,9 +37,14 @@ void SmtpConnection::Run() {
       Write("421 4.3.2 Service shutting down, closing connection\r\n");
       return;
     }
-    if (n == -1) {
+    if (n == kIdleTimeout) {
       ++counters_->idle_timeouts;
-      Write("421 4.4.2 Idle timeout exceeded, closing connection\r\n");
+      Write("421 4.4.2 Idle timeout exceeded (no progress), closing connection\r\n");
+      return;
+    }
+    if (n == kSessionTimeout) {
+      ++counters_->session_timeouts;
+      Write("421 4.4.2 Session time limit exceeded, closing connection; please reconnect\r\n");
       return;
     }
     if (n == 0) {
@@ -81,8 +87,8 @@ void SmtpConnection::NoteProgress() {
     counters_->rejected += static_cast<int64_t>(rejected - rejected_seen_);
     rejected_seen_ = rejected;
   }
-  if (session_.lines_received() != lines_seen_) {
-    lines_seen_ = session_.lines_received();
+  if (session_.progress_lines() != progress_seen_) {
+    progress_seen_ = session_.progress_lines();
     last_progress_us_ = clock_->MonotonicMicros();
   }
 }
@@ -99,9 +105,12 @@ bool SmtpConnection::Write(std::string_view bytes) {
 
 long SmtpConnection::ReadSome(char* buffer, size_t size) {
   for (;;) {
-    int64_t idle_us = clock_->MonotonicMicros() - last_progress_us_;
-    int64_t left_ms = options_.idle_timeout_ms - idle_us / 1000;
-    if (left_ms <= 0) return -1;
+    int64_t now_us = clock_->MonotonicMicros();
+    int64_t session_left_ms = options_.session_timeout_ms - (now_us - started_us_) / 1000;
+    if (session_left_ms <= 0) return kSessionTimeout;
+    int64_t left_ms = options_.idle_timeout_ms - (now_us - last_progress_us_) / 1000;
+    if (left_ms <= 0) return kIdleTimeout;
+    left_ms = std::min(left_ms, session_left_ms);
     pollfd p{fd_, POLLIN, 0};
     int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 60 * 1000)));
     if (ready < 0 && errno != EINTR) return 0;

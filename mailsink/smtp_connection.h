@@ -1,6 +1,9 @@
 // SmtpConnection: runs one accepted SMTP socket — feeds what arrives to an SmtpSession, writes
 // its replies in order (so pipelined commands work), hands completed messages to the Provider,
-// and enforces the idle timeout. The server gives each connection its own thread.
+// and enforces two deadlines: the idle timeout (no progress for idle_timeout_ms, see
+// SmtpSession::progress_lines: NOOP and friends do not count) and the session timeout (the
+// whole conversation, however busy). Either ends it with 421. The server gives each connection
+// its own thread.
 // Thread-safety: Run on one thread; the `stopping` flag may be set from any thread.
 #pragma once
 
@@ -17,9 +20,13 @@
 namespace fib {
 
 struct SmtpConnectionOptions {
-  // A session that completes no line for this long gets 421 and is closed, so a client that
-  // trickles bytes (slowloris) cannot hold a thread forever. Also bounds each blocked write.
+  // A session that makes no progress (SmtpSession::progress_lines) for this long gets 421 and is
+  // closed, so a client that trickles bytes (slowloris) or sends only NOOPs cannot hold a
+  // thread forever. Also bounds each blocked write. REQUIRES: 1..kMaxTimeoutMs (7 days).
   int64_t idle_timeout_ms = 5 * 60 * 1000;
+  // The whole session's deadline, however much progress it makes: then 421 and close (checked
+  // while waiting for input, so a delivery in progress is finished first). Same bounds.
+  int64_t session_timeout_ms = 10 * 60 * 1000;
   SmtpSessionOptions session;
 };
 
@@ -39,8 +46,11 @@ class SmtpConnection {
   // Passes the completed message to the provider; returns false after a 421.
   bool DeliverMessage();
   bool Write(std::string_view bytes);
-  // Waits up to the idle deadline for input; returns bytes read, 0 on close, -1 on timeout/error.
+  // Waits up to the nearer deadline for input; returns bytes read, 0 on close or error,
+  // kIdleTimeout or kSessionTimeout.
   long ReadSome(char* buffer, size_t size);
+  static constexpr long kIdleTimeout = -1;
+  static constexpr long kSessionTimeout = -2;
   void NoteProgress();
 
   int fd_;
@@ -51,9 +61,10 @@ class SmtpConnection {
   const Clock* clock_;
   const std::atomic<bool>* stopping_;
   SmtpSession session_;
-  uint64_t lines_seen_ = 0;
+  uint64_t progress_seen_ = 0;
   uint64_t rejected_seen_ = 0;
   int64_t last_progress_us_ = 0;
+  int64_t started_us_ = 0;
 };
 
 }  // namespace fib

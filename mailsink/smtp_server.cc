@@ -18,12 +18,13 @@
 namespace fib {
 namespace {
 
-std::string PeerName(const sockaddr_storage& addr) {
+// Returns the numeric address and port of a peer, e.g. {"127.0.0.1", "53122"}.
+std::pair<std::string, std::string> PeerName(const sockaddr_storage& addr) {
   char host[NI_MAXHOST] = "?";
   char service[NI_MAXSERV] = "?";
   getnameinfo(reinterpret_cast<const sockaddr*>(&addr), sizeof addr, host, sizeof host, service,
               sizeof service, NI_NUMERICHOST | NI_NUMERICSERV);
-  return std::string(host) + ":" + service;
+  return {host, service};
 }
 
 int BoundPort(int fd) {
@@ -113,10 +114,11 @@ void SmtpServer::Accept() {
     return;
   }
   ++counters_->connections_total;
-  StartSession(fd, PeerName(addr));
+  auto [host, port] = PeerName(addr);
+  StartSession(fd, host, host + ":" + port);
 }
 
-void SmtpServer::StartSession(int fd, std::string peer) {
+void SmtpServer::StartSession(int fd, const std::string& host, std::string peer) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // Checked under the lock: a Stop that already ran its shutdown loop would miss this fd.
@@ -129,19 +131,31 @@ void SmtpServer::StartSession(int fd, std::string peer) {
       WriteAndClose(fd, "421 4.3.2 Too many connections, try again later\r\n");
       return;
     }
+    int& from_client = sessions_per_client_[host];
+    if (from_client >= options_.max_connections_per_client) {
+      ++counters_->connections_refused;
+      ++counters_->connections_refused_per_client;
+      std::string reply = "421 4.7.0 Too many connections from " + host + " (at most " +
+                          std::to_string(options_.max_connections_per_client) +
+                          " at once per client address), try again later\r\n";
+      WriteAndClose(fd, reply.c_str());
+      return;
+    }
+    ++from_client;
     session_fds_.insert(fd);
   }
   try {
-    std::thread([this, fd, peer = std::move(peer)] { RunSession(fd, peer); }).detach();
+    std::thread([this, fd, host, peer = std::move(peer)] { RunSession(fd, host, peer); }).detach();
   } catch (const std::system_error& e) {
     Log("cannot start a session thread: {}; refusing {}", e.what(), peer);
     std::lock_guard<std::mutex> lock(mutex_);
     session_fds_.erase(fd);
+    if (--sessions_per_client_[host] == 0) sessions_per_client_.erase(host);
     WriteAndClose(fd, "421 4.3.2 Out of threads, try again later\r\n");
   }
 }
 
-void SmtpServer::RunSession(int fd, std::string peer) {
+void SmtpServer::RunSession(int fd, const std::string& host, std::string peer) {
   ++counters_->connections_active;
   SmtpConnection connection(fd, std::move(peer), options_.connection, provider_, counters_, clock_,
                             &stopping_);
@@ -150,6 +164,7 @@ void SmtpServer::RunSession(int fd, std::string peer) {
   std::lock_guard<std::mutex> lock(mutex_);
   // Close under the lock so Stop never shuts down a descriptor number already reused.
   session_fds_.erase(fd);
+  if (--sessions_per_client_[host] == 0) sessions_per_client_.erase(host);
   close(fd);
   sessions_done_.notify_all();
 }

@@ -2,13 +2,16 @@
 // SmtpConnection. Why threads and not an event loop with timers: sessions spend their life
 // blocked (on the client, or in the provider's --delay-ms hold), connection counts here are
 // tens (worker concurrency), and a blocking thread makes the delay a plain interruptible wait
-// that cannot hold up any other session. --max-connections bounds the thread count.
+// that cannot hold up any other session. --max-connections bounds the thread count, and
+// --max-connections-per-client the share of it one client address (IP, port ignored) may hold,
+// so one client's idle sessions cannot lock everyone else out.
 // Thread-safety: Listen and Serve from one thread; Stop from any thread (e.g. a signal handler
 // thread); port() after Listen.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -26,6 +29,9 @@ struct SmtpServerOptions {
   std::string bind_address = "127.0.0.1";
   int port = 1025;            // 0 picks a free port (see port())
   int max_connections = 256;  // more concurrent clients get 421 and are closed
+  // Concurrent sessions from one address; more get 421. Loopback clients all share 127.0.0.1,
+  // so this must stay above the local worker's SMTP concurrency.
+  int max_connections_per_client = 128;
   SmtpConnectionOptions connection;
 };
 
@@ -52,8 +58,8 @@ class SmtpServer {
 
  private:
   void Accept();
-  void StartSession(int fd, std::string peer);
-  void RunSession(int fd, std::string peer);
+  void StartSession(int fd, const std::string& host, std::string peer);
+  void RunSession(int fd, const std::string& host, std::string peer);
 
   SmtpServerOptions options_;
   Provider* provider_;
@@ -65,7 +71,8 @@ class SmtpServer {
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable sessions_done_;
-  std::set<int> session_fds_;  // guarded by mutex_
+  std::set<int> session_fds_;                       // guarded by mutex_
+  std::map<std::string, int> sessions_per_client_;  // by client address; guarded by mutex_
 };
 
 }  // namespace fib

@@ -111,6 +111,7 @@ void SmtpSession::OnLine(std::string_view line) {
 void SmtpSession::OnOverlongLine() {
   ++lines_received_;
   if (state_ == State::kData) {
+    ++progress_lines_;  // message text, even if the message will be refused
     data_line_too_long_ = true;
     message_.data = std::string();
     return;
@@ -139,6 +140,7 @@ void SmtpSession::OnCommand(std::string_view line) {
     Reply(250, "2.0.0 Ok");
   } else if (verb == "QUIT") {
     if (!command.args.empty()) return Reply(501, "5.5.4 Syntax: QUIT");
+    ++progress_lines_;
     Reply(221, "2.0.0 Bye");
     state_ = State::kClosed;
   } else if (verb == "VRFY") {
@@ -156,6 +158,7 @@ void SmtpSession::OnCommand(std::string_view line) {
 void SmtpSession::Helo(std::string_view verb, std::string_view args) {
   std::string name = Trim(args);
   if (name.empty()) return Reply(501, fmt::format("5.5.4 Syntax: {} hostname", verb));
+  if (state_ == State::kNeedHelo) ++progress_lines_;
   helo_ = name;
   ResetTransaction();
   state_ = State::kReady;
@@ -191,6 +194,7 @@ void SmtpSession::Mail(std::string_view args) {
   }
   ResetTransaction();
   message_.mail_from = path->address;
+  ++progress_lines_;
   state_ = State::kMail;
   Reply(250, "2.1.0 Ok");
 }
@@ -210,6 +214,7 @@ void SmtpSession::Rcpt(std::string_view args) {
         452, fmt::format("4.5.3 Error: too many recipients (at most {})", options_.max_recipients));
   }
   message_.rcpt_to.push_back(path->address);
+  ++progress_lines_;
   state_ = State::kRcpt;
   Reply(250, "2.1.5 Ok");
 }
@@ -218,12 +223,14 @@ void SmtpSession::Data(std::string_view args) {
   if (!args.empty()) return Reply(501, "5.5.4 Syntax: DATA");
   if (state_ == State::kMail) return Reply(503, "5.5.1 Error: need RCPT command");
   if (state_ != State::kRcpt) return Reply(503, "5.5.1 Error: need MAIL command");
+  ++progress_lines_;
   state_ = State::kData;
   data_bytes_ = 0;
   Reply(354, "End data with <CR><LF>.<CR><LF>");
 }
 
 void SmtpSession::OnDataLine(std::string_view line) {
+  ++progress_lines_;
   if (line == ".") return OnEndOfData();
   if (!line.empty() && line.front() == '.') line.remove_prefix(1);  // dot-unstuffing
   data_bytes_ += static_cast<int64_t>(line.size()) + 2;

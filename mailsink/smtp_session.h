@@ -55,8 +55,13 @@ class SmtpSession {
 
   State state() const { return state_; }
   bool closed() const { return state_ == State::kClosed; }
-  // Complete lines received so far (a progress measure for idle timeouts).
+  // Complete lines received so far.
   uint64_t lines_received() const { return lines_received_; }
+  // Lines that moved the conversation towards a delivered message: the first HELO/EHLO, an
+  // accepted MAIL, RCPT or DATA, every line of message text, QUIT. NOOP, RSET, HELP, VRFY,
+  // repeated HELO/EHLO and every refused or unknown command are not progress, so a client
+  // cannot hold a session open with them (the idle timeout counts from the last progress).
+  uint64_t progress_lines() const { return progress_lines_; }
   // Messages this session refused itself after DATA (too big, line too long) or at MAIL (SIZE).
   uint64_t messages_rejected() const { return messages_rejected_; }
 
@@ -85,6 +90,7 @@ class SmtpSession {
   bool data_too_big_ = false;
   bool data_line_too_long_ = false;
   uint64_t lines_received_ = 0;
+  uint64_t progress_lines_ = 0;
   uint64_t messages_rejected_ = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "mailsink/flag_units.h"
 #include "mailsink/smtp_command.h"
 
 namespace fib {
@@ -200,6 +201,47 @@ TEST_CASE("SmtpSession accepts bare LF line ends and QUIT closes") {
   CHECK(Codes(Send(session, "QUIT\r\nNOOP\r\n", &used)) == std::vector<int>{250, 221});
   CHECK(used == 6);
   CHECK(session.closed());
+}
+
+TEST_CASE("SmtpSession counts only lines that move towards a message as progress") {
+  SmtpSession session;
+  Send(session, "EHLO client.test\r\n");
+  uint64_t after_helo = session.progress_lines();
+  CHECK(after_helo == 1);
+  // What an idle client can repeat forever: none of it is progress.
+  Send(session, "NOOP\r\nRSET\r\nHELP\r\nVRFY someone\r\nEHLO again\r\nBOGUS\r\nDATA\r\n");
+  Send(session, "RCPT TO:<b@y.test>\r\nMAIL FROM:<bad\r\n" + std::string(2000, 'x') + "\r\n");
+  CHECK(session.progress_lines() == after_helo);
+  CHECK(session.lines_received() == 11);
+  Send(session, "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\nSubject: s\r\n\r\n");
+  CHECK(session.progress_lines() == after_helo + 5);
+  Send(session, ".\r\n");
+  CHECK(session.progress_lines() == after_helo + 6);
+}
+
+TEST_CASE("ParseDurationMs and ParseByteSize take units and refuse bad values naming the flag") {
+  constexpr int64_t kWeek = 7LL * 24 * 3600 * 1000;
+  CHECK(*ParseDurationMs("10min", "--t", kWeek) == 600000);
+  CHECK(*ParseDurationMs("1500ms", "--t", kWeek) == 1500);
+  CHECK(*ParseDurationMs("90", "--t", kWeek) == 90000);
+  CHECK(*ParseDurationMs("2h", "--t", kWeek) == 7200000);
+  for (const char* bad :
+       {"", "-1s", "1.5s", "10 min", "5days", "0", "169h", "99999999999999999999"}) {
+    auto parsed = ParseDurationMs(bad, "--session-timeout", kWeek);
+    INFO(bad);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.message().find("--session-timeout") != std::string::npos);
+  }
+  CHECK(*ParseByteSize("256MiB", "--b") == 256LL << 20);
+  CHECK(*ParseByteSize("4096", "--b") == 4096);
+  CHECK(*ParseByteSize("1G", "--b") == 1LL << 30);
+  CHECK(*ParseByteSize("10B", "--b") == 10);
+  for (const char* bad : {"", "-5", "1.5MiB", "64MB", "9223372036854775807KiB", "MiB"}) {
+    auto parsed = ParseByteSize(bad, "--max-store-bytes");
+    INFO(bad);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.message().find("--max-store-bytes") != std::string::npos);
+  }
 }
 
 TEST_CASE("ParsePathArgument reads addresses, source routes and parameters") {

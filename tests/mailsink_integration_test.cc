@@ -30,6 +30,13 @@ Email SampleEmail(const std::string& request_id) {
   return email;
 }
 
+// Opens a transaction on a greeted raw session, up to the 354 after DATA.
+void StartData(RawSmtp& client) {
+  REQUIRE(client.Code("MAIL FROM:<a@x.test>") == 250);
+  REQUIRE(client.Code("RCPT TO:<b@y.test>") == 250);
+  REQUIRE(client.Code("DATA") == 354);
+}
+
 TEST_CASE("SmtpMailer's email arrives in the inbox with envelope, headers and body") {
   MailSink sink;
   SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
@@ -163,19 +170,98 @@ TEST_CASE("--max-messages keeps the newest in a ring and /stats counts the dropp
   CHECK(stats["received"] == 5);
 }
 
+TEST_CASE("--max-store-bytes bounds the inbox's memory; the oldest are dropped and counted") {
+  MailSink sink({"--max-store-bytes", "2MiB", "--max-message-bytes", "1048576"});
+  RawSmtp client(sink.smtp_port());
+  client.Reply();
+  REQUIRE(client.Code("EHLO store.test") == 250);
+  std::string body;
+  for (int i = 0; i < 2500; ++i) body += std::string(98, 'x') + "\r\n";  // ~250 KB
+  for (int i = 1; i <= 30; ++i) {
+    StartData(client);
+    REQUIRE(client.Code(fmt::format("Subject: big {}\r\nX-Request-Id: big-{}\r\n\r\n{}.", i, i,
+                                    body)) == 250);
+  }
+  nlohmann::json stats = sink.GetJson("/stats");
+  std::printf("[mailsink] 30 x 250 KB, --max-store-bytes 2MiB: stored %d (%d bytes), dropped %d\n",
+              stats["stored"].get<int>(), stats["stored_bytes"].get<int>(),
+              stats["dropped"].get<int>());
+  CHECK(stats["max_store_bytes"] == 2 << 20);
+  CHECK(stats["stored_bytes"].get<int64_t>() <= 2 << 20);
+  CHECK(stats["stored"].get<int>() >= 6);  // not kept twice: ~8 of 250 KB fit in 2 MiB
+  CHECK(stats["stored"].get<int>() <= 8);
+  CHECK(stats["dropped"] == 30 - stats["stored"].get<int>());
+  CHECK(stats["received"] == 30);
+  nlohmann::json list = sink.Messages();
+  REQUIRE_FALSE(list.empty());
+  CHECK(list.back()["request_id"] == "big-30");
+  auto page = sink.Get("/");
+  REQUIRE(page);
+  CHECK(page->body.find("older dropped") != std::string::npos);
+  // A message that alone needs more than the cap is refused at the final dot.
+  MailSink tiny({"--max-store-bytes", "300KiB", "--max-message-bytes", "307200"});
+  RawSmtp small(tiny.smtp_port());
+  small.Reply();
+  REQUIRE(small.Code("EHLO store.test") == 250);
+  StartData(small);
+  std::string huge;
+  // 307,020 bytes: under --max-message-bytes, but with its parsed headers and summary the
+  // message needs more than the 307,200 bytes the store may hold.
+  for (int i = 0; i < 3070; ++i) huge += std::string(98, 'y') + "\r\n";
+  std::string reply = small.Command("Subject: too big\r\n\r\n" + huge + ".");
+  CHECK(reply.rfind("552 5.3.4", 0) == 0);
+  CHECK(reply.find("--max-store-bytes") != std::string::npos);
+  CHECK(tiny.GetJson("/stats")["rejected"] == 1);
+}
+
+TEST_CASE("/messages with since_id = INT64_MAX lists nothing (no overflow)") {
+  MailSink sink;
+  SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url()});
+  REQUIRE(mailer.Send(SampleEmail("one")).ok());
+  REQUIRE(sink.WaitForMessages(1).size() == 1);
+  CHECK(sink.GetJson("/messages?since_id=9223372036854775807").empty());
+  CHECK(sink.GetJson("/messages?since_id=9223372036854775806&limit=9223372036854775807").empty());
+  CHECK(sink.GetJson("/messages?limit=9223372036854775807").size() == 1);
+}
+
 TEST_CASE("--help exits 0 and lists every flag; a bad flag or value exits 2") {
   std::string output;
   REQUIRE(RunCommand({BinPath("fibtastic-mailsink"), "--help"}, &output) == 0);
   for (const char* flag : {"--bind", "--smtp-port", "--http-port", "--max-message-bytes",
                            "--max-recipients", "--max-messages", "--delay-ms", "--fail-rate",
-                           "--seed", "--idle-timeout-ms", "--max-connections"}) {
+                           "--seed", "--idle-timeout-ms", "--max-connections", "--max-store-bytes",
+                           "--session-timeout", "--max-connections-per-client"}) {
     CHECK(output.find(flag) != std::string::npos);
   }
   CHECK(output.find("(default: 1025)") != std::string::npos);
+  CHECK(output.find("(default: '256MiB')") != std::string::npos);
+  CHECK(output.find("(default: '10min')") != std::string::npos);
+  CHECK(output.find("(default: 128)") != std::string::npos);
   CHECK(RunCommand({BinPath("fibtastic-mailsink"), "--no-such-flag"}, &output) == 2);
   CHECK(output.find("--no-such-flag") != std::string::npos);
-  CHECK(RunCommand({BinPath("fibtastic-mailsink"), "--fail-rate", "1.5"}, &output) == 2);
-  CHECK(output.find("--fail-rate") != std::string::npos);
+  const std::vector<std::vector<std::string>> bad = {
+      {"--fail-rate", "1.5"},
+      {"--max-store-bytes", "-1"},
+      {"--max-store-bytes", "12parsecs"},
+      {"--max-store-bytes", "1KiB"},  // below --max-message-bytes
+      {"--session-timeout", "0"},
+      {"--session-timeout", "ten"},
+      {"--session-timeout", "1000h"},
+      {"--idle-timeout-ms", "0"},
+      {"--idle-timeout-ms", "9223372036854775807"},
+      {"--delay-ms", "9223372036854775807"},
+      {"--delay-ms", "-1"},
+      {"--max-connections-per-client", "0"},
+      {"--max-connections", "99999999999"},
+      {"--smtp-port", "70000"},
+  };
+  for (const auto& args : bad) {
+    std::vector<std::string> argv = {BinPath("fibtastic-mailsink")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    INFO(args[0] << " " << args[1] << ": " << output);
+    CHECK(RunCommand(argv, &output) == 2);
+    CHECK(output.find(args[0]) != std::string::npos);
+  }
 }
 
 TEST_CASE("A busy port is a one-line error naming the address, exit 1") {

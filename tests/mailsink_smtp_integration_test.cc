@@ -1,10 +1,16 @@
 // Integration tests of fibtastic-mailsink's SMTP side over raw sockets: garbage and
 // out-of-order commands, limits, mid-DATA disconnects, pipelining, the slow provider's delay
-// across concurrent clients, idle timeouts. Plus a hidden throughput figure ([.throughput]).
+// across concurrent clients, idle timeouts (NOOPs do not hold a session), the session deadline,
+// the per-client session cap, and a crafted message that must not slow the inbox down. Plus a
+// hidden throughput figure ([.throughput]).
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/smtp/smtp_mailer.h"
@@ -22,6 +28,24 @@ void BeginMessage(RawSmtp& client, const std::string& rcpt = "b@y.test") {
   REQUIRE(client.Code("MAIL FROM:<a@x.test>") == 250);
   REQUIRE(client.Code("RCPT TO:<" + rcpt + ">") == 250);
   REQUIRE(client.Code("DATA") == 354);
+}
+
+// Connects and says EHLO `name`; REQUIREs the greeting and the 250.
+std::unique_ptr<RawSmtp> GreetedClient(const MailSink& sink, const std::string& name) {
+  auto client = std::make_unique<RawSmtp>(sink.smtp_port());
+  REQUIRE(client->Reply().rfind("220 ", 0) == 0);
+  REQUIRE(client->Code("EHLO " + name) == 250);
+  return client;
+}
+
+// Checks that `client` was told `reply_prefix` within `max_s` and closed, and that /stats counted
+// it once under `counter`.
+void CheckClosedBySink(RawSmtp& client, const std::string& reply, const char* reply_prefix,
+                       double elapsed_s, double max_s, const MailSink& sink, const char* counter) {
+  CHECK(reply.rfind(reply_prefix, 0) == 0);
+  CHECK(elapsed_s < max_s);
+  CHECK(client.ClosedByServer(2000));
+  CHECK(sink.GetJson("/stats")[counter] == 1);
 }
 
 TEST_CASE("Garbage and out-of-order commands get 5xx replies and the session lives on") {
@@ -157,10 +181,121 @@ TEST_CASE("--idle-timeout-ms closes a trickling client with 421; others are serv
   closed = true;
   trickle.join();
   double elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
-  CHECK(reply.rfind("421 4.4.2", 0) == 0);
-  CHECK(elapsed_s < 1.5);
-  CHECK(slow.ClosedByServer(2000));
-  CHECK(sink.GetJson("/stats")["idle_timeouts"] == 1);
+  CheckClosedBySink(slow, reply, "421 4.4.2", elapsed_s, 1.5, sink, "idle_timeouts");
+}
+
+// Runs `step` (which returns the reply that decides) every `pause_ms` until a reply is not a
+// 2xx/3xx one or `limit` passed; returns that last reply and the seconds it took.
+std::pair<std::string, double> RepeatUntilRefused(const std::function<std::string()>& step,
+                                                  int pause_ms, std::chrono::seconds limit) {
+  auto start = Clock::now();
+  std::string last;
+  while (Clock::now() - start < limit) {
+    last = step();
+    if (last.empty() || last[0] == '4' || last[0] == '5') break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
+  return {last, std::chrono::duration<double>(Clock::now() - start).count()};
+}
+
+TEST_CASE("NOOP, RSET, HELP and VRFY do not hold an idle session open past --idle-timeout-ms") {
+  MailSink sink({"--idle-timeout-ms", "1000"});
+  auto idler = GreetedClient(sink, "idler.test");
+  // One no-progress command every 250 ms: each used to restart the idle timer, forever.
+  const char* commands[] = {"NOOP", "RSET", "HELP", "VRFY someone"};
+  int i = 0;
+  auto [last, elapsed_s] = RepeatUntilRefused([&] { return idler->Command(commands[i++ % 4]); },
+                                              250, std::chrono::seconds(6));
+  std::printf(
+      "[smtp] a NOOP/RSET/HELP/VRFY every 250 ms, --idle-timeout-ms 1000: closed after %.1f s\n",
+      elapsed_s);
+  CheckClosedBySink(*idler, last, "421 4.4.2", elapsed_s, 4.0, sink, "idle_timeouts");
+}
+
+TEST_CASE("--session-timeout closes even a busy session with 421; it may reconnect") {
+  MailSink sink({"--session-timeout", "1500ms"});
+  auto busy = GreetedClient(sink, "busy.test");
+  int sent = 0;
+  auto [last, elapsed_s] = RepeatUntilRefused(
+      [&] {
+        std::string reply = busy->Command("MAIL FROM:<a@x.test>");
+        if (reply.rfind("250", 0) != 0) return reply;
+        REQUIRE(busy->Code("RCPT TO:<b@y.test>") == 250);
+        REQUIRE(busy->Code("DATA") == 354);
+        REQUIRE(busy->Code("Subject: busy\r\n\r\nhi\r\n.") == 250);
+        ++sent;
+        return reply;
+      },
+      100, std::chrono::seconds(6));
+  std::printf("[smtp] --session-timeout 1500ms: closed after %.1f s and %d messages\n", elapsed_s,
+              sent);
+  CHECK(sent >= 3);
+  CheckClosedBySink(*busy, last, "421 4.4.2 Session time limit", elapsed_s, 4.0, sink,
+                    "session_timeouts");
+  RawSmtp again(sink.smtp_port());
+  CHECK(again.Reply().rfind("220 ", 0) == 0);
+}
+
+TEST_CASE("--max-connections-per-client refuses one address's extra sessions, not another's") {
+  MailSink sink({"--max-connections-per-client", "3"});
+  std::vector<std::unique_ptr<RawSmtp>> held;
+  // The start-up probe's connection may still hold a slot for a moment: retry a 421 briefly.
+  for (int attempt = 0; attempt < 20 && held.size() < 3; ++attempt) {
+    auto client = std::make_unique<RawSmtp>(sink.smtp_port());
+    if (client->Reply().rfind("220 ", 0) == 0) {
+      held.push_back(std::move(client));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  REQUIRE(held.size() == 3);
+  RawSmtp extra(sink.smtp_port());
+  std::string refused = extra.Reply();
+  std::printf("[smtp] 4th session from 127.0.0.1 (limit 3): %s", refused.c_str());
+  CHECK(refused.rfind("421 4.7.0 Too many connections from 127.0.0.1", 0) == 0);
+  CHECK(extra.ClosedByServer(2000));
+  // Another client address still gets in, and can deliver.
+  RawSmtp other(sink.smtp_port(), "127.0.0.2");
+  REQUIRE(other.Reply().rfind("220 ", 0) == 0);
+  BeginMessage(other);
+  CHECK(other.Code("Subject: from another client\r\n\r\nhi\r\n.") == 250);
+  nlohmann::json stats = sink.GetJson("/stats");
+  CHECK(stats["connections_refused_per_client"] == 1);
+  CHECK(stats["connections_refused"] == 1);
+  held.pop_back();  // a slot of 127.0.0.1 frees up
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  RawSmtp back(sink.smtp_port());
+  CHECK(back.Reply().rfind("220 ", 0) == 0);
+}
+
+TEST_CASE("A crafted message (20000 headers, a 200 KB encoded-word trap) keeps the inbox fast") {
+  MailSink sink;
+  RawSmtp client(sink.smtp_port());
+  client.Reply();
+  BeginMessage(client);
+  std::string data = "Subject: =?a?B?x";
+  // Folded lines of "=?a?B?x" that never close: each "=?" used to re-scan the whole subject.
+  for (int line = 0; line < 2500; ++line)
+    data += "\r\n " +
+            std::string(
+                "=?a?B?x =?a?B?x =?a?B?x =?a?B?x =?a?B?x =?a?B?x =?a?B?x =?a?B?x =?a?B?x =?a?B?x");
+  data += "\r\nX-Request-Id: crafted\r\n";
+  for (int i = 0; i < 20000; ++i) data += "X-Header-" + std::to_string(i) + ": value\r\n";
+  data += "\r\nbody\r\n.";
+  REQUIRE(client.Code(data) == 250);
+  auto start = Clock::now();
+  nlohmann::json list;
+  for (int i = 0; i < 3; ++i) list = sink.Messages();
+  auto page = sink.Get("/");
+  double elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("[smtp] 3 x GET /messages + GET / with the crafted message: %.3f s\n", elapsed_s);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["request_id"] == "crafted");
+  CHECK(list[0]["headers_dropped"].get<int>() == 20002 - 1000);
+  CHECK(list[0]["headers"].size() == 1000);
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(elapsed_s < 2.0);  // seconds per listing before; milliseconds now
 }
 
 TEST_CASE("Throughput of SmtpMailer against the sink", "[.throughput]") {

@@ -12,8 +12,14 @@
 
 namespace fib::test {
 
-RawSmtp::RawSmtp(int port) {
+RawSmtp::RawSmtp(int port, const std::string& source_address) {
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  if (!source_address.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    REQUIRE(inet_pton(AF_INET, source_address.c_str(), &source.sin_addr) == 1);
+    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) == 0);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));

@@ -10,7 +10,9 @@ namespace fib::test {
 // A raw SMTP client over a blocking socket (reads time out after 10 s).
 class RawSmtp {
  public:
-  explicit RawSmtp(int port);
+  // Connects to 127.0.0.1:`port`, from `source_address` when given (another loopback address
+  // such as "127.0.0.2" plays a second client machine).
+  explicit RawSmtp(int port, const std::string& source_address = "");
   ~RawSmtp();
   RawSmtp(const RawSmtp&) = delete;
   RawSmtp& operator=(const RawSmtp&) = delete;
