@@ -1,9 +1,12 @@
 #include "mailsink/inbox_server.h"
 
 #include <errno.h>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include "common/flags.h"
@@ -20,18 +23,22 @@ void JsonError(httplib::Response& response, int status, const std::string& messa
   response.set_content(DumpJson({{"error", message}}), kJson);
 }
 
-// Reads an optional non-negative integer query parameter; false (and a 400 reply) when bad.
+// Reads an optional whole-number query parameter in 0..max; false (and a 400 naming the parameter
+// and the range) for anything else: signs, spaces, fractions, overflow.
 bool QueryInt(const httplib::Request& request, httplib::Response& response, const char* name,
-              int64_t* value) {
+              int64_t max, int64_t* value) {
   if (!request.has_param(name)) return true;
-  auto parsed = ParseInt(request.get_param_value(name), name);
-  if (parsed.ok() && *parsed >= 0) {
+  const std::string text = request.get_param_value(name);
+  bool digits = !text.empty() && text.size() <= 19 &&
+                text.find_first_not_of("0123456789") == std::string::npos;
+  auto parsed = digits ? ParseInt(text, name) : Result<int64_t>(Status::Error("not digits"));
+  if (parsed.ok() && *parsed <= max) {
     *value = *parsed;
     return true;
   }
-  JsonError(response, 400,
-            std::string(name) + " takes a whole number >= 0, got '" +
-                request.get_param_value(name) + "'");
+  JsonError(
+      response, 400,
+      fmt::format("{} must be a whole number 0..{}, got '{}'", name, max, text.substr(0, 64)));
   return false;
 }
 
@@ -114,8 +121,11 @@ void InboxServer::Routes() {
 void InboxServer::ListMessages(const httplib::Request& request, httplib::Response& response) {
   int64_t since_id = 0;
   int64_t limit = static_cast<int64_t>(store_->max_messages());
-  if (!QueryInt(request, response, "since_id", &since_id)) return;
-  if (!QueryInt(request, response, "limit", &limit)) return;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (!QueryInt(request, response, "since_id", kMax, &since_id)) return;
+  if (!QueryInt(request, response, "limit", kMax, &limit)) return;
+  // A limit beyond what the inbox can hold lists everything, as asked.
+  limit = std::min<int64_t>(limit, static_cast<int64_t>(store_->max_messages()));
   nlohmann::json list = nlohmann::json::array();
   for (const auto& message : store_->Since(since_id, static_cast<size_t>(limit))) {
     list.push_back(MessageSummaryJson(*message));

@@ -108,5 +108,18 @@ TEST_CASE("inbox: 100 slow clients (more than its 64 threads) do not freeze it",
   for (int fd : slow) close(fd);
 }
 
+TEST_CASE("inbox: numeric parameters outside 0..2^63-1 or not plain digits get 400", "[inbox]") {
+  MailSink sink;
+  for (const char* bad :
+       {"-1", "%2B5", "%205", "1.5", "9223372036854775808", "99999999999999999999", "0x10", ""}) {
+    INFO(bad);
+    nlohmann::json error = sink.GetJson(std::string("/messages?since_id=") + bad, 400);
+    CHECK_THAT(error["error"].get<std::string>(),
+               Catch::Contains("since_id must be a whole number 0..9223372036854775807"));
+  }
+  CHECK(sink.GetJson("/messages?since_id=9223372036854775807").empty());
+  CHECK(sink.GetJson("/messages?limit=100000000").empty());  // clamped, not refused
+}
+
 }  // namespace
 }  // namespace fib::test
