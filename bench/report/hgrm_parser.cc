@@ -1,5 +1,7 @@
 #include "bench/report/hgrm_parser.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -84,8 +86,9 @@ Result<Report> ParseHgrm(const std::string& text, const std::string& source,
     std::string error;
     if (ParseRow(Fields(line), &row, &error)) rows.push_back(row);
     if (!error.empty()) {
-      return Status::Error(source + " line " + std::to_string(line_number) + ": " + error +
-                           " (an .hgrm row is: value ms, percentile 0..1, total count, 1/(1-p))");
+      return Status::Error(fmt::format(
+          "{} line {}: {} (an .hgrm row is: value ms, percentile 0..1, total count, 1/(1-p))",
+          source, line_number, error));
     }
   }
   if (rows.empty()) {
