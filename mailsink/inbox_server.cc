@@ -61,12 +61,6 @@ InboxServer::InboxServer(InboxServerOptions options, MessageStore* store,
       store_(store),
       counters_(counters),
       http_(InboxLimits(options_)) {
-  // httplib's default also sets SO_REUSEPORT, which lets a second sink bind the same port and
-  // silently share its traffic; a busy port must be an error instead.
-  http_.set_socket_options([](socket_t fd) {
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  });
   Routes();
 }
 

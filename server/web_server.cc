@@ -165,8 +165,6 @@ std::string ExplainBindFailure(const std::string& host, int port) {
   return reason;
 }
 
-}  // namespace
-
 HttpLimits LimitsFor(const WebServerOptions& options) {
   HttpLimits limits;
   limits.max_head_bytes = options.max_head_bytes;
@@ -185,17 +183,13 @@ HttpLimits LimitsFor(const WebServerOptions& options) {
   return limits;
 }
 
+}  // namespace
+
 WebServer::WebServer(WebServerOptions options, SequencesController* controller)
     : options_(std::move(options)),
       controller_(controller),
       server_(std::make_unique<BoundedServer>(LimitsFor(options_))),
       request_slots_(std::clamp(options_.threads, 1, 1024)) {
-  // httplib's default also sets SO_REUSEPORT, which would let a second server bind a busy port
-  // silently and split the traffic; keep only SO_REUSEADDR (fast restarts after TIME_WAIT).
-  server_->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
   // httplib writes a response's headers and body with separate send()s; with Nagle on, the
   // body of every keep-alive response after the first waits for the client's delayed ACK
   // (~40 ms on Linux). Accepted sockets inherit TCP_NODELAY from the listening socket.

@@ -336,6 +336,12 @@ bool IsLoopbackHost(const std::string& host) {
 BoundedServer::BoundedServer(HttpLimits limits) : limits_(std::move(limits)) {
   size_t threads = static_cast<size_t>(std::max(1, limits_.max_connections));
   new_task_queue = [this, threads] { return new ConnectionPool(threads, [this] { EvictOne(); }); };
+  // httplib's default also sets SO_REUSEPORT, which would let a second server bind a busy port
+  // silently and split the traffic; keep only SO_REUSEADDR (fast restarts after TIME_WAIT).
+  set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   set_payload_max_length(limits_.max_body_bytes);
   set_default_headers(limits_.default_headers);
   set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {

@@ -18,7 +18,8 @@
 //    then their connections are closed. Serve (listen_after_bind) returns within that deadline.
 // A refused request gets a response whose body the owner's error handler writes: FaultStatus()
 // and DescribeFault() say what was exceeded. Every response carries `default_headers` (e.g. a
-// Content-Security-Policy and nosniff). docs/architecture.md lists these limits.
+// Content-Security-Policy and nosniff). The listening socket gets SO_REUSEADDR but not httplib's
+// SO_REUSEPORT, so a busy port is an error. The README's "HTTP bounds" lists these limits.
 // Thread-safety: as httplib::Server; Drain() from any thread. CurrentFault() and
 // CloseAfterResponse() act on the connection served by the calling thread (httplib runs each
 // request's handlers on its connection's thread).
