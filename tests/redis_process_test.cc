@@ -51,10 +51,14 @@ TEST_CASE("RecoverOrphans brings back a dead process's jobs and leaves a live on
   CHECK(*recovered == 2);
   CHECK(redis.Cli({"LLEN", InProgressKey(dead_id, "default")}) == "0");
   CHECK(redis.Cli({"LLEN", InProgressKey(live_id, "default")}) == "1");  // the live job stays
-  // Back at the pop end in the order they were fetched, ahead of "d".
-  CHECK(Arg0(MustFetch(living, {"default"}).raw) == "a");
-  CHECK(Arg0(MustFetch(living, {"default"}).raw) == "b");
+  // Put aside, not back on the queue (one may be what killed the process), in the order they
+  // were fetched; "d" never left the queue.
+  CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");
+  CHECK(redis.Cli({"LLEN", RecoveredKey("default")}) == "2");
+  CHECK(Arg0(MustFetchRecovered(living, {"default"}).raw) == "a");
+  CHECK(Arg0(MustFetchRecovered(living, {"default"}).raw) == "b");
   CHECK(Arg0(MustFetch(living, {"default"}).raw) == "d");
+  CHECK(redis.Cli({"LLEN", InProgressKey(live_id, "default")}) == "4");  // held as any fetch
   auto again = living.RecoverOrphans();
   REQUIRE(again.ok());
   CHECK(*again == 0);
@@ -77,7 +81,7 @@ TEST_CASE("Two processes recovering the same orphan at once never duplicate it")
   REQUIRE(n1.ok());
   REQUIRE(n2.ok());
   CHECK(*n1 + *n2 == 50);
-  CHECK(redis.Cli({"LLEN", "queue:default"}) == "50");
+  CHECK(redis.Cli({"LLEN", RecoveredKey("default")}) == "50");
 }
 
 // A missing heartbeat key does not prove its owner dead: a stalled process whose key expired
@@ -108,7 +112,7 @@ TEST_CASE("A list recovered while its stalled owner still blocks on it stays rec
   auto second = other.RecoverOrphans();
   REQUIRE(second.ok());
   CHECK(*second == 1);
-  CHECK(Arg0(MustFetch(other, {"default"}).raw) == "j");
+  CHECK(Arg0(MustFetchRecovered(other, {"default"}).raw) == "j");
 }
 
 TEST_CASE("A dead owner's index entry is dropped once its last fetch is a minute old") {
@@ -164,7 +168,7 @@ TEST_CASE("Retry of a job another process already recovered schedules nothing") 
   REQUIRE(other.RecoverOrphans().ok());
   REQUIRE(stalled.Retry(job, Job("j-retry"), 1700000100.0).ok());
   CHECK(redis.Cli({"ZCARD", "retry"}) == "0");
-  CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");  // the recovered copy runs, once
+  CHECK(redis.Cli({"LLEN", RecoveredKey("default")}) == "1");  // the recovered copy runs, once
 }
 
 TEST_CASE("Kill of a job another process already recovered leaves it to run, not dead too") {
@@ -178,7 +182,7 @@ TEST_CASE("Kill of a job another process already recovered leaves it to run, not
   REQUIRE(other.RecoverOrphans().ok());
   REQUIRE(stalled.Kill(job, Job("k-dead"), 1700000100.0).ok());
   CHECK(redis.Cli({"ZCARD", "dead"}) == "0");
-  CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");  // the recovered copy runs, once
+  CHECK(redis.Cli({"LLEN", RecoveredKey("default")}) == "1");  // the recovered copy runs, once
 }
 
 TEST_CASE("Kill that cannot write the dead set leaves the job in progress, never nowhere") {
@@ -194,7 +198,8 @@ TEST_CASE("Kill that cannot write the dead set leaves the job in progress, never
 }
 
 // Each time a worker holding the poison job dies, recovery counts it; past max_recoveries (3) the
-// job goes to dead instead of killing a fourth worker. A job that died beside it once goes back.
+// job goes to dead instead of killing a fourth worker. A job that died beside it once is taken
+// once more from the recovered list, never again beside the poison job.
 TEST_CASE("A job recovered more than max_recoveries times goes to dead as a poison pill") {
   RedisServer redis;
   RedisJobQueue survivor(Options(redis, "host:9:999999999999"));
@@ -205,15 +210,18 @@ TEST_CASE("A job recovered more than max_recoveries times goes to dead as a pois
     const std::string id =
         "host:" + std::to_string(600 + crash) + ":aaaaaaaaaaa" + std::to_string(crash);
     RedisJobQueue dying(Options(redis, id));
-    FetchedJob first = MustFetch(dying, {"default"});
-    CHECK(Arg0(first.raw) == (crash == 1 ? "bystander" : "poison"));
-    if (crash == 1) CHECK(Arg0(MustFetch(dying, {"default"}).raw) == "poison");
+    if (crash == 1) {
+      CHECK(Arg0(MustFetch(dying, {"default"}).raw) == "bystander");
+      CHECK(Arg0(MustFetch(dying, {"default"}).raw) == "poison");
+    } else {
+      CHECK(Arg0(MustFetchRecovered(dying, {"default"}).raw) == "poison");
+    }
     redis.Cli({"DEL", id});  // the worker died running it
     auto recovered = survivor.RecoverOrphans();
     REQUIRE(recovered.ok());
     if (crash == 1) {
       CHECK(*recovered == 2);
-      CHECK(Arg0(MustFetch(survivor, {"default"}).raw) == "bystander");  // runs again, once
+      CHECK(Arg0(MustFetchRecovered(survivor, {"default"}).raw) == "bystander");  // once more
       REQUIRE(survivor.Ack(FetchedJob{"default", bystander}).ok());
     } else {
       CHECK(*recovered == (crash <= 3 ? 1 : 0));
@@ -221,14 +229,56 @@ TEST_CASE("A job recovered more than max_recoveries times goes to dead as a pois
     CHECK(redis.Cli({"ZCARD", "dead"}) == (crash <= 3 ? "0" : "1"));
   }
   CHECK(redis.Cli({"LLEN", "queue:default"}) == "0");
+  CHECK(redis.Cli({"LLEN", RecoveredKey("default")}) == "0");
   auto dead = DecodePayload(redis.Cli({"ZRANGE", "dead", "0", "-1"}));
   REQUIRE(dead.ok());
   CHECK(Arg0(EncodePayload(*dead)) == "poison");
   CHECK(dead->error_class == "PoisonPillError");
-  CHECK_THAT(*dead->error_message, Catch::Contains("recovered from dead workers 4 times"));
+  CHECK_THAT(*dead->error_message, Catch::Contains("died 4 times"));
   CHECK(redis.Cli({"KEYS", "fibtastic:inprogress:host:604*"}).empty());  // nothing stranded
   CHECK(redis.Cli({"EXISTS", "fibtastic:recoveries:" + Sha1Hex(poison)}) == "0");  // forgotten
   CHECK(redis.Cli({"EXISTS", "fibtastic:recoveries:" + Sha1Hex(bystander)}) == "1");
+}
+
+// A recovered job runs alone; when that process dies too, the worker returns it as crashed: one
+// more recovery, and past the limit dead. Returned uncrashed (shutdown), it is not counted.
+TEST_CASE("ReturnRecovered counts crashes toward max_recoveries; a shutdown return does not") {
+  RedisServer redis;
+  const std::string id = "host:610:bbbbbbbbbbbb";
+  RedisJobQueue worker(Options(redis, id));
+  const std::string poison = Job("poison"), slow = Job("slow");
+  redis.Cli({"RPUSH", RecoveredKey("default"), slow, poison});  // poison pops first
+  FetchedJob job = MustFetchRecovered(worker, {"default"});
+  REQUIRE(job.raw == poison);
+  CHECK(redis.Cli({"LLEN", InProgressKey(id, "default")}) == "1");
+  for (int crash = 1; crash <= 3; ++crash) {
+    REQUIRE(worker.ReturnRecovered(job, true, "killed by signal 6 (Aborted)").ok());
+    CHECK(redis.Cli({"GET", "fibtastic:recoveries:" + Sha1Hex(poison)}) == std::to_string(crash));
+    CHECK(redis.Cli({"ZCARD", "dead"}) == "0");
+    REQUIRE(MustFetchRecovered(worker, {"default"}).raw == poison);
+  }
+  REQUIRE(worker.ReturnRecovered(job, true, "killed by signal 11 (Segmentation fault)").ok());
+  CHECK(redis.Cli({"LLEN", InProgressKey(id, "default")}) == "0");
+  auto dead = DecodePayload(redis.Cli({"ZRANGE", "dead", "0", "-1"}));
+  REQUIRE(dead.ok());
+  CHECK(dead->error_class == "PoisonPillError");
+  CHECK_THAT(*dead->error_message,
+             Catch::Contains("died 4 times") && Catch::Contains("Segmentation fault"));
+
+  FetchedJob other = MustFetchRecovered(worker, {"default"});
+  REQUIRE(other.raw == slow);
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(worker.ReturnRecovered(other, false, "stopped at shutdown").ok());
+    REQUIRE(MustFetchRecovered(worker, {"default"}).raw == slow);
+  }
+  CHECK(redis.Cli({"EXISTS", "fibtastic:recoveries:" + Sha1Hex(slow)}) == "0");
+  auto none = worker.FetchRecovered({"default"});
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  // A return of a job no longer in our list (recovered by another process) changes nothing.
+  redis.Cli({"DEL", InProgressKey(id, "default")});
+  REQUIRE(worker.ReturnRecovered(other, false, "stopped at shutdown").ok());
+  CHECK(redis.Cli({"LLEN", RecoveredKey("default")}) == "0");
 }
 
 TEST_CASE("A process that fetches before its first heartbeat is not taken for dead") {

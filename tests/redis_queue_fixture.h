@@ -44,6 +44,14 @@ inline FetchedJob MustFetch(RedisJobQueue& queue, const std::vector<std::string>
   return **job;
 }
 
+// Takes the next recovered job (JobQueue::FetchRecovered); REQUIREs there is one.
+inline FetchedJob MustFetchRecovered(RedisJobQueue& queue, const std::vector<std::string>& queues) {
+  auto job = queue.FetchRecovered(queues);
+  REQUIRE(job.ok());
+  REQUIRE(job->has_value());
+  return **job;
+}
+
 inline int64_t Millis(std::chrono::steady_clock::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }

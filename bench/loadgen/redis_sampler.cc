@@ -23,14 +23,17 @@ RedisSampler::RedisSampler(std::unique_ptr<RedisConnection> redis, std::string q
 RedisSampler::~RedisSampler() { Stop(); }
 
 Result<RedisSample> RedisSampler::SampleOnce() {
+  // Jobs recovered from a dead worker wait in a list of their own (docs/reliability.md, rule 2):
+  // they are queued work too.
   auto replies = redis_->Pipeline({{"LLEN", "queue:" + queue_},
                                    {"ZCARD", "retry"},
                                    {"ZCARD", "dead"},
-                                   {"SMEMBERS", "processes"}});
+                                   {"SMEMBERS", "processes"},
+                                   {"LLEN", "fibtastic:recovered:" + queue_}});
   if (!replies.ok()) return replies.status();
   if (Status s = FirstReplyError(*replies, "the queue sample", redis_->url()); !s.ok()) return s;
   RedisSample sample;
-  sample.queue_depth = (*replies)[0].integer;
+  sample.queue_depth = (*replies)[0].integer + (*replies)[4].integer;
   sample.retry = (*replies)[1].integer;
   sample.dead = (*replies)[2].integer;
   std::vector<std::vector<std::string>> busy_commands;

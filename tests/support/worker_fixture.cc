@@ -36,6 +36,8 @@ std::string LocateJob(const RedisServer& redis, const std::string& request_id) {
   const std::string needle = "\"request_id\":\"" + request_id + "\"";
   std::vector<std::pair<std::string, std::string>> places = {
       {"queue:default", redis.Cli({"LRANGE", "queue:default", "0", "-1"})},
+      {"fibtastic:recovered:default",
+       redis.Cli({"LRANGE", "fibtastic:recovered:default", "0", "-1"})},
       {"retry", redis.Cli({"ZRANGE", "retry", "0", "-1"})},
       {"dead", redis.Cli({"ZRANGE", "dead", "0", "-1"})},
       {"schedule", redis.Cli({"ZRANGE", "schedule", "0", "-1"})}};

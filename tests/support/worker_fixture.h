@@ -24,7 +24,8 @@ std::unique_ptr<RedisJobQueue> Producer(const RedisServer& redis);
 JobPayload SequenceJob(const std::string& email, int length, const std::string& request_id);
 
 // Returns where the job with X-Request-Id `request_id` sits in `redis` ("queue:default",
-// "fibtastic:inprogress:<worker>:default", "retry", "dead", ...), or "nowhere".
+// "fibtastic:recovered:default", "fibtastic:inprogress:<worker>:default", "retry", "dead",
+// ...), or "nowhere".
 std::string LocateJob(const RedisServer& redis, const std::string& request_id);
 // Returns how many jobs all `fibtastic:inprogress:*` lists hold (fetched, not yet finished).
 size_t InProgressJobs(const RedisServer& redis);

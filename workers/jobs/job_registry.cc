@@ -1,5 +1,11 @@
 #include "workers/jobs/job_registry.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
 #include "workers/jobs/sequence_email_job.h"
 
 namespace fib {
@@ -44,7 +50,25 @@ class NoopJob : public Job {
     return JobStatus::Ok();
   }
 };
+// Sleeps args[0] ms (default 0, at most 60 s), then aborts the whole process: a poison pill made
+// on purpose, for fault tests and the lesson on isolation.
+class CrashJob : public Job {
+ public:
+  JobStatus Perform(const nlohmann::json& args, const JobContext&) const override {
+    int64_t delay_ms = 0;
+    if (args.is_array() && !args.empty() && args[0].is_number_integer()) {
+      delay_ms = std::clamp<int64_t>(args[0].get<int64_t>(), 0, 60000);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    std::fprintf(stderr, "CrashWorker: aborting this process on purpose (--enable-crash-job)\n");
+    std::abort();
+  }
+};
 }  // namespace
+
+void RegisterCrashJob(JobRegistry* registry) {
+  registry->Register("CrashWorker", std::make_shared<CrashJob>());
+}
 
 void RegisterBuiltinJobs(JobRegistry* registry) {
   registry->Register(SequenceEmailJob::kClassName, std::make_shared<SequenceEmailJob>());

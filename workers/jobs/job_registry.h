@@ -29,5 +29,8 @@ class JobRegistry {
 
 // Registers the job types that ship: SequenceEmailWorker and NoopWorker.
 void RegisterBuiltinJobs(JobRegistry* registry);
+// Registers CrashWorker (args: [delay_ms]): waits, then aborts the process running it. Only for
+// fault tests and demos of poison pills (fibtastic-worker --enable-crash-job).
+void RegisterCrashJob(JobRegistry* registry);
 
 }  // namespace fib

@@ -93,13 +93,25 @@ class JobQueue {
   // them back (JobFetcher). The default (a store that cannot lose a reply) lists nothing.
   virtual Result<std::vector<FetchedJob>> ListInProgress(const std::vector<std::string>& queues);
 
+  // ---- recovered jobs (docs/reliability.md, "Poison pills") ----
+  // RecoverOrphans puts a dead process's jobs aside, not back on their queues: one of them may be
+  // what killed it. A worker takes them one at a time with FetchRecovered (non-blocking; into its
+  // in-progress list, as Fetch) and runs each alone, so a crash takes no other job with it.
+  // The default (a store without recovery) has none.
+  virtual Result<std::optional<FetchedJob>> FetchRecovered(const std::vector<std::string>& queues);
+  // Puts a job taken with FetchRecovered back among the recovered jobs. `crashed`: the process
+  // running it alone died, which counts as one more recovery; past the store's limit the job goes
+  // to dead as a poison pill instead (`why` says how it died). Not crashed (e.g. stopped at
+  // shutdown): back unchanged. The default puts it back on its queue.
+  virtual Status ReturnRecovered(const FetchedJob& job, bool crashed, const std::string& why);
+
   // ---- housekeeping ----
   // Moves jobs due by `now` from `retry` then `schedule` to their queues, each atomically (so two
   // workers never both push one), with a fresh enqueued_at. Returns how many moved.
   virtual Result<int> EnqueueDue(double now_seconds) = 0;
-  // Moves the in-progress jobs of processes whose heartbeat has expired back onto their queues.
-  // Returns how many jobs were recovered; fails only when the list of lists cannot be read (a
-  // list that cannot be recovered is logged and left for the next pass).
+  // Moves the in-progress jobs of processes whose heartbeat has expired to the recovered jobs of
+  // their queues (FetchRecovered). Returns how many jobs were recovered; fails only when the list
+  // of lists cannot be read (a list that cannot be recovered is logged and left for the next pass).
   virtual Result<int> RecoverOrphans() = 0;
   // Publishes the heartbeat (processes, <identity> hash with expiry, <identity>:workers,
   // stat counters incremented by the deltas) and returns signals popped from <identity>-signals.
@@ -122,6 +134,14 @@ inline Result<FetchedBatch> JobQueue::FetchBatch(const std::vector<std::string>&
 
 inline Result<std::vector<FetchedJob>> JobQueue::ListInProgress(const std::vector<std::string>&) {
   return std::vector<FetchedJob>{};
+}
+
+inline Result<std::optional<FetchedJob>> JobQueue::FetchRecovered(const std::vector<std::string>&) {
+  return std::optional<FetchedJob>();
+}
+
+inline Status JobQueue::ReturnRecovered(const FetchedJob& job, bool, const std::string&) {
+  return Requeue(job);
 }
 
 inline Status JobQueue::AckBatch(const std::vector<FetchedJob>& jobs) {

@@ -46,6 +46,8 @@ std::string InProgressKey(const std::string& identity, const std::string& queue)
   return "fibtastic:inprogress:" + identity + ":" + queue;
 }
 
+std::string RecoveredKey(const std::string& queue) { return "fibtastic:recovered:" + queue; }
+
 RedisJobQueue::RedisJobQueue(RedisQueueOptions options)
     : options_(std::move(options)),
       clock_(options_.clock ? *options_.clock : *SystemClock::Default()) {
@@ -98,11 +100,13 @@ Status RedisJobQueue::Schedule(double at_seconds, const std::string& raw) {
 
 Result<std::optional<FetchedJob>> RedisJobQueue::FetchNow(RedisConnection& connection,
                                                           const std::vector<std::string>& queues,
-                                                          double now_seconds) {
+                                                          double now_seconds, bool recovered) {
   const std::string& identity = options_.identity;
   std::vector<std::string> keys = {identity, kInProgressIndexKey};
   std::vector<std::string> args = {std::to_string(queues.size()), FormatEpochSeconds(now_seconds)};
-  for (const std::string& queue : queues) keys.push_back(QueueKey(queue));
+  for (const std::string& queue : queues) {
+    keys.push_back(recovered ? RecoveredKey(queue) : QueueKey(queue));
+  }
   for (const std::string& queue : queues) {
     keys.push_back(InProgressKey(identity, queue));
     args.push_back(OwnerRecord(identity, queue));
@@ -443,7 +447,7 @@ Result<int> RedisJobQueue::RecoverList(RedisConnection& connection, const std::s
   }
   std::string queue = owner["queue"].get<std::string>();
   std::string identity = owner["identity"].get<std::string>();
-  std::vector<std::string> keys = {list, identity, QueueKey(queue), kInProgressIndexKey};
+  std::vector<std::string> keys = {list, identity, RecoveredKey(queue), kInProgressIndexKey};
   std::vector<std::string> args = {queue, std::to_string(kIndexEntryKeepSeconds),
                                    std::to_string(std::max(0, options_.max_recoveries)),
                                    std::to_string(kRecoveryCountKeepSeconds), kRecoveryCountPrefix};
@@ -457,21 +461,25 @@ Result<int> RedisJobQueue::RecoverList(RedisConnection& connection, const std::s
   }
   if (moved->elements.empty()) return Status::Error("Recover script gave an empty reply");
   for (size_t i = 1; i < moved->elements.size(); ++i) {
-    if (Status s = BuryPoison(connection, list, moved->elements[i].str); !s.ok()) return s;
+    if (Status s = BuryPoison(connection, list, moved->elements[i].str, options_.max_recoveries + 1,
+                              "its worker was found dead: heartbeat expired or process gone");
+        !s.ok()) {
+      return s;
+    }
   }
   return static_cast<int>(std::max<int64_t>(0, moved->elements[0].integer));
 }
 
 // A job recovered more than max_recoveries times has crashed (or been killed with) that many
-// workers: a poison pill, as Sidekiq Pro's super_fetch calls it. It goes to dead with the reason,
+// processes: a poison pill, as Sidekiq Pro's super_fetch calls it. It goes to dead with the reason,
 // so it cannot take a worker's other jobs down again.
 Status RedisJobQueue::BuryPoison(RedisConnection& connection, const std::string& list,
-                                 const std::string& raw) {
+                                 const std::string& raw, int64_t deaths, const std::string& why) {
   double now = clock_.NowSeconds();
   std::string message = fmt::format(
-      "recovered from dead workers {} times (each worker running it died): a poison pill; moved "
-      "to dead so it cannot take other jobs down again (--max-recoveries {})",
-      options_.max_recoveries + 1, options_.max_recoveries);
+      "the process running it died {} times (the last: {}): a poison pill; moved to dead so it "
+      "cannot take other jobs down again (--max-recoveries {})",
+      deaths, why, options_.max_recoveries);
   std::string stored = raw;  // undecodable (or too deep): kept as it was, as Sidekiq does
   if (Result<JobPayload> payload = DecodePayload(raw); payload.ok()) {
     payload->error_class = "PoisonPillError";
@@ -485,8 +493,39 @@ Status RedisJobQueue::BuryPoison(RedisConnection& connection, const std::string&
                                  FormatEpochSeconds(now - kDeadMaxAgeSeconds)});
   if (!buried.ok()) return buried.status();
   PayloadPeek peek = PeekPayload(raw);
-  if (buried->integer == 1) Log("jid={} class={}: {}", peek.jid, peek.class_name, message);
+  if (buried->integer == 1) {
+    Log("jid={} class={}: PoisonPillError: {}", peek.jid, peek.class_name, message);
+  }
   return Status::Ok();
+}
+
+Result<std::optional<FetchedJob>> RedisJobQueue::FetchRecovered(
+    const std::vector<std::string>& queues) {
+  if (Status checked = CheckFetchArguments(queues); !checked.ok()) return checked;
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  return FetchNow(**lease, queues, clock_.NowSeconds(), /*recovered=*/true);
+}
+
+Status RedisJobQueue::ReturnRecovered(const FetchedJob& job, bool crashed, const std::string& why) {
+  if (Status usable = CheckUsable(); !usable.ok()) return usable;
+  auto lease = pool_->Acquire();
+  if (!lease.ok()) return lease.status();
+  const std::string list = InProgressKey(options_.identity, job.queue);
+  if (crashed && options_.max_recoveries > 0) {
+    // Counted first: a crash of this process before the move back counts once more, never less.
+    std::string count_key = std::string(kRecoveryCountPrefix) + Sha1Hex(job.raw);
+    auto counted = (*lease)->Pipeline(
+        {{"INCR", count_key}, {"EXPIRE", count_key, std::to_string(kRecoveryCountKeepSeconds)}});
+    if (Status status = CheckReplies(counted, "INCR " + count_key, pool_->url()); !status.ok()) {
+      return status;
+    }
+    int64_t deaths = (*counted)[0].integer;
+    if (deaths > options_.max_recoveries) return BuryPoison(**lease, list, job.raw, deaths, why);
+  }
+  auto reply = (*lease)->Eval(queue_scripts::Requeue(), {list, RecoveredKey(job.queue)},
+                              {job.raw, job.queue});
+  return reply.status();
 }
 
 // The token is read, checked against /proc, and deleted only if unchanged: a dead process

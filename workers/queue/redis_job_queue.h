@@ -46,6 +46,8 @@ struct RedisQueueOptions {
 // Key names (Sidekiq's, plus ours for reliable fetch).
 std::string QueueKey(const std::string& queue);  // "queue:<queue>"
 std::string InProgressKey(const std::string& identity, const std::string& queue);
+// "fibtastic:recovered:<queue>": jobs recovered from dead processes, each to be run alone.
+std::string RecoveredKey(const std::string& queue);
 inline constexpr const char kInProgressIndexKey[] = "fibtastic:inprogress";  // hash: list -> owner
 // How long recovery keeps an index entry after the owner's last fetch stamped it: longer than any
 // BLMOVE the owner may still have pending (fetch timeouts are seconds).
@@ -86,6 +88,11 @@ class RedisJobQueue : public JobQueue {
   Result<std::vector<FetchedJob>> ListInProgress(const std::vector<std::string>& queues) override;
 
   Result<int> EnqueueDue(double now_seconds) override;
+  // Strict order over the recovered lists of `queues`; never blocks. REQUIRES: identity.
+  Result<std::optional<FetchedJob>> FetchRecovered(const std::vector<std::string>& queues) override;
+  // Crashed: INCRs the job's recovery count; past max_recoveries it is buried as
+  // PoisonPillError (dead written first). Else, or not crashed: back to its recovered list.
+  Status ReturnRecovered(const FetchedJob& job, bool crashed, const std::string& why) override;
   // Recovers lists whose owner's heartbeat key is gone, or (with owner_gone) whose owner is proved
   // dead on this machine. Never touches the lists of a live process.
   Result<int> RecoverOrphans() override;
@@ -106,9 +113,10 @@ class RedisJobQueue : public JobQueue {
   Result<FetchedBatch> FetchBatchNow(RedisConnection& connection,
                                      const std::vector<std::string>& queues, int max_jobs,
                                      double now_seconds);
+  // From the queues, or with `recovered` from their recovered lists.
   Result<std::optional<FetchedJob>> FetchNow(RedisConnection& connection,
                                              const std::vector<std::string>& queues,
-                                             double now_seconds);
+                                             double now_seconds, bool recovered = false);
   Result<int> EnqueueDueFrom(RedisConnection& connection, const std::string& set,
                              double now_seconds);
   Result<bool> EnqueueOne(RedisConnection& connection, const std::string& set,
@@ -121,7 +129,10 @@ class RedisJobQueue : public JobQueue {
                  const std::string& stored, double now_seconds);
   Result<int> RecoverList(RedisConnection& connection, const std::string& list,
                           const std::string& owner_json);
-  Status BuryPoison(RedisConnection& connection, const std::string& list, const std::string& raw);
+  // Moves `raw` from `list` to dead as PoisonPillError: the process running it died `deaths`
+  // times, the last as `why` says.
+  Status BuryPoison(RedisConnection& connection, const std::string& list, const std::string& raw,
+                    int64_t deaths, const std::string& why);
   // Returns whether `identity` was proved dead (owner_gone) and unregistered.
   Result<bool> ReapIfDead(RedisConnection& connection, const std::string& identity);
 

@@ -26,14 +26,16 @@ const RedisScript& Fetch();
 // queue, job, job, ...} (oldest first) or nil.
 const RedisScript& FetchBatch();
 
-// Recovers one orphaned in-progress list. KEYS: list, owner identity, queue key, index hash.
+// Recovers one orphaned in-progress list. KEYS: list, owner identity, the queue's recovered list
+// (RecoveredKey: one of these jobs may be what killed the owner, so none goes back on the queue
+// itself), index hash.
 // ARGV: queue name, seconds an index entry is kept after the owner's last fetch stamped it, the
 // most recoveries a job may have (0 = no limit), how long a job's count is kept (s), the count
-// keys' prefix. Returns {-1} when the owner is alive, else {n, poison...}: n jobs went back to the
-// pop end of the queue (oldest fetched is popped first); each poison job (recovered more than the
-// limit) stays in the list for BuryRecovered. Unregisters the list only once it is empty and its
-// stamp is that old, so a BLMOVE the owner sent after its last fetch cannot fill an unregistered
-// list.
+// keys' prefix. Returns {-1} when the owner is alive, else {n, poison...}: n jobs went to the
+// pop end of the recovered list (oldest fetched is popped first); each poison job (recovered more
+// than the limit) stays in the list for BuryRecovered. Unregisters the list only once it is empty
+// and its stamp is that old, so a BLMOVE the owner sent after its last fetch cannot fill an
+// unregistered list.
 const RedisScript& Recover();
 // Moves one poison job from an orphaned list to dead, dead written first. KEYS: list, dead zset.
 // ARGV: raw, now, the text to store, its recovery-count key, the dead set's age cutoff. Returns 0

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/text.h"
+#include "workers/queue/job_payload.h"
 
 namespace fib {
 namespace {
@@ -80,6 +81,9 @@ Worker::~Worker() {
     if (thread.joinable()) thread.join();
   }
   if (fetcher_) fetcher_->Join();
+  for (auto& thread : recovered_threads_) {
+    if (thread.joinable()) thread.join();
+  }
   StopHousekeeping();
   job_log_.Flush();
 }
@@ -107,12 +111,16 @@ Status Worker::Start() {
   }
   auto recovered = queue_->RecoverOrphans();
   if (!recovered.ok()) return Status::Error("cannot recover orphaned jobs: " + recovered.message());
-  if (*recovered > 0) Log("recovered {} orphaned jobs of dead workers", *recovered);
+  if (*recovered > 0) LogRecovered(*recovered);
   started_ = true;
   slots_.resize(options_.concurrency);
   StartFetching();
   for (int i = 0; i < options_.concurrency; ++i) {
     processors_.emplace_back([this, i] { ProcessorLoop(i); });
+  }
+  recovered_running_.resize(std::max(1, options_.recovered_threads));
+  for (size_t i = 0; i < recovered_running_.size(); ++i) {
+    recovered_threads_.emplace_back([this, i] { RecoveredLoop(static_cast<int>(i)); });
   }
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   poller_thread_ = std::thread([this] { PollerLoop(); });
@@ -181,11 +189,15 @@ void Worker::BeginJob(int slot, const FetchedJob& job) {
 std::vector<std::vector<FetchedJob>> Worker::HeldJobs() const {
   std::vector<std::vector<FetchedJob>> held(1);
   {
+    std::lock_guard fetch_lock(recovered_fetch_mu_);
     std::lock_guard lock(slots_mu_);
     for (const Slot& slot : slots_) {
       if (slot.state == SlotState::kRunning || slot.state == SlotState::kReporting) {
         held[0].push_back(slot.job);
       }
+    }
+    for (const std::optional<FetchedJob>& job : recovered_running_) {
+      if (job) held[0].push_back(*job);
     }
   }
   // After the processors: a job moves from its slot to the acks before its slot is freed.
@@ -219,6 +231,10 @@ double Worker::RunJob(int slot, const FetchedJob& job) {
     outcome.error_class = kPayloadError;
     outcome.error_message = std::string("the worker could not handle this payload: ") + e.what();
   }
+  return RecordOutcome(slot, job, outcome);
+}
+
+double Worker::RecordOutcome(int slot, const FetchedJob& job, const JobOutcome& outcome) {
   if (slot >= 0 && !BeginReport(slot)) {
     Log("{} (result discarded: the job was already requeued at shutdown)",
         DescribeOutcome(job, outcome));
@@ -312,6 +328,7 @@ ProcessInfo Worker::Info() const {
   for (const Slot& slot : slots_) {
     if (slot.state == SlotState::kRunning || slot.state == SlotState::kReporting) ++info.busy;
   }
+  for (const std::optional<FetchedJob>& job : recovered_running_) info.busy += job ? 1 : 0;
   return info;
 }
 
@@ -323,6 +340,12 @@ std::vector<BusyJob> Worker::BusyJobs() const {
     if (slot.state != SlotState::kRunning && slot.state != SlotState::kReporting) continue;
     busy.push_back(
         BusyJob{"tid-" + std::to_string(i), slot.job.queue, slot.job.raw, slot.run_at_s});
+  }
+  for (size_t i = 0; i < recovered_running_.size(); ++i) {
+    const std::optional<FetchedJob>& job = recovered_running_[i];
+    if (!job) continue;
+    busy.push_back(BusyJob{"tid-recovered-" + std::to_string(i), job->queue, job->raw,
+                           static_cast<int64_t>(clock_->NowSeconds())});
   }
   return busy;
 }
@@ -355,20 +378,10 @@ void Worker::HandleRemoteSignal(const std::string& signal) {
 }
 
 bool Worker::HousekeepingSleep(double seconds, bool nudgeable) {
-  std::unique_lock lock(housekeeping_mu_);
-  housekeeping_cv_.wait_for(lock, std::chrono::duration<double>(seconds),
-                            [&] { return housekeeping_stop_ || (nudgeable && poller_nudged_); });
-  if (nudgeable) poller_nudged_ = false;
-  return housekeeping_stop_;
+  return housekeeping_alarm_.Sleep(std::chrono::duration<double>(seconds), nudgeable);
 }
 
-void Worker::NudgePoller() {
-  {
-    std::lock_guard lock(housekeeping_mu_);
-    poller_nudged_ = true;
-  }
-  housekeeping_cv_.notify_all();
-}
+void Worker::NudgePoller() { housekeeping_alarm_.Nudge(); }
 
 void Worker::HeartbeatLoop() {
   while (!HousekeepingSleep(options_.heartbeat_interval_s)) {
@@ -410,10 +423,113 @@ void Worker::PollerLoop() {
       if (!recovered.ok())
         Log("orphan recovery failed (will retry): {}", recovered.message());
       else if (*recovered > 0)
-        Log("recovered {} orphaned jobs of dead workers", *recovered);
+        LogRecovered(*recovered);
       next_recover = now + std::chrono::duration_cast<SteadyClock::duration>(
                                std::chrono::duration<double>(options_.recover_interval_s));
     }
+  }
+}
+
+// ---- recovered jobs ----
+
+void Worker::LogRecovered(int count) {
+  Log("recovered {} orphaned jobs of dead workers; each runs alone{} (one of them may be what "
+      "killed its worker)",
+      count, options_.isolated ? ", in a process of its own" : "");
+  NudgeRecovered();
+}
+
+void Worker::RecoveredLoop(int index) {
+  for (;;) {
+    if (recovered_alarm_.stopped()) return;
+    if (quiet_ || !TakeRecovered(index)) {
+      if (RecoveredSleep()) return;
+      continue;
+    }
+    FetchedJob job;
+    {
+      std::lock_guard lock(slots_mu_);
+      job = *recovered_running_[index];
+    }
+    RunRecovered(job);
+    {
+      std::lock_guard lock(slots_mu_);
+      recovered_running_[index].reset();
+    }
+    slots_cv_.notify_all();
+  }
+}
+
+bool Worker::TakeRecovered(int index) {
+  std::lock_guard fetch_lock(recovered_fetch_mu_);
+  if (recovered_alarm_.stopped()) return false;
+  auto job = queue_->FetchRecovered(selector_.names());
+  if (!job.ok()) {
+    // The script may have moved a job whose reply was lost: the reconcile puts it back. The
+    // fetcher reports Redis being unreachable; this would only repeat it.
+    if (fetcher_) fetcher_->RequestReconcile();
+    return false;
+  }
+  if (!job->has_value()) return false;
+  std::lock_guard lock(slots_mu_);
+  recovered_running_[index] = std::move(**job);
+  return true;
+}
+
+void Worker::RunRecovered(const FetchedJob& job) {
+  if (!options_.isolated) {
+    RunJob(-1, job);
+    return;
+  }
+  IsolatedResult result = options_.isolated->Run(job);
+  if (result.kind == IsolatedResult::Kind::kFinished) {
+    RecordOutcome(-1, job, result.outcome);
+    return;
+  }
+  bool crashed = result.kind == IsolatedResult::Kind::kCrashed;
+  PayloadPeek peek = PeekPayload(job.raw);
+  if (crashed) {
+    ++crashed_isolated_total_;
+    Log("jid={} class={} queue={}: recovered job crashed: {}; it ran alone, so no other job was "
+        "affected (crashed recovered jobs so far: {})",
+        peek.jid.empty() ? "-" : peek.jid, peek.class_name.empty() ? "-" : peek.class_name,
+        job.queue, result.problem, crashed_isolated_total_.load());
+  }
+  Status returned;
+  for (int attempt = 1; attempt <= kReportAttempts; ++attempt) {
+    returned = queue_->ReturnRecovered(job, crashed, result.problem);
+    if (returned.ok() || attempt == kReportAttempts) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.report_retry_ms * attempt));
+  }
+  if (!returned.ok()) {
+    Log("jid={}: cannot put the recovered job back after {} attempts: {}; it stays in this "
+        "worker's in-progress list (recovered again when this worker exits)",
+        peek.jid.empty() ? "-" : peek.jid, kReportAttempts, returned.message());
+  }
+  if (!crashed) {
+    Log("jid={}: recovered job not run ({}); put back among the recovered jobs",
+        peek.jid.empty() ? "-" : peek.jid, result.problem);
+    RecoveredSleep();  // e.g. no process could be started: do not spin
+  }
+}
+
+bool Worker::RecoveredSleep() {
+  return recovered_alarm_.Sleep(std::chrono::milliseconds(options_.recovered_poll_ms));
+}
+
+void Worker::NudgeRecovered() { recovered_alarm_.Nudge(); }
+
+void Worker::StopRecovered() {
+  recovered_alarm_.Stop();
+  bool running = false;
+  {
+    std::lock_guard lock(slots_mu_);
+    for (const std::optional<FetchedJob>& job : recovered_running_) running |= job.has_value();
+  }
+  // Still running after the shutdown wait: killed, and put back unchanged (not counted).
+  if (running && options_.isolated) options_.isolated->KillAll();
+  for (auto& thread : recovered_threads_) {
+    if (thread.joinable()) thread.join();
   }
 }
 
@@ -424,6 +540,7 @@ int Worker::WaitForRunningJobs() {
   auto busy = [this] {
     int n = 0;
     for (const Slot& slot : slots_) n += slot.state == SlotState::kRunning;
+    for (const std::optional<FetchedJob>& job : recovered_running_) n += job ? 1 : 0;
     return n;
   };
   slots_cv_.wait_for(lock, std::chrono::milliseconds(options_.shutdown_timeout_ms),
@@ -452,11 +569,7 @@ int Worker::AbandonRunningJobs() {
 }
 
 void Worker::StopHousekeeping() {
-  {
-    std::lock_guard lock(housekeeping_mu_);
-    housekeeping_stop_ = true;
-  }
-  housekeeping_cv_.notify_all();
+  housekeeping_alarm_.Stop();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
   if (poller_thread_.joinable()) poller_thread_.join();
 }
@@ -477,12 +590,14 @@ ShutdownReport Worker::Stop() {
     Log("put {} prefetched jobs that had not started back on their queues", put_back);
   }
   processor_stuck_.assign(processors_.size(), false);
+  recovered_alarm_.Stop();  // no recovered job starts from here
   int running = WaitForRunningJobs();
   buffer_->Release();  // from here no job starts; a late fetch puts its jobs back
   if (running > 0) report.requeued = report.stuck_threads = AbandonRunningJobs();
   for (size_t i = 0; i < processors_.size(); ++i) {
     if (!processor_stuck_[i]) processors_[i].join();
   }
+  StopRecovered();
   fetcher_->Join();  // puts back whatever a fetch in flight brought
   report.prefetched_requeued = put_back + fetcher_->put_back();
   acks_.Stop(kReportAttempts);

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +28,8 @@
 #include "workers/jobs/job_registry.h"
 #include "workers/queue/job_queue.h"
 #include "workers/runtime/ack_batcher.h"
+#include "workers/runtime/alarm.h"
+#include "workers/runtime/isolated_run.h"
 #include "workers/runtime/job_buffer.h"
 #include "workers/runtime/job_fetcher.h"
 #include "workers/runtime/job_log.h"
@@ -59,6 +62,13 @@ struct WorkerOptions {
   // failures (UnrecordedJobs). Smaller values for tests.
   int report_retry_ms = 200;
   int result_backoff_ms = 2000;
+  // Jobs recovered from dead workers (JobQueue::FetchRecovered) run on recovered_threads threads,
+  // each job alone through `isolated` (a process per job: a crash takes no other job with it,
+  // counts as a recovery, and past --max-recoveries buries the job as a poison pill). Null: in
+  // this process (unit tests). Not owned; must outlive the worker.
+  IsolatedRunner* isolated = nullptr;
+  int recovered_threads = 2;
+  int recovered_poll_ms = 1000;  // how often an idle recovered thread looks for work
 };
 
 // Returns a new Sidekiq process identity, "hostname:pid:<12 hex>" ("" hostname = gethostname()).
@@ -118,6 +128,8 @@ class Worker {
   // Jobs whose result could not be written 5 times: left in the in-progress list, not run again
   // by this process (UnrecordedJobs).
   int parked_total() const { return unrecorded_.parked(); }
+  // Recovered jobs whose isolated process died (each counted as one more recovery).
+  int64_t crashed_recovered_total() const { return crashed_isolated_total_; }
 
  private:
   enum class SlotState { kIdle, kRunning, kReporting, kAbandoned };
@@ -134,6 +146,21 @@ class Worker {
   // Runs `job` and reports its outcome; returns the job's elapsed ms.
   // REQUIRES: slot < 0 or slots_[slot] is kRunning with `job`.
   double RunJob(int slot, const FetchedJob& job);
+  // The second half of RunJob: reports `outcome` of `job`.
+  double RecordOutcome(int slot, const FetchedJob& job, const JobOutcome& outcome);
+  // One recovered thread: takes recovered jobs one at a time and runs each (RunRecovered).
+  void RecoveredLoop(int index);
+  // Logs a recovery pass that found `count` jobs and wakes the recovered threads.
+  void LogRecovered(int count);
+  // Takes the next recovered job into recovered_running_[index]; false when there is none.
+  bool TakeRecovered(int index);
+  void RunRecovered(const FetchedJob& job);
+  // Sleeps up to recovered_poll_ms or until NudgeRecovered; returns true when stopping.
+  bool RecoveredSleep();
+  void NudgeRecovered();
+  // Stops the recovered threads: none takes a new job; a job still running isolated after the
+  // shutdown wait is killed and put back among the recovered jobs.
+  void StopRecovered();
   // Marks `slot` running `job` (JobBuffer's on_start, under the buffer's lock).
   void BeginJob(int slot, const FetchedJob& job);
   // The jobs held on processors, then those with an ack pending (JobFetcher::HeldJobsFn).
@@ -186,15 +213,20 @@ class Worker {
   bool fetcher_done_ = false;  // guarded by slots_mu_
   std::vector<std::thread> processors_;
   std::vector<bool> processor_stuck_;
+  // Recovered jobs running now, one per recovered thread; guarded by slots_mu_.
+  std::vector<std::optional<FetchedJob>> recovered_running_;
+  // Held from a FetchRecovered until its job is in recovered_running_, and by HeldJobs(): a
+  // reconcile that listed our in-progress jobs then sees each fetched one as held.
+  mutable std::mutex recovered_fetch_mu_;
+  std::vector<std::thread> recovered_threads_;
+  Alarm recovered_alarm_;  // stopped: no recovered job starts any more
 
-  std::mutex housekeeping_mu_;
-  std::condition_variable housekeeping_cv_;
-  bool housekeeping_stop_ = false;
-  bool poller_nudged_ = false;  // guarded by housekeeping_mu_
+  Alarm housekeeping_alarm_;  // heartbeat and poller; nudged: the poller looks now
   std::thread heartbeat_thread_, poller_thread_;
 
   std::atomic<int64_t> processed_delta_{0}, failed_delta_{0};
   std::atomic<int64_t> processed_total_{0}, failed_total_{0};
+  std::atomic<int64_t> crashed_isolated_total_{0};
   bool started_ = false, stopped_ = false;
 };
 

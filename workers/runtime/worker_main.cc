@@ -2,12 +2,15 @@
 // with reliable fetch (a job killed with -9 runs again; nothing is lost). Flags where they overlap
 // with sidekiq's have its names and defaults; the environment (REDIS_URL, REDIS_PROVIDER,
 // SMTP_URL) is read here and nowhere else.
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
+#include <random>
 
 #include "common/build_info.h"
 #include "common/clock.h"
@@ -25,6 +28,7 @@
 #include "workers/profiles/profile.h"
 #include "workers/profiles/profile_job.h"
 #include "workers/queue/redis_job_queue.h"
+#include "workers/runtime/isolated_run.h"
 #include "workers/runtime/worker.h"
 
 namespace fib {
@@ -40,7 +44,12 @@ struct MainOptions {
   bool fast_recovery = true;  // requeue jobs of local workers proved dead without waiting 60 s
   int64_t max_payload_bytes = 1 << 20;  // copied into worker.max_payload_bytes once checked
   int max_recoveries = 3;               // RedisQueueOptions::max_recoveries
+  bool enable_crash_job = false;        // registers CrashWorker (fault tests, demos)
+  int64_t run_isolated = 0;             // > 0: the child mode, run by the worker with this pid
 };
+
+// Recovered jobs run on at most this many threads, each job in a process of its own.
+constexpr int kMaxRecoveredThreads = 2;
 
 // The process key (and the identity that guards our in-progress lists) expires 60 s after a
 // beat, and beats are the interval plus a beat's own round trips apart. At most 20 s keeps three
@@ -88,6 +97,12 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
   flags->Int("max-recoveries", 0, &o->max_recoveries, "count",
              "a job recovered from dead workers more often than this (it crashes every worker that "
              "runs it: a poison pill) goes to the dead set as PoisonPillError; 0 = no limit");
+  flags->Bool("enable-crash-job", 0, &o->enable_crash_job,
+              "register CrashWorker (args [delay_ms]): it aborts the process running it, a "
+              "poison pill on purpose for fault tests and demos; never in production");
+  flags->Int("run-isolated", 0, &o->run_isolated, "pid",
+             "internal: run one job read from stdin and write its outcome to fd 3, as a child of "
+             "the worker with this pid (how recovered jobs run alone); 0 = run as a worker");
   flags->Double("poll-interval-s", 0, &w.poll_interval_s, "s",
                 "average wait between schedule/retry polls (each wait is 0.5x..1.5x, as Sidekiq)");
   flags->Double("recover-interval-s", 0, &w.recover_interval_s, "s",
@@ -128,6 +143,7 @@ std::string CheckOptions(const MainOptions& o) {
   if (w.retry_delay_scale < 0) return "--retry-delay-scale must be >= 0";
   if (o.max_payload_bytes < 0) return "--max-payload-bytes must be >= 0 (0 = no limit)";
   if (o.max_recoveries < 0) return "--max-recoveries must be >= 0 (0 = no limit)";
+  if (o.run_isolated < 0) return "--run-isolated must be a pid (> 0), or 0 to run as a worker";
   if (w.poll_interval_s <= 0 || w.recover_interval_s <= 0 || w.heartbeat_interval_s <= 0) {
     return "--poll-interval-s, --recover-interval-s and --heartbeat-interval-s must be > 0";
   }
@@ -197,30 +213,78 @@ Status CheckRedisAtStart(const RedisUrl& url, int timeout_ms) {
 }
 
 // Registers the C++ job types and, with a profiles folder, the profile-defined ones.
-Status RegisterJobTypes(const std::string& profiles_dir, JobRegistry* registry) {
+Status RegisterJobTypes(const MainOptions& o, JobRegistry* registry) {
+  const std::string& profiles_dir = o.profiles_dir;
   RegisterBuiltinJobs(registry);
   RegisterExampleJobs(registry);
+  if (o.enable_crash_job) RegisterCrashJob(registry);
   if (profiles_dir.empty()) return Status::Ok();
   auto profiles = LoadAllProfiles(profiles_dir);
   if (!profiles.ok()) return profiles.status();
   return RegisterProfileJobs(*profiles, registry);
 }
 
-int RunWorker(const MainOptions& o, const RedisUrl& redis) {
+// What jobs run with, in a worker and in an isolated child alike: the job types and the mailer.
+Status SetUpJobs(const MainOptions& o, JobRegistry* registry, std::unique_ptr<SmtpMailer>* mailer) {
+  if (Status s = RegisterJobTypes(o, registry); !s.ok()) return s;
+  SmtpMailerOptions smtp;
+  smtp.url = o.smtp_url;
+  *mailer = std::make_unique<SmtpMailer>(smtp);
+  return Status::Ok();
+}
+
+JobRunnerOptions RunnerOptions(const MainOptions& o) {
+  return JobRunnerOptions{o.worker.retry_delay_scale, static_cast<size_t>(o.max_payload_bytes)};
+}
+
+// The child mode (--run-isolated): one job from stdin, its outcome to fd 3, no Redis. The worker
+// that started it records the outcome; when that worker dies, so does this process.
+int RunIsolatedJob(const MainOptions& o) {
+  SetLogProgram("fibtastic-worker[isolated]");
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != o.run_isolated) return 1;  // the worker died before the line above
+  JobRegistry registry;
+  std::unique_ptr<SmtpMailer> mailer;
+  if (Status s = SetUpJobs(o, &registry, &mailer); !s.ok()) {
+    Log("cannot run the job: {}", s.message());
+    return 1;
+  }
+  auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
+  JobRunner runner(RunnerOptions(o), &registry, mailer.get(), SystemClock::Default(),
+                   [engine](uint64_t bound) {
+                     return std::uniform_int_distribution<uint64_t>(0, bound - 1)(*engine);
+                   });
+  return RunIsolatedChild(runner, STDIN_FILENO, 3);
+}
+
+// The command that runs one recovered job alone: this program, with this process's flags.
+std::vector<std::string> IsolatedCommand(const std::vector<std::string>& argv) {
+  char path[4096] = {};
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  std::vector<std::string> command = {n > 0 ? std::string(path, static_cast<size_t>(n))
+                                            : argv.at(0)};
+  command.insert(command.end(), argv.begin() + 1, argv.end());
+  command.push_back("--run-isolated");
+  command.push_back(std::to_string(getpid()));
+  return command;
+}
+
+int RunWorker(const MainOptions& o, const RedisUrl& redis, const std::vector<std::string>& argv) {
   // Signals first: ShutdownSignals must exist before any other thread starts.
   ShutdownSignals signals(OnStopSignal, OnQuietSignal);
   JobRegistry registry;
-  if (Status s = RegisterJobTypes(o.profiles_dir, &registry); !s.ok()) {
+  std::unique_ptr<SmtpMailer> mailer;
+  if (Status s = SetUpJobs(o, &registry, &mailer); !s.ok()) {
     Log("cannot start: {}", s.message());
     return 1;
   }
-  SmtpMailerOptions smtp;
-  smtp.url = o.smtp_url;
-  SmtpMailer mailer(smtp);
 
   WorkerOptions w = o.worker;
   w.max_payload_bytes = static_cast<size_t>(o.max_payload_bytes);
   w.shutdown_timeout_ms = o.timeout_s * 1000;
+  ChildProcessRunner isolated(IsolatedCommand(argv));
+  w.isolated = &isolated;
+  w.recovered_threads = std::min(w.concurrency, kMaxRecoveredThreads);
   RedisQueueOptions queue_options;
   queue_options.url = o.redis_url;
   queue_options.command_timeout_ms = o.redis_timeout_ms;
@@ -234,7 +298,7 @@ int RunWorker(const MainOptions& o, const RedisUrl& redis) {
     queue_options.owner_gone = ProcessProvablyGone;
   }
   RedisJobQueue queue(queue_options);
-  Worker worker(w, &queue, &registry, &mailer, SystemClock::Default());
+  Worker worker(w, &queue, &registry, mailer.get(), SystemClock::Default());
   SetSignalledWorker(&worker);
 
   auto selector = QueueSelector::FromFlags(w.queues);
@@ -290,5 +354,6 @@ int main(int argc, char** argv) {
   if (!redis.ok()) UsageError(redis.message());
   options.redis_url = *url;
   if (options.smtp_url.empty()) options.smtp_url = EnvOr("SMTP_URL", "smtp://127.0.0.1:1025");
-  return RunWorker(options, *redis);
+  if (options.run_isolated > 0) return RunIsolatedJob(options);
+  return RunWorker(options, *redis, std::vector<std::string>(argv, argv + argc));
 }
