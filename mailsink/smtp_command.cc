@@ -1,6 +1,7 @@
 #include "mailsink/smtp_command.h"
 
 #include <cctype>
+#include <cstdint>
 
 namespace fib {
 namespace {
@@ -117,6 +118,33 @@ Result<SmtpPathArgument> ParsePathArgument(std::string_view args, std::string_vi
   Status params = ParseParams(rest, &out);
   if (!params.ok()) return params;
   return out;
+}
+
+bool DecodeBase64(std::string_view in, std::string* out) {
+  out->clear();
+  if (in.size() % 4 != 0) return false;
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  for (size_t i = 0; i < in.size(); i += 4) {
+    bool last = i + 4 == in.size();
+    int pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=') : 0;
+    uint32_t bits = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      int v = j >= 4 - static_cast<size_t>(pad) ? 0 : value(in[i + j]);
+      if (v < 0) return false;
+      bits = bits << 6 | static_cast<uint32_t>(v);
+    }
+    out->push_back(static_cast<char>(bits >> 16));
+    if (pad < 2) out->push_back(static_cast<char>(bits >> 8 & 0xff));
+    if (pad < 1) out->push_back(static_cast<char>(bits & 0xff));
+  }
+  return true;
 }
 
 }  // namespace fib

@@ -1,5 +1,6 @@
-// SmtpCommand: splits an SMTP command line into its verb and arguments, and parses the
-// "FROM:<path> params" / "TO:<path> params" arguments of MAIL and RCPT (RFC 5321 §4.1.2).
+// SmtpCommand: splits an SMTP command line into its verb and arguments, parses the
+// "FROM:<path> params" / "TO:<path> params" arguments of MAIL and RCPT (RFC 5321 §4.1.2), and
+// decodes AUTH's base64 responses (RFC 4954).
 // Thread-safety: pure functions.
 #pragma once
 
@@ -29,6 +30,10 @@ struct SmtpPathArgument {
 // case-insensitively, spaces after the colon and a bare address without brackets are tolerated
 // (as Postfix does). Returns an error describing the expected syntax on malformed input.
 Result<SmtpPathArgument> ParsePathArgument(std::string_view args, std::string_view keyword);
+
+// Decodes standard base64 (RFC 4648, padding required, no whitespace) into `out`. Returns false
+// on any other input. The output is at most 3/4 of the input, so it is as bounded as the line.
+bool DecodeBase64(std::string_view in, std::string* out);
 
 // Returns true when `a` and `b` are equal ignoring ASCII case.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);

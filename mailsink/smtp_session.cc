@@ -13,8 +13,9 @@ namespace fib {
 namespace {
 
 // Commands from RFC 5321 and common extensions that we know but do not offer: 502, not 500.
-constexpr std::array<std::string_view, 10> kNotImplemented = {
-    "EXPN", "STARTTLS", "AUTH", "BDAT", "ETRN", "TURN", "ATRN", "SEND", "SOML", "SAML"};
+// (STARTTLS is among them when the connection has no TLS.)
+constexpr std::array<std::string_view, 9> kNotImplemented = {
+    "EXPN", "STARTTLS", "BDAT", "ETRN", "TURN", "ATRN", "SEND", "SOML", "SAML"};
 
 bool IsNotImplemented(std::string_view verb) {
   for (std::string_view known : kNotImplemented) {
@@ -31,6 +32,23 @@ bool AllDigits(std::string_view text) {
   return true;
 }
 
+// Compares without stopping at the first difference, so the reply time does not tell an
+// attacker how much of a password was right.
+bool SameSecret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ (b.empty() ? 0 : b[i % b.size()]));
+  }
+  return diff == 0;
+}
+
+// Overwrites a decoded password before its memory is released.
+void Wipe(std::string* secret) {
+  volatile char* p = secret->data();
+  for (size_t i = 0; i < secret->size(); ++i) p[i] = 0;
+  secret->clear();
+}
+
 }  // namespace
 
 SmtpSession::SmtpSession(SmtpSessionOptions options) : options_(std::move(options)) {}
@@ -45,7 +63,8 @@ size_t SmtpSession::LineLimit() const {
 
 size_t SmtpSession::Feed(std::string_view bytes) {
   size_t consumed = 0;
-  while (consumed < bytes.size() && state_ != State::kAwaitingVerdict && state_ != State::kClosed) {
+  while (consumed < bytes.size() && state_ != State::kAwaitingVerdict &&
+         state_ != State::kStartTls && state_ != State::kClosed) {
     std::string_view rest = bytes.substr(consumed);
     size_t lf = rest.find('\n');
     if (lf == std::string_view::npos) {
@@ -103,6 +122,8 @@ void SmtpSession::ResetTransaction() {
 void SmtpSession::OnLine(std::string_view line) {
   if (state_ == State::kData) {
     OnDataLine(line);
+  } else if (state_ == State::kAuth) {
+    OnAuthLine(line);
   } else {
     OnCommand(line);
   }
@@ -115,6 +136,10 @@ void SmtpSession::OnOverlongLine() {
     data_line_too_long_ = true;
     message_.data = std::string();
     return;
+  }
+  if (state_ == State::kAuth) {
+    state_ = State::kReady;
+    return Reply(500, "5.5.6 Authentication exchange line is too long");
   }
   Reply(500, fmt::format("5.5.2 Line too long (limit {} octets including CRLF)",
                          options_.max_command_line_bytes));
@@ -131,6 +156,10 @@ void SmtpSession::OnCommand(std::string_view line) {
     Rcpt(command.args);
   } else if (verb == "DATA") {
     Data(command.args);
+  } else if (verb == "AUTH") {
+    Auth(command.args);
+  } else if (verb == "STARTTLS" && options_.starttls_offered) {
+    StartTls(command.args);
   } else if (verb == "RSET") {
     if (!command.args.empty()) return Reply(501, "5.5.4 Syntax: RSET");
     ResetTransaction();
@@ -147,7 +176,7 @@ void SmtpSession::OnCommand(std::string_view line) {
     if (Trim(command.args).empty()) return Reply(501, "5.5.4 Syntax: VRFY address");
     Reply(252, "2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
   } else if (verb == "HELP") {
-    Reply(214, "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+    Reply(214, "2.0.0 Commands: HELO EHLO AUTH STARTTLS MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
   } else if (IsNotImplemented(verb)) {
     Reply(502, fmt::format("5.5.1 {} not implemented", verb));
   } else {
@@ -167,12 +196,122 @@ void SmtpSession::Helo(std::string_view verb, std::string_view args) {
   // connection keeps reading buffered commands after each reply.
   replies_ += fmt::format(
       "250-{} Hello {}\r\n250-SIZE {}\r\n250-8BITMIME\r\n250-PIPELINING\r\n"
-      "250-ENHANCEDSTATUSCODES\r\n250 HELP\r\n",
+      "250-ENHANCEDSTATUSCODES\r\n",
       options_.hostname, name, options_.max_message_bytes);
+  if (options_.starttls_offered && !tls_active_) replies_ += "250-STARTTLS\r\n";
+  // With --require-tls, AUTH is advertised only under TLS, so clients never offer a password
+  // in clear text (as Postfix's smtpd_tls_auth_only).
+  if (TlsRequiredRefusal() == nullptr) replies_ += "250-AUTH PLAIN LOGIN\r\n";
+  replies_ += "250 HELP\r\n";
+}
+
+const char* SmtpSession::TlsRequiredRefusal() const {
+  if (!options_.require_tls || tls_active_) return nullptr;
+  return "5.7.0 Must issue a STARTTLS command first";
+}
+
+void SmtpSession::StartTls(std::string_view args) {
+  if (!args.empty()) return Reply(501, "5.5.4 Syntax: STARTTLS");
+  if (tls_active_) return Reply(503, "5.5.1 Error: TLS already active");
+  if (state_ == State::kNeedHelo) return Reply(503, "5.5.1 Error: send HELO/EHLO first");
+  if (state_ != State::kReady) return Reply(503, "5.5.1 Error: STARTTLS inside a mail transaction");
+  ++progress_lines_;
+  Reply(220, "2.0.0 Ready to start TLS");
+  state_ = State::kStartTls;
+}
+
+void SmtpSession::TlsStarted() {
+  FIB_REQUIRE(state_ == State::kStartTls || (state_ == State::kNeedHelo && helo_.empty()));
+  tls_active_ = true;
+  authenticated_ = false;
+  helo_.clear();
+  partial_line_.clear();
+  discarding_line_ = false;
+  ResetTransaction();
+  state_ = State::kNeedHelo;
+}
+
+void SmtpSession::Auth(std::string_view args) {
+  std::string_view trimmed = args;
+  size_t space = trimmed.find(' ');
+  std::string_view mechanism = trimmed.substr(0, space);
+  std::string_view initial = space == std::string_view::npos ? "" : trimmed.substr(space + 1);
+  if (mechanism.empty()) return Reply(501, "5.5.4 Syntax: AUTH mechanism [initial-response]");
+  if (state_ == State::kNeedHelo) return Reply(503, "5.5.1 Error: send EHLO first");
+  if (const char* refusal = TlsRequiredRefusal()) return Reply(530, refusal);
+  if (authenticated_) return Reply(503, "5.5.1 Error: already authenticated");
+  if (state_ != State::kReady) return Reply(503, "5.5.1 Error: AUTH inside a mail transaction");
+  if (EqualsIgnoreCase(mechanism, "PLAIN")) {
+    auth_step_ = AuthStep::kPlain;
+  } else if (EqualsIgnoreCase(mechanism, "LOGIN")) {
+    auth_step_ = AuthStep::kLoginUser;
+  } else {
+    return Reply(504, "5.5.4 Unrecognized authentication type (use PLAIN or LOGIN)");
+  }
+  state_ = State::kAuth;
+  if (initial.empty()) {
+    // PLAIN's empty challenge; LOGIN's "Username:".
+    return Reply(334, auth_step_ == AuthStep::kPlain ? "" : "VXNlcm5hbWU6");
+  }
+  OnAuthLine(initial);
+}
+
+void SmtpSession::OnAuthLine(std::string_view line) {
+  if (line == "*") {
+    state_ = State::kReady;
+    return Reply(501, "5.0.0 Authentication cancelled");
+  }
+  std::string decoded;
+  // "=" is an empty initial response (RFC 4954 §4).
+  if (line != "=" && !DecodeBase64(line, &decoded)) {
+    state_ = State::kReady;
+    return Reply(501, "5.5.2 Cannot decode the base64 response");
+  }
+  if (auth_step_ == AuthStep::kLoginUser) {
+    auth_user_ = std::move(decoded);
+    auth_step_ = AuthStep::kLoginPassword;
+    return Reply(334, "UGFzc3dvcmQ6");  // "Password:"
+  }
+  if (auth_step_ == AuthStep::kLoginPassword) {
+    FinishAuth(auth_user_, decoded);
+  } else {
+    // PLAIN: authorization identity NUL user NUL password.
+    size_t first = decoded.find('\0');
+    size_t second = first == std::string::npos ? first : decoded.find('\0', first + 1);
+    if (second == std::string::npos) {
+      state_ = State::kReady;
+      Wipe(&decoded);
+      return Reply(501, "5.5.2 Malformed PLAIN response (authzid NUL user NUL password)");
+    }
+    std::string_view view = decoded;
+    FinishAuth(view.substr(first + 1, second - first - 1), view.substr(second + 1));
+  }
+  Wipe(&decoded);
+}
+
+void SmtpSession::FinishAuth(std::string_view user, std::string_view password) {
+  state_ = State::kReady;
+  bool ok = !user.empty();
+  if (ok && options_.users) {
+    auto found = options_.users->find(std::string(user));
+    ok = found != options_.users->end() && SameSecret(password, found->second);
+  }
+  Wipe(&auth_user_);
+  if (!ok) {
+    ++auth_failures_;
+    return Reply(535, "5.7.8 Authentication credentials invalid");
+  }
+  authenticated_ = true;
+  ++progress_lines_;
+  Reply(235, "2.7.0 Authentication successful");
 }
 
 void SmtpSession::Mail(std::string_view args) {
   if (state_ == State::kNeedHelo) return Reply(503, "5.5.1 Error: send HELO/EHLO first");
+  if (const char* refusal = TlsRequiredRefusal()) return Reply(530, refusal);
+  if (options_.require_auth && !authenticated_) {
+    return Reply(530, "5.7.0 Authentication required");
+  }
   if (state_ != State::kReady) return Reply(503, "5.5.1 Error: nested MAIL command");
   auto path = ParsePathArgument(args, "FROM");
   if (!path.ok()) return Reply(501, "5.5.4 Syntax: MAIL FROM:<address> (" + path.message() + ")");

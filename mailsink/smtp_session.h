@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,14 @@ struct SmtpSessionOptions {
   // limit so long addresses with parameters never fail. Both limits include the CRLF.
   size_t max_command_line_bytes = 1000;
   size_t max_text_line_bytes = 1000;  // RFC 5321 §4.5.3.1.6
+  // AUTH PLAIN and LOGIN (RFC 4954) are always offered. Null `users`: any user name and password
+  // are accepted (as mailcatcher and MailHog do); otherwise only these user -> password pairs
+  // (535 5.7.8 for any other).
+  std::shared_ptr<const std::map<std::string, std::string>> users;
+  bool require_auth = false;      // MAIL before a successful AUTH gets 530 5.7.0
+  bool starttls_offered = false;  // the connection can run TLS: offer STARTTLS (RFC 3207)
+  // MAIL and AUTH before TLS get 530 5.7.0, and AUTH is not advertised before it.
+  bool require_tls = false;
 };
 
 // A message whose DATA ended successfully and now awaits the server's verdict.
@@ -31,7 +41,21 @@ struct SmtpEnvelopeMessage {
 
 class SmtpSession {
  public:
-  enum class State { kNeedHelo, kReady, kMail, kRcpt, kData, kAwaitingVerdict, kClosed };
+  // kAuth: inside an AUTH exchange (the next line is a base64 response, not a command).
+  // kStartTls: STARTTLS was accepted; the connection must discard any bytes the client sent
+  // after that line (they were not protected: RFC 3207 §5, CVE-2011-0411), run the TLS
+  // handshake, then call TlsStarted. Feed consumes nothing in this state.
+  enum class State {
+    kNeedHelo,
+    kReady,
+    kAuth,
+    kMail,
+    kRcpt,
+    kData,
+    kAwaitingVerdict,
+    kStartTls,
+    kClosed
+  };
 
   explicit SmtpSession(SmtpSessionOptions options = {});
 
@@ -53,7 +77,14 @@ class SmtpSession {
   // ends the transaction; the client may start another with MAIL.
   void FinishMessage(int code, std::string_view text);
 
+  // Starts the conversation afresh over TLS, as RFC 3207 requires: forgets EHLO, AUTH and any
+  // partial line; STARTTLS is no longer offered. Call it after a successful handshake (in state
+  // kStartTls, or at the very start of an implicit-TLS (SMTPS) connection).
+  void TlsStarted();
+
   State state() const { return state_; }
+  bool tls_active() const { return tls_active_; }
+  bool authenticated() const { return authenticated_; }
   bool closed() const { return state_ == State::kClosed; }
   // Complete lines received so far.
   uint64_t lines_received() const { return lines_received_; }
@@ -62,6 +93,8 @@ class SmtpSession {
   // repeated HELO/EHLO and every refused or unknown command are not progress, so a client
   // cannot hold a session open with them (the idle timeout counts from the last progress).
   uint64_t progress_lines() const { return progress_lines_; }
+  // AUTH exchanges that ended in 535 (wrong user name or password).
+  uint64_t auth_failures() const { return auth_failures_; }
   // Messages this session refused itself after DATA (too big, line too long) or at MAIL (SIZE).
   uint64_t messages_rejected() const { return messages_rejected_; }
 
@@ -75,6 +108,15 @@ class SmtpSession {
   void Mail(std::string_view args);
   void Rcpt(std::string_view args);
   void Data(std::string_view args);
+  // AUTH mechanism [initial-response]: the one entry point of authentication (RFC 4954).
+  void Auth(std::string_view args);
+  // A response line inside an AUTH exchange (state kAuth).
+  void OnAuthLine(std::string_view line);
+  // Checks a decoded PLAIN response / LOGIN pair and ends the exchange with 235 or 535.
+  void FinishAuth(std::string_view user, std::string_view password);
+  void StartTls(std::string_view args);
+  // Returns the 530 refusal when the session must first STARTTLS (require_tls), else "".
+  const char* TlsRequiredRefusal() const;
   void ResetTransaction();
   void Reply(int code, std::string_view text);
   size_t LineLimit() const;
@@ -92,6 +134,11 @@ class SmtpSession {
   uint64_t lines_received_ = 0;
   uint64_t progress_lines_ = 0;
   uint64_t messages_rejected_ = 0;
+  uint64_t auth_failures_ = 0;
+  bool tls_active_ = false;
+  bool authenticated_ = false;
+  enum class AuthStep { kPlain, kLoginUser, kLoginPassword } auth_step_ = AuthStep::kPlain;
+  std::string auth_user_;  // LOGIN: the user name while the password is awaited
 };
 
 }  // namespace fib

@@ -1,8 +1,11 @@
 // libFuzzer target for SmtpSession (cmake -DFIBTASTIC_FUZZ=ON with clang): any byte stream must
 // give well-formed replies, messages within the size limit, and the same conversation whether
-// it arrives in one piece or in small chunks (the first input byte picks the chunk size).
+// it arrives in one piece or in small chunks (the first input byte picks the chunk size). AUTH
+// (with a user list) and STARTTLS are on; a STARTTLS is followed by TlsStarted at once.
 #include <cstdint>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -33,6 +36,9 @@ std::string Converse(std::string_view input, size_t chunk) {
   options.max_recipients = 3;
   options.max_command_line_bytes = 100;
   options.max_text_line_bytes = 120;
+  options.starttls_offered = true;
+  options.users = std::make_shared<const std::map<std::string, std::string>>(
+      std::map<std::string, std::string>{{"u", "p"}});
   fib::SmtpSession session(options);
   std::string transcript;
   while (!input.empty() && !session.closed()) {
@@ -48,6 +54,11 @@ std::string Converse(std::string_view input, size_t chunk) {
       Check(!message.rcpt_to.empty() && message.rcpt_to.size() <= 3);
       transcript += "<" + message.mail_from + "|" + message.data + ">";
       session.FinishMessage(250, "2.0.0 Ok");
+    } else if (session.state() == fib::SmtpSession::State::kStartTls) {
+      // The connection would discard the rest of its buffer; the model goes on with it, so
+      // both chunkings still see the same bytes.
+      session.TlsStarted();
+      transcript += "<tls>";
     } else {
       Check(used == piece.size() || session.closed());
     }

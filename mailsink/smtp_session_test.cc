@@ -2,6 +2,8 @@
 #include "mailsink/smtp_session.h"
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "mailsink/flag_units.h"
@@ -260,6 +262,130 @@ TEST_CASE("ParsePathArgument reads addresses, source routes and parameters") {
   CHECK_FALSE(ParsePathArgument("TO:", "TO").ok());
   CHECK_FALSE(ParsePathArgument("TO:<a@b>x", "TO").ok());
   CHECK_FALSE(ParsePathArgument("TO:<a\x01@b>", "TO").ok());
+}
+
+// --- AUTH (RFC 4954) and STARTTLS (RFC 3207) ---
+
+constexpr char kAlicePlain[] = "AGFsaWNlAHMzY3JldA==";  // "\0alice\0s3cret"
+constexpr char kAliceWrong[] = "AGFsaWNlAHdyb25n";      // "\0alice\0wrong"
+
+SmtpSessionOptions AliceOnly(SmtpSessionOptions options = {}) {
+  options.users = std::make_shared<const std::map<std::string, std::string>>(
+      std::map<std::string, std::string>{{"alice", "s3cret"}});
+  return options;
+}
+
+TEST_CASE("SmtpSession advertises AUTH PLAIN LOGIN and accepts any credentials by default") {
+  SmtpSession session;
+  std::string ehlo = Send(session, "EHLO client.test\r\n");
+  CHECK(ehlo.find("250-AUTH PLAIN LOGIN\r\n") != std::string::npos);
+  CHECK(ehlo.find("STARTTLS") == std::string::npos);                 // no TLS on this connection
+  CHECK(Send(session, "AUTH PLAIN AGFueW9uZQBhbnl0aGluZw==\r\n") ==  // anyone / anything
+        "235 2.7.0 Authentication successful\r\n");
+  CHECK(session.authenticated());
+  CHECK(Send(session, "AUTH PLAIN " + std::string(kAlicePlain) + "\r\n").rfind("503 5.5.1", 0) ==
+        0);
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n") == "250 2.1.0 Ok\r\n");
+}
+
+TEST_CASE("SmtpSession checks AUTH PLAIN and LOGIN against its users, 535 on a mismatch") {
+  SmtpSession session = Greeted(AliceOnly());
+  CHECK(Send(session, "AUTH PLAIN " + std::string(kAliceWrong) + "\r\n") ==
+        "535 5.7.8 Authentication credentials invalid\r\n");
+  CHECK(session.auth_failures() == 1);
+  CHECK(Send(session, "AUTH LOGIN\r\n") == "334 VXNlcm5hbWU6\r\n");    // "Username:"
+  CHECK(Send(session, "bWFsbG9yeQ==\r\n") == "334 UGFzc3dvcmQ6\r\n");  // mallory; "Password:"
+  CHECK(Send(session, "czNjcmV0\r\n").rfind("535 5.7.8", 0) == 0);     // right password, wrong user
+  CHECK_FALSE(session.authenticated());
+  CHECK(Send(session, "AUTH PLAIN\r\n") == "334 \r\n");  // no initial response: empty challenge
+  CHECK(Send(session, std::string(kAlicePlain) + "\r\n").rfind("235 2.7.0", 0) == 0);
+  CHECK(session.authenticated());
+
+  SmtpSession login = Greeted(AliceOnly());
+  CHECK(Send(login, "auth login YWxpY2U=\r\n") == "334 UGFzc3dvcmQ6\r\n");  // initial user name
+  CHECK(Send(login, "czNjcmV0\r\n").rfind("235 2.7.0", 0) == 0);
+}
+
+TEST_CASE("SmtpSession's AUTH refuses bad input and can be cancelled") {
+  SmtpSession session = Greeted(AliceOnly());
+  CHECK(Send(session, "AUTH\r\n").rfind("501 5.5.4", 0) == 0);
+  CHECK(Send(session, "AUTH CRAM-MD5\r\n").rfind("504 5.5.4", 0) == 0);
+  CHECK(Send(session, "AUTH PLAIN not*base64\r\n").rfind("501 5.5.2", 0) == 0);
+  CHECK(Send(session, "AUTH PLAIN YWxpY2U=\r\n").rfind("501 5.5.2 Malformed PLAIN", 0) == 0);
+  CHECK(Send(session, "AUTH LOGIN\r\n").rfind("334 ", 0) == 0);
+  CHECK(Send(session, "*\r\n") == "501 5.0.0 Authentication cancelled\r\n");
+  CHECK(Send(session, "AUTH PLAIN\r\n").rfind("334", 0) == 0);
+  // An overlong response line ends the exchange; the session goes on with commands.
+  CHECK(Send(session, std::string(2000, 'A') + "\r\n").rfind("500 5.5.6", 0) == 0);
+  CHECK(Send(session, "NOOP\r\n") == "250 2.0.0 Ok\r\n");
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n") == "250 2.1.0 Ok\r\n");
+  CHECK(Send(session, "AUTH PLAIN " + std::string(kAlicePlain) + "\r\n").rfind("503", 0) == 0);
+  SmtpSession fresh(AliceOnly());
+  CHECK(Send(fresh, "AUTH PLAIN " + std::string(kAlicePlain) + "\r\n").rfind("503", 0) == 0);
+}
+
+TEST_CASE("SmtpSession with require_auth refuses MAIL before AUTH with 530") {
+  SmtpSessionOptions options = AliceOnly();
+  options.require_auth = true;
+  SmtpSession session = Greeted(options);
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n") == "530 5.7.0 Authentication required\r\n");
+  Send(session, "AUTH PLAIN " + std::string(kAliceWrong) + "\r\n");
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n").rfind("530 5.7.0", 0) == 0);
+  Send(session, "AUTH PLAIN " + std::string(kAlicePlain) + "\r\n");
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n") == "250 2.1.0 Ok\r\n");
+}
+
+TEST_CASE("SmtpSession's STARTTLS stops at its line and restarts the conversation after TLS") {
+  SmtpSessionOptions options;
+  options.starttls_offered = true;
+  options.require_tls = true;
+  SmtpSession session(options);
+  std::string ehlo = Send(session, "EHLO client.test\r\n");
+  CHECK(ehlo.find("250-STARTTLS\r\n") != std::string::npos);
+  CHECK(ehlo.find("AUTH") == std::string::npos);  // no password offered in clear text
+  CHECK(Send(session, "AUTH PLAIN " + std::string(kAlicePlain) + "\r\n") ==
+        "530 5.7.0 Must issue a STARTTLS command first\r\n");
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n").rfind("530 5.7.0 Must issue a STARTTLS", 0) == 0);
+  CHECK(Send(session, "STARTTLS now\r\n").rfind("501 5.5.4", 0) == 0);
+  // Pipelined commands after STARTTLS are not consumed: the connection must discard them.
+  const std::string injected = "STARTTLS\r\nMAIL FROM:<evil@x>\r\n";
+  size_t used = 0;
+  CHECK(Send(session, injected, &used) == "220 2.0.0 Ready to start TLS\r\n");
+  CHECK(used == std::string("STARTTLS\r\n").size());
+  CHECK(session.state() == SmtpSession::State::kStartTls);
+  CHECK(session.Feed("MAIL FROM:<evil@x>\r\n") == 0);
+  session.TlsStarted();
+  CHECK(session.tls_active());
+  CHECK(session.state() == SmtpSession::State::kNeedHelo);  // EHLO forgotten (RFC 3207)
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n").rfind("503 5.5.1", 0) == 0);
+  ehlo = Send(session, "EHLO client.test\r\n");
+  CHECK(ehlo.find("STARTTLS") == std::string::npos);
+  CHECK(ehlo.find("250-AUTH PLAIN LOGIN\r\n") != std::string::npos);
+  CHECK(Send(session, "STARTTLS\r\n").rfind("503 5.5.1 Error: TLS already active", 0) == 0);
+  CHECK(Send(session, "AUTH PLAIN " + std::string(kAlicePlain) + "\r\n").rfind("235", 0) == 0);
+  CHECK(Send(session, "MAIL FROM:<a@x>\r\n") == "250 2.1.0 Ok\r\n");
+}
+
+TEST_CASE("SmtpSession refuses STARTTLS before EHLO and inside a transaction") {
+  SmtpSession session(SmtpSessionOptions{.starttls_offered = true});
+  CHECK(Send(session, "STARTTLS\r\n").rfind("503 5.5.1 Error: send HELO/EHLO", 0) == 0);
+  Send(session, "EHLO c\r\nMAIL FROM:<a@x>\r\n");
+  CHECK(Send(session, "STARTTLS\r\n").rfind("503 5.5.1", 0) == 0);
+}
+
+TEST_CASE("DecodeBase64 decodes padded base64 and refuses anything else") {
+  std::string out;
+  CHECK(DecodeBase64("YWxpY2U=", &out));
+  CHECK(out == "alice");
+  CHECK(DecodeBase64("czNjcmV0", &out));
+  CHECK(out == "s3cret");
+  CHECK(DecodeBase64("YQ==", &out));
+  CHECK(out == "a");
+  CHECK(DecodeBase64("", &out));
+  CHECK(out.empty());
+  CHECK_FALSE(DecodeBase64("YWxpY2U", &out));
+  CHECK_FALSE(DecodeBase64("YW=pY2U=", &out));
+  CHECK_FALSE(DecodeBase64("Y===", &out));
 }
 
 }  // namespace
