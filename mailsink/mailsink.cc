@@ -1,6 +1,9 @@
 #include "mailsink/mailsink.h"
 
+#include <map>
+
 #include "common/require.h"
+#include "mailsink/auth_file.h"
 
 namespace fib {
 namespace {
@@ -16,6 +19,9 @@ SmtpServerOptions SmtpOptions(const MailsinkOptions& options) {
   smtp.connection.session.hostname = options.hostname;
   smtp.connection.session.max_message_bytes = options.max_message_bytes;
   smtp.connection.session.max_recipients = options.max_recipients;
+  smtp.connection.session.require_auth = options.require_auth;
+  smtp.connection.session.require_tls = options.require_tls;
+  smtp.smtps_port = options.smtps_port;
   return smtp;
 }
 
@@ -45,6 +51,7 @@ Status CheckPositive(int64_t value, const char* flag) {
 
 Status ValidateMailsinkOptions(const MailsinkOptions& o) {
   for (Status s : {CheckPort(o.smtp_port, "--smtp-port"), CheckPort(o.http_port, "--http-port"),
+                   CheckPort(o.smtps_port, "--smtps-port"),
                    CheckPositive(o.max_message_bytes, "--max-message-bytes"),
                    CheckPositive(o.max_recipients, "--max-recipients"),
                    CheckPositive(o.max_messages, "--max-messages"),
@@ -78,7 +85,7 @@ Mailsink::Mailsink(MailsinkOptions options, const Clock* clock)
       provider_(ProviderOptions{options_.delay_ms, options_.fail_rate,
                                 static_cast<uint64_t>(options_.seed)},
                 &store_, &counters_, clock),
-      smtp_(SmtpOptions(options_), &provider_, &counters_, clock),
+      clock_(clock),
       inbox_(InboxServerOptions{options_.bind_address, options_.http_port}, &store_, &counters_) {}
 
 Mailsink::~Mailsink() {
@@ -86,20 +93,41 @@ Mailsink::~Mailsink() {
   Wait();
 }
 
+bool Mailsink::TlsWanted() const {
+  return options_.tls || options_.require_tls || options_.smtps_port > 0 ||
+         !options_.tls_cert_file.empty() || !options_.tls_key_file.empty();
+}
+
 Status Mailsink::Listen() {
-  Status smtp = smtp_.Listen();
+  SmtpServerOptions smtp_options = SmtpOptions(options_);
+  if (!options_.auth_file.empty()) {
+    auto users = LoadAuthFile(options_.auth_file);
+    if (!users.ok()) return users.status();
+    smtp_options.connection.session.users =
+        std::make_shared<const std::map<std::string, std::string>>(std::move(*users));
+  }
+  if (TlsWanted()) {
+    auto tls = TlsContext::Create(
+        TlsOptions{options_.tls_cert_file, options_.tls_key_file, options_.hostname});
+    if (!tls.ok()) return tls.status();
+    tls_ = *tls;
+    smtp_options.connection.tls = tls_;
+    smtp_options.connection.session.starttls_offered = true;
+  }
+  smtp_ = std::make_unique<SmtpServer>(std::move(smtp_options), &provider_, &counters_, clock_);
+  Status smtp = smtp_->Listen();
   if (!smtp.ok()) return smtp;
   return inbox_.Listen();
 }
 
 void Mailsink::Start() {
-  FIB_REQUIRE(smtp_.port() > 0 && inbox_.port() > 0);
-  smtp_thread_ = std::thread([this] { smtp_.Serve(); });
+  FIB_REQUIRE(smtp_ && smtp_->port() > 0 && inbox_.port() > 0);
+  smtp_thread_ = std::thread([this] { smtp_->Serve(); });
   http_thread_ = std::thread([this] { inbox_.Serve(); });
 }
 
 void Mailsink::Stop() {
-  smtp_.Stop();
+  if (smtp_) smtp_->Stop();
   inbox_.Stop();
 }
 

@@ -15,6 +15,7 @@
 #include "mailsink/provider.h"
 #include "mailsink/sink_counters.h"
 #include "mailsink/smtp_server.h"
+#include "mailsink/tls_context.h"
 
 namespace fib {
 
@@ -34,6 +35,16 @@ struct MailsinkOptions {
   int64_t session_timeout_ms = 10 * 60 * 1000;  // whole-session deadline: 421
   int max_connections = 256;
   int max_connections_per_client = 128;  // concurrent sessions from one client address
+  // SMTP AUTH and TLS (docs/mail-sink.md). AUTH PLAIN/LOGIN is always offered.
+  std::string auth_file;      // "user:password" lines; "": any credentials are accepted
+  bool require_auth = false;  // MAIL before AUTH: 530
+  // Offer STARTTLS. Off by default, as mailcatcher: Rails' enable_starttls_auto would otherwise
+  // try TLS against a certificate it cannot verify. Implied by every option below.
+  bool tls = false;
+  std::string tls_cert_file;  // PEM; "" (with tls_key_file ""): self-signed, made at start
+  std::string tls_key_file;
+  bool require_tls = false;  // MAIL and AUTH before STARTTLS: 530
+  int smtps_port = 0;        // implicit TLS (SMTPS); 0: off
 };
 
 // Upper bounds of the durations (so deadlines never overflow).
@@ -49,7 +60,8 @@ class Mailsink {
   explicit Mailsink(MailsinkOptions options, const Clock* clock = SystemClock::Default());
   ~Mailsink();
 
-  // Binds both ports (no threads yet). Returns an error naming the busy/bad address.
+  // Loads the AUTH users and the TLS certificate, binds the ports (no threads yet). Returns an
+  // error naming the bad file or the busy/bad address.
   Status Listen();
   // Starts serving on background threads. REQUIRES: Listen() ok.
   void Start();
@@ -58,15 +70,23 @@ class Mailsink {
   // Blocks until both servers have stopped and released their ports.
   void Wait();
 
-  int smtp_port() const { return smtp_.port(); }
+  int smtp_port() const { return smtp_->port(); }
+  int smtps_port() const { return smtp_->smtps_port(); }
+  // The TLS certificate's SHA-256 fingerprint, "" without TLS. REQUIRES: Listen() ok.
+  std::string tls_fingerprint() const { return tls_ ? tls_->fingerprint_sha256() : ""; }
+  bool tls_certificate_generated() const { return tls_ && tls_->generated(); }
   int http_port() const { return inbox_.port(); }
 
  private:
+  bool TlsWanted() const;
+
   MailsinkOptions options_;
   MessageStore store_;
   SinkCounters counters_;
   Provider provider_;
-  SmtpServer smtp_;
+  const Clock* clock_;
+  std::shared_ptr<const TlsContext> tls_;
+  std::unique_ptr<SmtpServer> smtp_;  // made by Listen: AUTH users and TLS may fail to load
   InboxServer inbox_;
   std::thread smtp_thread_;
   std::thread http_thread_;

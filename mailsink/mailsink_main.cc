@@ -18,6 +18,25 @@ struct UnitFlags {
   std::string session_timeout = "10min";
 };
 
+void RegisterSecurityFlags(fib::FlagSet* flags, fib::MailsinkOptions* o) {
+  flags->String("auth-file", 0, &o->auth_file, "PATH",
+                "users SMTP AUTH (PLAIN, LOGIN) accepts, one user:password a line; 535 for "
+                "others; default: none, any credentials are accepted");
+  flags->Bool("require-auth", 0, &o->require_auth, "refuse MAIL before AUTH (530 5.7.0)");
+  flags->Bool("tls", 0, &o->tls,
+              "offer STARTTLS (off by default, as mailcatcher); implied by the --tls-*, "
+              "--require-tls and --smtps-port flags");
+  flags->String("tls-cert", 0, &o->tls_cert_file, "PATH",
+                "PEM certificate (chain) for TLS; default: a self-signed one made at start "
+                "(its SHA-256 fingerprint is logged)");
+  flags->String("tls-key", 0, &o->tls_key_file, "PATH", "PEM private key of --tls-cert");
+  flags->Bool("require-tls", 0, &o->require_tls,
+              "refuse MAIL and AUTH before STARTTLS (530 5.7.0); AUTH is then advertised only "
+              "under TLS");
+  flags->Int("smtps-port", 0, &o->smtps_port, "PORT",
+             "also listen for implicit TLS (SMTPS, e.g. 465); 0 (default): off");
+}
+
 void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o, UnitFlags* u) {
   flags->String("bind", 0, &o->bind_address, "ADDRESS", "address both servers listen on");
   flags->Int("smtp-port", 0, &o->smtp_port, "PORT", "SMTP port; 0 picks a free one");
@@ -49,6 +68,7 @@ void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o, UnitFlags* u) {
   flags->Int("max-connections-per-client", 0, &o->max_connections_per_client, "COUNT",
              "concurrent SMTP sessions from one client address; more get 421 (loopback "
              "clients share 127.0.0.1: keep above the local worker's concurrency)");
+  RegisterSecurityFlags(flags, o);
   flags->Epilog(
       "HTTP inbox: GET / (HTML), GET /messages[?since_id=N&limit=M] (JSON), GET /messages/ID,\n"
       "GET /messages/ID.eml (raw), GET /messages/ID.html, DELETE /messages, GET /stats.\n"
@@ -95,6 +115,16 @@ int main(int argc, char** argv) {
     sink.Stop();
   });
   sink.Start();
+  if (!sink.tls_fingerprint().empty()) {
+    fib::Log("TLS 1.2+: STARTTLS{}{}; {} certificate, SHA-256 fingerprint {}",
+             options.require_tls ? " required" : " offered",
+             sink.smtps_port() ? ", SMTPS on port " + std::to_string(sink.smtps_port()) : "",
+             sink.tls_certificate_generated() ? "self-signed (generated at start)" : "given",
+             sink.tls_fingerprint());
+  }
+  fib::Log("SMTP AUTH PLAIN LOGIN: {}{}",
+           options.auth_file.empty() ? "any credentials accepted" : "users of " + options.auth_file,
+           options.require_auth ? ", required before MAIL" : "");
   fib::Log(
       "SMTP on {}:{}, inbox on http://{}:{} (delay {} ms, fail rate {}, max {} messages, max {} "
       "bytes stored)",

@@ -66,6 +66,10 @@ nlohmann::json StatsJson(const MessageStore& store, const SinkCounters& counters
       {"connections_refused_per_client", counters.connections_refused_per_client.load()},
       {"idle_timeouts", counters.idle_timeouts.load()},
       {"session_timeouts", counters.session_timeouts.load()},
+      {"tls_handshakes", counters.tls_handshakes.load()},
+      {"tls_handshake_failures", counters.tls_handshake_failures.load()},
+      {"auth_failures", counters.auth_failures.load()},
+      {"starttls_injections", counters.starttls_injections.load()},
   };
 }
 

@@ -20,6 +20,11 @@ struct SinkCounters {
   // Turned away with 421 because their address had --max-connections-per-client sessions
   // already (also counted in connections_refused).
   std::atomic<int64_t> connections_refused_per_client{0};
+  std::atomic<int64_t> tls_handshakes{0};          // completed (STARTTLS and SMTPS)
+  std::atomic<int64_t> tls_handshake_failures{0};  // failed, timed out or abandoned
+  std::atomic<int64_t> auth_failures{0};           // AUTH answered 535
+  // Connections that sent bytes after STARTTLS before the handshake (discarded, CVE-2011-0411).
+  std::atomic<int64_t> starttls_injections{0};
 };
 
 }  // namespace fib

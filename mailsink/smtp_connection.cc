@@ -7,11 +7,13 @@
 
 #include <algorithm>
 
+#include "common/require.h"
+
 namespace fib {
 
 SmtpConnection::SmtpConnection(int fd, std::string peer, const SmtpConnectionOptions& options,
                                Provider* provider, SinkCounters* counters, const Clock* clock,
-                               const std::atomic<bool>* stopping)
+                               const std::atomic<bool>* stopping, bool implicit_tls)
     : fd_(fd),
       peer_(std::move(peer)),
       options_(options),
@@ -19,7 +21,10 @@ SmtpConnection::SmtpConnection(int fd, std::string peer, const SmtpConnectionOpt
       counters_(counters),
       clock_(clock),
       stopping_(stopping),
-      session_(options.session) {}
+      session_(options.session),
+      implicit_tls_(implicit_tls) {
+  FIB_REQUIRE(!implicit_tls || options.tls != nullptr);
+}
 
 void SmtpConnection::Run() {
   // A client that stops reading must not block our writes beyond the idle timeout.
@@ -29,6 +34,7 @@ void SmtpConnection::Run() {
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   started_us_ = clock_->MonotonicMicros();
   last_progress_us_ = started_us_;
+  if (implicit_tls_ && !StartTls()) return;
   if (!Write(session_.Greeting())) return;
   char buffer[16 * 1024];
   for (;;) {
@@ -66,6 +72,12 @@ bool SmtpConnection::HandleBytes(std::string_view bytes) {
       continue;  // write the verdict, then go on with any pipelined bytes
     }
     if (session_.closed()) return false;
+    if (session_.state() == SmtpSession::State::kStartTls) {
+      // Whatever followed STARTTLS was sent in clear text before the handshake: an attacker's
+      // injected commands (CVE-2011-0411). Drop it; it must never run inside the TLS session.
+      if (!bytes.empty()) ++counters_->starttls_injections;
+      return StartTls();
+    }
     if (bytes.empty()) return true;
   }
 }
@@ -81,7 +93,31 @@ bool SmtpConnection::DeliverMessage() {
   return false;
 }
 
+bool SmtpConnection::StartTls() {
+  auto stream = TlsStream::Accept(*options_.tls, fd_, std::max<int64_t>(MillisLeft(), 1));
+  if (!stream.ok()) {
+    ++counters_->tls_handshake_failures;
+    return false;
+  }
+  ++counters_->tls_handshakes;
+  tls_ = std::move(*stream);
+  session_.TlsStarted();
+  last_progress_us_ = clock_->MonotonicMicros();
+  return true;
+}
+
+int64_t SmtpConnection::MillisLeft() const {
+  int64_t now_us = clock_->MonotonicMicros();
+  return std::min(options_.session_timeout_ms - (now_us - started_us_) / 1000,
+                  options_.idle_timeout_ms - (now_us - last_progress_us_) / 1000);
+}
+
 void SmtpConnection::NoteProgress() {
+  if (session_.auth_failures() != auth_failures_seen_) {
+    counters_->auth_failures +=
+        static_cast<int64_t>(session_.auth_failures() - auth_failures_seen_);
+    auth_failures_seen_ = session_.auth_failures();
+  }
   uint64_t rejected = session_.messages_rejected();
   if (rejected != rejected_seen_) {
     counters_->rejected += static_cast<int64_t>(rejected - rejected_seen_);
@@ -94,6 +130,7 @@ void SmtpConnection::NoteProgress() {
 }
 
 bool SmtpConnection::Write(std::string_view bytes) {
+  if (tls_) return tls_->Write(bytes, options_.idle_timeout_ms);
   while (!bytes.empty()) {
     ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
@@ -111,10 +148,17 @@ long SmtpConnection::ReadSome(char* buffer, size_t size) {
     int64_t left_ms = options_.idle_timeout_ms - (now_us - last_progress_us_) / 1000;
     if (left_ms <= 0) return kIdleTimeout;
     left_ms = std::min(left_ms, session_left_ms);
+    // Decrypted bytes already buffered inside OpenSSL would not wake poll.
+    if (tls_ && tls_->HasBuffered()) return tls_->Read(buffer, size);
     pollfd p{fd_, POLLIN, 0};
     int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 60 * 1000)));
     if (ready < 0 && errno != EINTR) return 0;
     if (ready <= 0) continue;
+    if (tls_) {
+      long got = tls_->Read(buffer, size);
+      if (got == TlsStream::kWouldBlock) continue;  // a partial TLS record: wait for the rest
+      return got;
+    }
     ssize_t n = recv(fd_, buffer, size, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     return n < 0 ? 0 : static_cast<long>(n);

@@ -49,20 +49,42 @@ SmtpServer::SmtpServer(SmtpServerOptions options, Provider* provider, SinkCounte
 
 SmtpServer::~SmtpServer() {
   if (listen_fd_ >= 0) close(listen_fd_);
+  if (smtps_listen_fd_ >= 0) close(smtps_listen_fd_);
   for (int fd : wake_pipe_) {
     if (fd >= 0) close(fd);
   }
 }
 
 Status SmtpServer::Listen() {
-  std::string where = options_.bind_address + ":" + std::to_string(options_.port);
+  auto fd = ListenOn(options_.port, "--smtp-port");
+  if (!fd.ok()) return fd.status();
+  if (options_.smtps_port > 0) {
+    FIB_REQUIRE(options_.connection.tls != nullptr);
+    auto smtps = ListenOn(options_.smtps_port, "--smtps-port");
+    if (!smtps.ok()) {
+      close(*fd);
+      return smtps.status();
+    }
+    smtps_listen_fd_ = *smtps;
+    smtps_port_ = BoundPort(*smtps);
+  }
+  if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
+    close(*fd);
+    return Status::Error(std::string("cannot create a pipe: ") + std::strerror(errno));
+  }
+  listen_fd_ = *fd;
+  port_ = BoundPort(*fd);
+  return Status::Ok();
+}
+
+Result<int> SmtpServer::ListenOn(int port, const char* flag) {
+  std::string where = options_.bind_address + ":" + std::to_string(port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  int rc = getaddrinfo(options_.bind_address.c_str(), std::to_string(options_.port).c_str(), &hints,
-                       &found);
+  int rc = getaddrinfo(options_.bind_address.c_str(), std::to_string(port).c_str(), &hints, &found);
   if (rc != 0) {
     return Status::Error("cannot listen for SMTP on " + where + ": " + gai_strerror(rc) +
                          "; check --bind");
@@ -76,35 +98,36 @@ Status SmtpServer::Listen() {
   if (!ok) {
     if (fd >= 0) close(fd);
     return Status::Error("cannot listen for SMTP on " + where + ": " + std::strerror(error) +
-                         (error == EADDRINUSE ? " (another mail sink running? pick another "
-                                                "--smtp-port, or 0 for any free port)"
+                         (error == EADDRINUSE ? std::string(" (another mail sink running? pick "
+                                                            "another ") +
+                                                    flag + ", or 0 for any free port)"
                                               : ""));
   }
-  if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
-    close(fd);
-    return Status::Error(std::string("cannot create a pipe: ") + std::strerror(errno));
-  }
-  listen_fd_ = fd;
-  port_ = BoundPort(fd);
-  return Status::Ok();
+  return fd;
 }
 
 void SmtpServer::Serve() {
   while (!stopping_.load()) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
-    if (fds[0].revents & POLLIN) Accept();
+    // A negative fd (no SMTPS port) is ignored by poll.
+    pollfd fds[3] = {
+        {listen_fd_, POLLIN, 0}, {smtps_listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+    if (poll(fds, 3, -1) < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) Accept(listen_fd_, false);
+    if (fds[1].revents & POLLIN) Accept(smtps_listen_fd_, true);
   }
-  close(listen_fd_);  // release the port before waiting for sessions to wind down
-  listen_fd_ = -1;
+  // Release the ports before waiting for sessions to wind down.
+  for (int* fd : {&listen_fd_, &smtps_listen_fd_}) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
   std::unique_lock<std::mutex> lock(mutex_);
   sessions_done_.wait(lock, [this] { return session_fds_.empty(); });
 }
 
-void SmtpServer::Accept() {
+void SmtpServer::Accept(int listen_fd, bool implicit_tls) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
-  int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+  int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
   if (fd < 0) {
     // Out of descriptors: the pending connection keeps the socket readable, so pause rather
     // than spin; other errors (the client went away already) need nothing.
@@ -115,10 +138,11 @@ void SmtpServer::Accept() {
   }
   ++counters_->connections_total;
   auto [host, port] = PeerName(addr);
-  StartSession(fd, host, host + ":" + port);
+  StartSession(fd, host, host + ":" + port, implicit_tls);
 }
 
-void SmtpServer::StartSession(int fd, const std::string& host, std::string peer) {
+void SmtpServer::StartSession(int fd, const std::string& host, std::string peer,
+                              bool implicit_tls) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // Checked under the lock: a Stop that already ran its shutdown loop would miss this fd.
@@ -145,7 +169,9 @@ void SmtpServer::StartSession(int fd, const std::string& host, std::string peer)
     session_fds_.insert(fd);
   }
   try {
-    std::thread([this, fd, host, peer = std::move(peer)] { RunSession(fd, host, peer); }).detach();
+    std::thread([this, fd, host, peer = std::move(peer), implicit_tls] {
+      RunSession(fd, host, peer, implicit_tls);
+    }).detach();
   } catch (const std::system_error& e) {
     Log("cannot start a session thread: {}; refusing {}", e.what(), peer);
     std::lock_guard<std::mutex> lock(mutex_);
@@ -155,10 +181,10 @@ void SmtpServer::StartSession(int fd, const std::string& host, std::string peer)
   }
 }
 
-void SmtpServer::RunSession(int fd, const std::string& host, std::string peer) {
+void SmtpServer::RunSession(int fd, const std::string& host, std::string peer, bool implicit_tls) {
   ++counters_->connections_active;
   SmtpConnection connection(fd, std::move(peer), options_.connection, provider_, counters_, clock_,
-                            &stopping_);
+                            &stopping_, implicit_tls);
   connection.Run();
   --counters_->connections_active;
   std::lock_guard<std::mutex> lock(mutex_);

@@ -24,7 +24,7 @@ struct SmtpSessionOptions {
   // AUTH PLAIN and LOGIN (RFC 4954) are always offered. Null `users`: any user name and password
   // are accepted (as mailcatcher and MailHog do); otherwise only these user -> password pairs
   // (535 5.7.8 for any other).
-  std::shared_ptr<const std::map<std::string, std::string>> users;
+  std::shared_ptr<const std::map<std::string, std::string>> users = nullptr;
   bool require_auth = false;      // MAIL before a successful AUTH gets 530 5.7.0
   bool starttls_offered = false;  // the connection can run TLS: offer STARTTLS (RFC 3207)
   // MAIL and AUTH before TLS get 530 5.7.0, and AUTH is not advertised before it.
