@@ -82,6 +82,12 @@ void RegisterFlags(WebFlags* f, FlagSet* flags) {
              "open connections served at once, each on its own thread (slow or idle clients "
              "wait there without taking a request thread); more wait to be accepted");
   flags->String("smtp-url", 0, &f->smtp.url, "URL", "SMTP server for inline mode (env SMTP_URL)");
+  flags->String("smtp-ca-file", 0, &f->smtp.ca_file, "PATH",
+                "PEM CA certificates to verify the SMTP server's TLS certificate (env "
+                "SMTP_CA_FILE); default: the system's");
+  flags->Bool("smtp-tls-insecure", 0, &f->smtp.tls_insecure,
+              "skip the SMTP server's certificate checks, e.g. for the mail sink's self-signed "
+              "certificate (env SMTP_TLS_INSECURE=1); default: checked");
   flags->Int("smtp-connect-timeout-ms", 0, &f->smtp.connect_timeout_ms, "MS",
              "SMTP connect timeout");
   flags->Int("smtp-timeout-ms", 0, &f->smtp.timeout_ms, "MS", "whole SMTP send timeout");
@@ -116,7 +122,9 @@ void RegisterFlags(WebFlags* f, FlagSet* flags) {
   flags->String("profiles-dir", 0, &f->profiles_dir, "DIR", "where --profile NAME is looked up");
   flags->Bool("access-log", 0, &f->server.access_log, "log one line per request to stderr");
   flags->Epilog(
-      "Environment: PORT (default 3000), SMTP_URL (default smtp://127.0.0.1:1025), REDIS_URL,\n"
+      "Environment: PORT (default 3000), SMTP_URL (default smtp://127.0.0.1:1025; with a user\n"
+      "name STARTTLS is required, smtps:// is implicit TLS, ?tls=none opts out), SMTP_CA_FILE,\n"
+      "SMTP_TLS_INSECURE=1, REDIS_URL,\n"
       "REDIS_PROVIDER (name of the variable holding the Redis URL, as Sidekiq). Flags win.\n"
       "Routes: GET / (form), POST /sequences (form or JSON), GET /healthz (liveness: 200 ok).\n");
 }
@@ -139,6 +147,7 @@ void CheckFlags(const WebFlags& f) {
                  f.server.request_timeout_ms}) {
     if (ms < 1) UsageError("timeouts must be at least 1 ms");
   }
+  if (Status url = CheckSmtpUrl(f.smtp.url); !url.ok()) UsageError(url.message());
   if (f.server.keep_alive_timeout_s < 0) UsageError("--keep-alive-timeout-s must be >= 0");
   if (f.redis_pool_size < 0) UsageError("--redis-pool-size must be >= 0");
 }
@@ -190,6 +199,8 @@ int main(int argc, char** argv) {
   WebFlags f;
   f.server.port = PortFromEnv();
   f.smtp.url = EnvOr("SMTP_URL", f.smtp.url);
+  f.smtp.ca_file = EnvOr("SMTP_CA_FILE", "");
+  f.smtp.tls_insecure = EnvOr("SMTP_TLS_INSECURE", "") == "1";
   FlagSet flags(kProgram, "[flags]",
                 "The FibTastic web app: a form that emails Fibonacci numbers, with the job run "
                 "inline or enqueued for fibtastic-worker (Sidekiq 6.4 format).");

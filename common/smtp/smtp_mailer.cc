@@ -77,7 +77,44 @@ std::string ReplyDetail(long reply, const std::string& last_reply) {
   return fmt::format(" (SMTP reply {}: {})", reply, last_reply);
 }
 
+struct UrlTls {
+  std::string curl_url;   // without the query
+  std::string tls = "";   // "required", "none" or "" (the rule decides)
+  bool implicit = false;  // smtps://
+  bool has_user = false;
+};
+
+Result<UrlTls> ParseUrlTls(const std::string& url) {
+  UrlTls parsed;
+  size_t query = url.find('?');
+  parsed.curl_url = url.substr(0, query);
+  if (query != std::string::npos) {
+    std::string param = url.substr(query + 1);
+    if (param != "tls=required" && param != "tls=none") {
+      return Status::Error("SMTP_URL " + RedactUrlText(url) +
+                           ": the only query accepted is ?tls=required or ?tls=none");
+    }
+    parsed.tls = param.substr(4);
+  }
+  parsed.implicit = parsed.curl_url.rfind("smtps://", 0) == 0;
+  if (!parsed.implicit && parsed.curl_url.rfind("smtp://", 0) != 0) {
+    return Status::Error("SMTP_URL " + RedactUrlText(url) + " must start with smtp:// or smtps://");
+  }
+  size_t authority = parsed.curl_url.find("://") + 3;
+  size_t at = parsed.curl_url.find('@', authority);
+  parsed.has_user =
+      at != std::string::npos && parsed.curl_url.find('/', authority) > at && at > authority;
+  return parsed;
+}
+
 std::string Hint(CURLcode code, long reply) {
+  if (code == CURLE_USE_SSL_FAILED)
+    return "the server offers no STARTTLS; start the sink with --tls, or add ?tls=none to "
+           "SMTP_URL to send the credentials in clear text (never to a real provider)";
+  if (code == CURLE_PEER_FAILED_VERIFICATION)
+    return "the server's certificate is not trusted; give its CA with --smtp-ca-file "
+           "(SMTP_CA_FILE), or --smtp-tls-insecure (SMTP_TLS_INSECURE=1) for a self-signed sink";
+  if (code == CURLE_LOGIN_DENIED) return "check the user name and password in SMTP_URL";
   if (code == CURLE_COULDNT_CONNECT)
     return "connection refused; is the mail sink running (fibtastic-mailsink)?";
   if (code == CURLE_OPERATION_TIMEDOUT) return "timed out; the provider is too slow or hung";
@@ -88,14 +125,26 @@ std::string Hint(CURLcode code, long reply) {
 
 }  // namespace
 
+Status CheckSmtpUrl(const std::string& url) { return ParseUrlTls(url).status(); }
+
 SmtpMailer::SmtpMailer(SmtpMailerOptions options)
     : options_(std::move(options)), redacted_url_(RedactUrlText(options_.url)) {
+  auto parsed = ParseUrlTls(options_.url);
+  if (parsed.ok()) {
+    curl_url_ = parsed->curl_url;
+    has_user_ = parsed->has_user;
+    require_tls_ = !parsed->implicit &&
+                   (parsed->tls == "required" || (parsed->has_user && parsed->tls != "none"));
+  } else {
+    url_status_ = parsed.status();
+  }
   std::string password = UrlPassword(options_.url), decoded;
   secrets_ = {password};
   if (PercentDecode(password, &decoded) && decoded != password) secrets_.push_back(decoded);
 }
 
 Status SmtpMailer::Send(const Email& email) {
+  if (!url_status_.ok()) return url_status_;
   for (const std::string* v : {&email.from, &email.to, &email.subject}) {
     if (HasLineBreak(*v))
       return Status::Error("refusing to send: a line break in From/To/Subject (header injection)");
@@ -113,7 +162,8 @@ Status SmtpMailer::Send(const Email& email) {
   char error_buffer[CURL_ERROR_SIZE] = {0};
   std::string from = "<" + email.from + ">";
   curl_slist* recipients = curl_slist_append(nullptr, ("<" + email.to + ">").c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, options_.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, curl_url_.c_str());
+  ConfigureTls(curl);
   curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
   curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
   curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadChunk);
@@ -146,6 +196,19 @@ Status SmtpMailer::Send(const Email& email) {
       Scrubbed(fmt::format("SMTP send to {} failed: {}{}{}", redacted_url_, detail,
                            ReplyDetail(reply, last_reply), hint.empty() ? "" : "; " + hint),
                secrets_));
+}
+
+void SmtpMailer::ConfigureTls(void* handle) const {
+  CURL* curl = handle;
+  curl_easy_setopt(curl, CURLOPT_USE_SSL, require_tls_ ? CURLUSESSL_ALL : CURLUSESSL_NONE);
+  curl_easy_setopt(curl, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (options_.tls_insecure) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  // The lesson's `authentication: :plain`; libcurl would otherwise prefer LOGIN.
+  if (has_user_) curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN");
 }
 
 }  // namespace fib

@@ -37,8 +37,10 @@ namespace {
 struct MainOptions {
   WorkerOptions worker;
   int timeout_s = 25;
-  std::string redis_url;  // "" = REDIS_PROVIDER / REDIS_URL / default
-  std::string smtp_url;   // "" = SMTP_URL / default
+  std::string redis_url;           // "" = REDIS_PROVIDER / REDIS_URL / default
+  std::string smtp_url;            // "" = SMTP_URL / default
+  std::string smtp_ca_file;        // "" = SMTP_CA_FILE / the system's CAs
+  bool smtp_tls_insecure = false;  // also set by SMTP_TLS_INSECURE=1
   int redis_timeout_ms = 2000;
   std::string profiles_dir = FIB_PROFILES_DIR;  // "" = only the C++ job types
   bool fast_recovery = true;  // requeue jobs of local workers proved dead without waiting 60 s
@@ -70,7 +72,10 @@ constexpr char kEpilog[] =
     "Environment (flags win):\n"
     "  REDIS_PROVIDER  name of the variable that holds the Redis URL (Sidekiq's rule)\n"
     "  REDIS_URL       Redis URL when REDIS_PROVIDER is unset (default redis://127.0.0.1:6379/0)\n"
-    "  SMTP_URL        SMTP server for emails (default smtp://127.0.0.1:1025)\n"
+    "  SMTP_URL        SMTP server for emails (default smtp://127.0.0.1:1025); with a user name\n"
+    "                  STARTTLS is required, smtps:// is implicit TLS, ?tls=none opts out\n"
+    "  SMTP_CA_FILE    PEM CAs to verify the SMTP server (default: the system's)\n"
+    "  SMTP_TLS_INSECURE=1  skip the SMTP server's certificate checks (self-signed sink)\n"
     "Queues: '-q a -q b' tries a then b (strict); '-q a,3 -q b,1' is weighted random, as "
     "Sidekiq.\n"
     "Example: fibtastic-worker -c 10 -q critical,2 -q default --redis-url redis://127.0.0.1:6400/0";
@@ -88,6 +93,12 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
   flags->String("smtp-url", 0, &o->smtp_url, "url",
                 "SMTP server; none given: SMTP_URL, else "
                 "smtp://127.0.0.1:1025");
+  flags->String("smtp-ca-file", 0, &o->smtp_ca_file, "path",
+                "PEM CA certificates to verify the SMTP server's TLS certificate; none given: "
+                "SMTP_CA_FILE, else the system's");
+  flags->Bool("smtp-tls-insecure", 0, &o->smtp_tls_insecure,
+              "skip the SMTP server's certificate checks, e.g. for the mail sink's self-signed "
+              "certificate (also SMTP_TLS_INSECURE=1); default: checked");
   flags->Double("retry-delay-scale", 0, &w.retry_delay_scale, "factor",
                 "multiplies Sidekiq's retry backoff (count^4 + 15 + rand(10)*(count+1) s); "
                 "e.g. 0.01 for demos and tests");
@@ -229,6 +240,8 @@ Status SetUpJobs(const MainOptions& o, JobRegistry* registry, std::unique_ptr<Sm
   if (Status s = RegisterJobTypes(o, registry); !s.ok()) return s;
   SmtpMailerOptions smtp;
   smtp.url = o.smtp_url;
+  smtp.ca_file = o.smtp_ca_file;
+  smtp.tls_insecure = o.smtp_tls_insecure;
   *mailer = std::make_unique<SmtpMailer>(smtp);
   return Status::Ok();
 }
@@ -343,6 +356,7 @@ int main(int argc, char** argv) {
   MainOptions options;
   FlagSet flags("fibtastic-worker", "[flags]", kAbout);
   RegisterFlags(&flags, &options);
+  options.smtp_tls_insecure = EnvOr("SMTP_TLS_INSECURE", "") == "1";
   flags.ParseOrExit(argc, argv);
   if (std::string problem = CheckOptions(options); !problem.empty()) UsageError(problem);
   if (auto selector = QueueSelector::FromFlags(options.worker.queues); !selector.ok()) {
@@ -354,6 +368,8 @@ int main(int argc, char** argv) {
   if (!redis.ok()) UsageError(redis.message());
   options.redis_url = *url;
   if (options.smtp_url.empty()) options.smtp_url = EnvOr("SMTP_URL", "smtp://127.0.0.1:1025");
+  if (options.smtp_ca_file.empty()) options.smtp_ca_file = EnvOr("SMTP_CA_FILE", "");
+  if (Status url = CheckSmtpUrl(options.smtp_url); !url.ok()) UsageError(url.message());
   if (options.run_isolated > 0) return RunIsolatedJob(options);
   return RunWorker(options, *redis, std::vector<std::string>(argv, argv + argc));
 }
