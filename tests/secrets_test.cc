@@ -1,6 +1,7 @@
 // Secrets never leave the process: a whole run — web (inline and background), worker, mail sink,
-// Redis — with passwords in both REDIS_URL and SMTP_URL, every send failing (so every error path
-// that carries the SMTP URL or a Redis error runs), and then every output is searched for the
+// Redis — with passwords in both REDIS_URL and SMTP_URL (sent over STARTTLS with AUTH PLAIN, as
+// the lesson's provider settings), every send failing (so every error path that carries the SMTP
+// URL or a Redis error runs), and then every output is searched for the
 // passwords: pages, JSON bodies, every process's log, every Redis key. Zero hits. Also a Redis
 // whose AUTH is renamed away, which answers with the arguments echoed back.
 #include <httplib.h>
@@ -26,7 +27,8 @@ std::unique_ptr<Subprocess> StartWeb(const std::string& mode, int port,
   auto web = std::make_unique<Subprocess>(
       std::vector<std::string>{BinPath("fibtastic-web"), "--mode", mode, "--port",
                                std::to_string(port)},
-      std::map<std::string, std::string>{{"REDIS_URL", redis_url}, {"SMTP_URL", smtp_url}});
+      std::map<std::string, std::string>{
+          {"REDIS_URL", redis_url}, {"SMTP_URL", smtp_url}, {"SMTP_TLS_INSECURE", "1"}});
   REQUIRE(WaitForPort(port));
   return web;
 }
@@ -72,7 +74,8 @@ TEST_CASE("no output of a run with passwords in both URLs contains either passwo
                                 "@127.0.0.1:" + std::to_string(redis.port()) + "/0";
   int smtp_port = FreePort(), inbox_port = FreePort();
   Subprocess sink({BinPath("fibtastic-mailsink"), "--smtp-port", std::to_string(smtp_port),
-                   "--http-port", std::to_string(inbox_port), "--fail-rate", "1"});
+                   "--http-port", std::to_string(inbox_port), "--fail-rate", "1", "--require-tls",
+                   "--require-auth"});
   REQUIRE(WaitForPort(smtp_port));
   const std::string smtp_url =
       "smtp://mailer:" + std::string(kSmtpPassword) + "@127.0.0.1:" + std::to_string(smtp_port);
@@ -80,7 +83,7 @@ TEST_CASE("no output of a run with passwords in both URLs contains either passwo
   auto inline_web = StartWeb("inline", inline_port, redis_url, smtp_url);
   auto background_web = StartWeb("background", background_port, redis_url, smtp_url);
   Subprocess worker({BinPath("fibtastic-worker"), "-c", "2", "--retry-delay-scale", "0.001",
-                     "--redis-url", redis_url, "--smtp-url", smtp_url});
+                     "--redis-url", redis_url, "--smtp-url", smtp_url, "--smtp-tls-insecure"});
 
   std::string pages;
   for (int port : {inline_port, background_port}) {
@@ -111,6 +114,13 @@ TEST_CASE("no output of a run with passwords in both URLs contains either passwo
   CHECK(worker.Stop(10000) == 0);
   CheckNoPassword("worker log", worker.Log());
   CheckNoPassword("mail sink log", sink.Log());
+  // The sends did authenticate over TLS before the 451: the password went over the wire.
+  httplib::Client inbox("127.0.0.1", inbox_port);
+  auto stats = inbox.Get("/stats");
+  REQUIRE(stats);
+  CHECK(stats->body.find("\"tls_handshakes\":0") == std::string::npos);
+  CHECK(stats->body.find("\"failed_451\":0") == std::string::npos);
+  CheckNoPassword("mail sink stats", stats->body);
 }
 
 TEST_CASE("a Redis that echoes AUTH's arguments back never puts the password in a page or log",

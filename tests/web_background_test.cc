@@ -13,6 +13,7 @@
 #include "tests/support/mail_sink.h"
 #include "tests/support/polling.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/tls_sink_files.h"
 #include "tests/support/web_app.h"
 #include "tests/support/worker_process.h"
 
@@ -212,6 +213,30 @@ TEST_CASE("end to end: web -> Redis -> fibtastic-worker -> email with the reques
   std::string body = sink.Message(message["id"].get<int64_t>())["body"];
   CHECK(body.find("<p>0, 1, 1, 2, 3, 5, 8, 13, 21, 34</p>") != std::string::npos);
   CHECK(worker->Stop(15000) == 0);
+}
+
+TEST_CASE("end to end with the lesson's provider settings: STARTTLS, AUTH PLAIN, a password",
+          "[web][background][worker][tls]") {
+  RedisServer redis;
+  TlsSinkFiles files;
+  MailSink sink(files.StrictSinkFlags());
+  WebApp web({"--mode", "background", "--redis-url", redis.url()});
+  // The password travels in SMTP_URL, the CA file in SMTP_CA_FILE, as on a PaaS.
+  auto worker = StartWorker({.redis_url = redis.url(),
+                             .smtp_url = TlsSinkFiles::Url(sink.smtp_port()),
+                             .test_intervals = true,
+                             .flags = {"--smtp-ca-file", files.cert()}});
+  auto response =
+      web.PostForm("email=tls%40example.com&sequence_length=5", {{"X-Request-Id", "tls-req-1"}});
+  REQUIRE(response);
+  REQUIRE(response->status == 200);
+  bool arrived = WaitFor([&] { return !sink.Messages().empty(); }, 15000);
+  INFO("worker log:\n" << worker->Log() << "\nsink log:\n" << sink.Log());
+  REQUIRE(arrived);
+  CHECK(sink.Messages()[0]["request_id"] == "tls-req-1");
+  CHECK(sink.Stats()["tls_handshakes"].get<int64_t>() >= 1);
+  CHECK(worker->Stop(15000) == 0);
+  CHECK(worker->Log().find(kLessonSmtpPassword) == std::string::npos);
 }
 
 // A Ruby Sidekiq job class with our class name that records what it was given.

@@ -10,6 +10,7 @@
 
 #include "tests/support/mail_sink.h"
 #include "tests/support/ports.h"
+#include "tests/support/tls_sink_files.h"
 #include "tests/support/web_app.h"
 
 namespace fib::test {
@@ -150,6 +151,31 @@ TEST_CASE("JSON in gives JSON out", "[web][inline]") {
   CHECK(broken->status == 400);
   CHECK(nlohmann::json::parse(broken->body)["error"] == "the request body is not valid JSON");
   CHECK(stack.sink.Messages().size() == 1);
+}
+
+TEST_CASE("inline mode sends with the lesson's provider settings: STARTTLS, AUTH PLAIN, a password",
+          "[web][inline][tls]") {
+  TlsSinkFiles files;
+  MailSink sink(files.StrictSinkFlags());
+  // The self-signed sink trusted by SMTP_TLS_INSECURE=1, as a developer would locally.
+  WebApp web({"--mode", "inline"},
+             {{"SMTP_URL", TlsSinkFiles::Url(sink.smtp_port())}, {"SMTP_TLS_INSECURE", "1"}});
+  auto response = web.PostForm("email=tls%40example.com&sequence_length=5");
+  REQUIRE(response);
+  INFO(web.process().Log() << sink.Log());
+  CHECK(response->status == 200);
+  CHECK(sink.Messages().size() == 1);
+  // A wrong password: 502; the log names the server and the reply, nothing has the password.
+  WebApp wrong({"--mode", "inline", "--smtp-tls-insecure", "--smtp-url",
+                TlsSinkFiles::Url(sink.smtp_port(), "Wrong-pw-3141")});
+  auto refused = wrong.PostForm("email=tls%40example.com&sequence_length=5");
+  REQUIRE(refused);
+  CHECK(refused->status == 502);
+  CHECK(wrong.process().Log().find("smtp://fibmaster:***@127.0.0.1:") != std::string::npos);
+  CHECK(wrong.process().Log().find("535 5.7.8") != std::string::npos);
+  CHECK(refused->body.find("Wrong-pw-3141") == std::string::npos);
+  CHECK(wrong.process().Log().find("Wrong-pw-3141") == std::string::npos);
+  CHECK(sink.Stats()["received"] == 1);
 }
 
 TEST_CASE("when the mail server is down the answer is 502 with a clear message, never thanks",
