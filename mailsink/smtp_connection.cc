@@ -19,7 +19,10 @@ SmtpConnection::SmtpConnection(int fd, std::string peer, const SmtpConnectionOpt
       counters_(counters),
       clock_(clock),
       stopping_(stopping),
-      session_(options.session) {}
+      session_(options.session) {
+  Chaos* chaos = provider->chaos();
+  session_.SetFaultHook([chaos](ChaosPoint point) { return chaos->OnCommand(point); });
+}
 
 void SmtpConnection::Run() {
   // A client that stops reading must not block our writes beyond the idle timeout.
@@ -29,6 +32,10 @@ void SmtpConnection::Run() {
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   started_us_ = clock_->MonotonicMicros();
   last_progress_us_ = started_us_;
+  if (auto fault = provider_->chaos()->OnGreeting()) {
+    Write(fault->Line());
+    return;
+  }
   if (!Write(session_.Greeting())) return;
   char buffer[16 * 1024];
   for (;;) {
@@ -61,6 +68,7 @@ bool SmtpConnection::HandleBytes(std::string_view bytes) {
     bytes.remove_prefix(session_.Feed(bytes));
     NoteProgress();
     if (!Write(session_.TakeReplies())) return false;
+    if (DropInData()) return false;
     if (session_.state() == SmtpSession::State::kAwaitingVerdict) {
       if (!DeliverMessage()) return false;
       continue;  // write the verdict, then go on with any pipelined bytes
@@ -79,6 +87,13 @@ bool SmtpConnection::DeliverMessage() {
   if (verdict.code != 421) return true;
   Write(session_.TakeReplies());
   return false;
+}
+
+bool SmtpConnection::DropInData() {
+  bool in_data = session_.state() == SmtpSession::State::kData;
+  bool entered = in_data && !was_in_data_;
+  was_in_data_ = in_data;
+  return entered && provider_->chaos()->DrawDisconnectMidData();
 }
 
 void SmtpConnection::NoteProgress() {

@@ -35,6 +35,15 @@ bool AllDigits(std::string_view text) {
 
 SmtpSession::SmtpSession(SmtpSessionOptions options) : options_(std::move(options)) {}
 
+bool SmtpSession::InjectFault(ChaosPoint point) {
+  if (!fault_hook_) return false;
+  std::optional<ChaosReply> reply = fault_hook_(point);
+  if (!reply) return false;
+  replies_ += reply->Line();
+  if (reply->close) state_ = State::kClosed;
+  return true;
+}
+
 std::string SmtpSession::Greeting() const {
   return fmt::format("220 {} ESMTP fibtastic-mailsink\r\n", options_.hostname);
 }
@@ -158,6 +167,7 @@ void SmtpSession::OnCommand(std::string_view line) {
 void SmtpSession::Helo(std::string_view verb, std::string_view args) {
   std::string name = Trim(args);
   if (name.empty()) return Reply(501, fmt::format("5.5.4 Syntax: {} hostname", verb));
+  if (InjectFault(ChaosPoint::kEhlo)) return;
   if (state_ == State::kNeedHelo) ++progress_lines_;
   helo_ = name;
   ResetTransaction();
@@ -192,6 +202,7 @@ void SmtpSession::Mail(std::string_view args) {
       return Reply(555, "5.5.4 Unsupported MAIL parameter " + key);
     }
   }
+  if (InjectFault(ChaosPoint::kMail)) return;
   ResetTransaction();
   message_.mail_from = path->address;
   ++progress_lines_;
@@ -213,6 +224,7 @@ void SmtpSession::Rcpt(std::string_view args) {
     return Reply(
         452, fmt::format("4.5.3 Error: too many recipients (at most {})", options_.max_recipients));
   }
+  if (InjectFault(ChaosPoint::kRcpt)) return;
   message_.rcpt_to.push_back(path->address);
   ++progress_lines_;
   state_ = State::kRcpt;

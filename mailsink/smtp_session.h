@@ -5,9 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "mailsink/chaos_point.h"
 
 namespace fib {
 
@@ -34,6 +38,15 @@ class SmtpSession {
   enum class State { kNeedHelo, kReady, kMail, kRcpt, kData, kAwaitingVerdict, kClosed };
 
   explicit SmtpSession(SmtpSessionOptions options = {});
+
+  // Asked at each injectable command (EHLO/HELO, MAIL, RCPT; AUTH once it exists) just before it
+  // would be accepted; a reply it returns is sent instead (see Chaos). Unset: no faults.
+  using FaultHook = std::function<std::optional<ChaosReply>(ChaosPoint)>;
+  void SetFaultHook(FaultHook hook) { fault_hook_ = std::move(hook); }
+  // Returns true when the fault hook answered for `point`: its reply is queued (none for a
+  // silent close) and a closing reply ends the session. The one line to put at the start of
+  // AUTH's handling: `if (InjectFault(ChaosPoint::kAuth)) return;`.
+  bool InjectFault(ChaosPoint point);
 
   // Returns the 220 greeting to send when the connection opens.
   std::string Greeting() const;
@@ -92,6 +105,7 @@ class SmtpSession {
   uint64_t lines_received_ = 0;
   uint64_t progress_lines_ = 0;
   uint64_t messages_rejected_ = 0;
+  FaultHook fault_hook_;
 };
 
 }  // namespace fib
