@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/flags.h"
+#include "mailsink/chaos_routes.h"
 #include "mailsink/inbox_page.h"
 #include "mailsink/message_json.h"
 
@@ -56,10 +57,11 @@ HttpLimits InboxLimits(const InboxServerOptions& options) {
 }  // namespace
 
 InboxServer::InboxServer(InboxServerOptions options, MessageStore* store,
-                         const SinkCounters* counters)
+                         const SinkCounters* counters, Chaos* chaos)
     : options_(std::move(options)),
       store_(store),
       counters_(counters),
+      chaos_(chaos),
       http_(InboxLimits(options_)) {
   Routes();
 }
@@ -93,8 +95,11 @@ void InboxServer::Routes() {
     response.set_content(DumpJson({{"deleted", store_->Clear()}}), kJson);
   });
   http_.Get("/stats", [this](const httplib::Request&, httplib::Response& response) {
-    response.set_content(DumpJson(StatsJson(*store_, *counters_)), kJson);
+    nlohmann::json stats = StatsJson(*store_, *counters_);
+    if (chaos_) stats["chaos"] = chaos_->CountersJson();
+    response.set_content(DumpJson(stats), kJson);
   });
+  if (chaos_) AddChaosRoutes(&http_, chaos_);
   // Errors our handlers already explained keep their body; httplib's own (404 for an unknown
   // path, 400 for a malformed request) get a JSON body too.
   http_.set_error_handler(httplib::Server::HandlerWithResponse(

@@ -1,6 +1,7 @@
 // InboxServer: the mail sink's HTTP side (cpp-httplib): GET / (HTML inbox), GET /messages
 // (JSON, ?since_id=N&limit=M to page), GET /messages/{id} (JSON with body), /messages/{id}.eml
-// (raw, message/rfc822), /messages/{id}.html, DELETE /messages, GET /stats.
+// (raw, message/rfc822), /messages/{id}.html, DELETE /messages, GET /stats, and GET/PUT/DELETE
+// /api/chaos (chaos_routes.h) when given a Chaos.
 // Served by BoundedServer (common/http/): bounded heads and bodies, a request deadline, a thread
 // per connection with the slowest evicted when all are taken (slow inbox clients cannot freeze
 // it), a Content-Security-Policy that blocks remote loads (also inside the HTML preview, which
@@ -15,6 +16,7 @@
 
 #include "common/http/bounded_server.h"
 #include "common/status.h"
+#include "mailsink/chaos.h"
 #include "mailsink/message_store.h"
 #include "mailsink/sink_counters.h"
 
@@ -30,8 +32,9 @@ struct InboxServerOptions {
 
 class InboxServer {
  public:
-  // `store` and `counters` must outlive the server.
-  InboxServer(InboxServerOptions options, MessageStore* store, const SinkCounters* counters);
+  // `store`, `counters` and `chaos` (optional) must outlive the server.
+  InboxServer(InboxServerOptions options, MessageStore* store, const SinkCounters* counters,
+              Chaos* chaos = nullptr);
 
   // Binds the port. Returns an error naming the address (e.g. the port is busy).
   Status Listen();
@@ -48,6 +51,7 @@ class InboxServer {
   InboxServerOptions options_;
   MessageStore* store_;
   const SinkCounters* counters_;
+  Chaos* chaos_;
   BoundedServer http_;
   int port_ = 0;
   std::atomic<bool> serve_started_{false};

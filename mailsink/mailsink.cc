@@ -71,6 +71,8 @@ Status ValidateMailsinkOptions(const MailsinkOptions& o) {
   if (!(o.fail_rate >= 0 && o.fail_rate <= 1)) {
     return Status::Error("--fail-rate must be between 0 and 1, got " + std::to_string(o.fail_rate));
   }
+  auto chaos = ApplyProviderPresets(o.chaos, o.delay_ms, o.fail_rate);
+  if (!chaos.ok()) return chaos.status();
   if (o.hostname.empty() || o.hostname.find_first_of(" \r\n") != std::string::npos) {
     return Status::Error("--hostname must be one word without spaces");
   }
@@ -82,11 +84,12 @@ Mailsink::Mailsink(MailsinkOptions options, const Clock* clock)
       store_(MessageStoreOptions{.max_messages = static_cast<size_t>(options_.max_messages),
                                  .max_bytes = static_cast<size_t>(options_.max_store_bytes),
                                  .parse = {}}),
-      provider_(ProviderOptions{options_.delay_ms, options_.fail_rate,
-                                static_cast<uint64_t>(options_.seed)},
-                &store_, &counters_, clock),
+      chaos_(ApplyProviderPresets(options_.chaos, options_.delay_ms, options_.fail_rate).value(),
+             static_cast<uint64_t>(options_.seed), clock),
+      provider_(&store_, &counters_, &chaos_, clock),
       clock_(clock),
-      inbox_(InboxServerOptions{options_.bind_address, options_.http_port}, &store_, &counters_) {}
+      inbox_(InboxServerOptions{options_.bind_address, options_.http_port}, &store_, &counters_,
+             &chaos_) {}
 
 Mailsink::~Mailsink() {
   Stop();

@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "mailsink/chaos.h"
 #include "mailsink/inbox_server.h"
 #include "mailsink/message_store.h"
 #include "mailsink/provider.h"
@@ -30,7 +31,10 @@ struct MailsinkOptions {
   int64_t max_store_bytes = 256 * 1024 * 1024;  // memory for all kept messages, oldest dropped
   int64_t delay_ms = 0;  // the slow provider: hold each message before the final 250
   double fail_rate = 0;  // 0..1 answered 451 4.3.0
-  int64_t seed = 0;      // for --fail-rate draws; 0 = random
+  int64_t seed = 0;      // for every chaos draw (--fail-rate too); 0 = random
+  // Provider failures from the start (--chaos; PUT /api/chaos changes them later). delay_ms and
+  // fail_rate are laid over it (ApplyProviderPresets).
+  ChaosConfig chaos;
   int64_t idle_timeout_ms = 5 * 60 * 1000;      // no progress for this long: 421
   int64_t session_timeout_ms = 10 * 60 * 1000;  // whole-session deadline: 421
   int max_connections = 256;
@@ -83,6 +87,7 @@ class Mailsink {
   MailsinkOptions options_;
   MessageStore store_;
   SinkCounters counters_;
+  Chaos chaos_;
   Provider provider_;
   const Clock* clock_;
   std::shared_ptr<const TlsContext> tls_;

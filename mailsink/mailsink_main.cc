@@ -16,6 +16,7 @@ constexpr const char* kProgram = "fibtastic-mailsink";
 struct UnitFlags {
   std::string max_store_bytes = "256MiB";
   std::string session_timeout = "10min";
+  std::string chaos;  // JSON, as PUT /api/chaos
 };
 
 void RegisterSecurityFlags(fib::FlagSet* flags, fib::MailsinkOptions* o) {
@@ -56,7 +57,12 @@ void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o, UnitFlags* u) {
              "3600000");
   flags->Double("fail-rate", 0, &o->fail_rate, "FRACTION",
                 "fraction 0..1 of messages answered 451 4.3.0 (temporary failure)");
-  flags->Int("seed", 0, &o->seed, "N", "seed for --fail-rate draws; 0 picks a random seed");
+  flags->Int("seed", 0, &o->seed, "N",
+             "seed for every chaos draw (--fail-rate, --chaos); 0 picks a random seed");
+  flags->String("chaos", 0, &u->chaos, "JSON",
+                "provider failures from the start, the document PUT /api/chaos takes (e.g. "
+                "'{\"rate_limit\":{\"per_s\":5}}'); default none. --delay-ms is its latency.ms "
+                "and --fail-rate a data_end fault with 451; see docs/mail-sink.md");
   flags->Int("idle-timeout-ms", 0, &o->idle_timeout_ms, "MS",
              "close an SMTP session (421) that makes no progress for this long (NOOP, RSET, "
              "HELP, VRFY and refused commands are not progress); at most 604800000 (7 days)");
@@ -71,7 +77,8 @@ void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o, UnitFlags* u) {
   RegisterSecurityFlags(flags, o);
   flags->Epilog(
       "HTTP inbox: GET / (HTML), GET /messages[?since_id=N&limit=M] (JSON), GET /messages/ID,\n"
-      "GET /messages/ID.eml (raw), GET /messages/ID.html, DELETE /messages, GET /stats.\n"
+      "GET /messages/ID.eml (raw), GET /messages/ID.html, DELETE /messages, GET /stats,\n"
+      "GET/PUT/DELETE /api/chaos (provider failures at runtime: docs/mail-sink.md).\n"
       "Example: fibtastic-mailsink --delay-ms 100   # the lesson's 100 ms email provider");
 }
 
@@ -81,6 +88,11 @@ fib::Status ApplyUnitFlags(const UnitFlags& u, fib::MailsinkOptions* o) {
   if (!bytes.ok()) return bytes.status();
   auto session = fib::ParseDurationMs(u.session_timeout, "--session-timeout", fib::kMaxTimeoutMs);
   if (!session.ok()) return session.status();
+  if (!u.chaos.empty()) {
+    auto chaos = fib::ParseChaosConfig(u.chaos);
+    if (!chaos.ok()) return fib::Status::Error("--chaos: " + chaos.status().message());
+    o->chaos = *chaos;
+  }
   o->max_store_bytes = *bytes;
   o->session_timeout_ms = *session;
   return fib::Status::Ok();
@@ -126,10 +138,11 @@ int main(int argc, char** argv) {
            options.auth_file.empty() ? "any credentials accepted" : "users of " + options.auth_file,
            options.require_auth ? ", required before MAIL" : "");
   fib::Log(
-      "SMTP on {}:{}, inbox on http://{}:{} (delay {} ms, fail rate {}, max {} messages, max {} "
-      "bytes stored)",
+      "SMTP on {}:{}, inbox on http://{}:{} (delay {} ms, fail rate {}, chaos {}, max {} "
+      "messages, max {} bytes stored)",
       options.bind_address, sink.smtp_port(), options.bind_address, sink.http_port(),
-      options.delay_ms, options.fail_rate, options.max_messages, options.max_store_bytes);
+      options.delay_ms, options.fail_rate, fib::ChaosConfigJson(options.chaos).dump(),
+      options.max_messages, options.max_store_bytes);
   sink.Wait();
   fib::Log("stopped");
   return 0;

@@ -252,11 +252,22 @@ SmtpEnvelopeMessage Envelope(const std::string& subject) {
   return {"helo.test", "a@x.test", {"b@y.test"}, "Subject: " + subject + "\r\n\r\nhi\r\n"};
 }
 
-TEST_CASE("Provider stores accepted messages stamped with the clock") {
+// A Provider playing the old --delay-ms / --fail-rate flags (now chaos presets).
+struct PresetProvider {
+  PresetProvider(int64_t delay_ms, double fail_rate, uint64_t seed, const Clock* clock)
+      : chaos(ApplyProviderPresets({}, delay_ms, fail_rate).value(), seed, clock),
+        provider(&store, &counters, &chaos, clock) {}
   MessageStore store;
   SinkCounters counters;
+  Chaos chaos;
+  Provider provider;
+};
+
+TEST_CASE("Provider stores accepted messages stamped with the clock") {
   ManualClock clock(1700000000000000);
-  Provider provider(ProviderOptions{}, &store, &counters, &clock);
+  PresetProvider preset(0, 0, 0, &clock);
+  MessageStore& store = preset.store;
+  Provider& provider = preset.provider;
   SmtpVerdict verdict = provider.Deliver(Envelope("hello"), "127.0.0.1:5000", 1699999999000000);
   CHECK(verdict.code == 250);
   CHECK(verdict.text == "2.0.0 Ok: queued as 1");
@@ -270,9 +281,10 @@ TEST_CASE("Provider stores accepted messages stamped with the clock") {
 
 TEST_CASE("Provider fails the configured fraction with 451, reproducibly for a seed") {
   auto run = [](double rate, uint64_t seed) {
-    MessageStore store;
-    SinkCounters counters;
-    Provider provider(ProviderOptions{0, rate, seed}, &store, &counters, SystemClock::Default());
+    PresetProvider preset(0, rate, seed, SystemClock::Default());
+    MessageStore& store = preset.store;
+    SinkCounters& counters = preset.counters;
+    Provider& provider = preset.provider;
     std::string outcomes;
     for (int i = 0; i < 400; ++i) {
       SmtpVerdict v = provider.Deliver(Envelope("m"), "c", 0);
@@ -294,9 +306,9 @@ TEST_CASE("Provider fails the configured fraction with 451, reproducibly for a s
 }
 
 TEST_CASE("Provider holds a message for delay_ms, and Stop cuts the hold short with 421") {
-  MessageStore store;
-  SinkCounters counters;
-  Provider provider(ProviderOptions{50, 0, 1}, &store, &counters, SystemClock::Default());
+  PresetProvider preset(50, 0, 1, SystemClock::Default());
+  MessageStore& store = preset.store;
+  Provider& provider = preset.provider;
   auto start = std::chrono::steady_clock::now();
   CHECK(provider.Deliver(Envelope("slow"), "c", 0).code == 250);
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(50));

@@ -6,35 +6,23 @@
 
 namespace fib {
 
-Provider::Provider(ProviderOptions options, MessageStore* store, SinkCounters* counters,
-                   const Clock* clock)
-    : options_(options),
-      store_(store),
-      counters_(counters),
-      clock_(clock),
-      random_(options.seed != 0 ? options.seed : std::random_device{}()) {}
-
-bool Provider::DrawFailure() {
-  if (options_.fail_rate <= 0) return false;
-  std::lock_guard<std::mutex> lock(mutex_);
-  // uniform_real_distribution's own algorithm is unspecified; this one is the same everywhere.
-  double draw = static_cast<double>(random_() >> 11) * 0x1.0p-53;  // [0, 1)
-  return draw < options_.fail_rate;
-}
+Provider::Provider(MessageStore* store, SinkCounters* counters, Chaos* chaos, const Clock* clock)
+    : store_(store), counters_(counters), chaos_(chaos), clock_(clock) {}
 
 bool Provider::Wait() {
+  int64_t delay_ms = chaos_->DrawLatencyMs();
   std::unique_lock<std::mutex> lock(mutex_);
-  if (options_.delay_ms <= 0) return !stopping_;
-  return !stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.delay_ms),
+  if (delay_ms <= 0) return !stopping_;
+  return !stop_cv_.wait_for(lock, std::chrono::milliseconds(delay_ms),
                             [this] { return stopping_; });
 }
 
 SmtpVerdict Provider::Deliver(SmtpEnvelopeMessage message, const std::string& client,
                               int64_t data_end_at_us) {
   if (!Wait()) return {421, "4.3.2 Service shutting down, message not accepted; please retry"};
-  if (DrawFailure()) {
-    ++counters_->failed_451;
-    return {451, "4.3.0 Temporary failure (simulated by --fail-rate); please retry"};
+  if (auto fault = chaos_->OnDataEnd()) {
+    if (fault->code == 451) ++counters_->failed_451;
+    return {fault->code, fault->text};
   }
   StoredMessage stored;
   stored.client = client;

@@ -24,6 +24,8 @@ SmtpConnection::SmtpConnection(int fd, std::string peer, const SmtpConnectionOpt
       session_(options.session),
       implicit_tls_(implicit_tls) {
   FIB_REQUIRE(!implicit_tls || options.tls != nullptr);
+  Chaos* chaos = provider->chaos();
+  session_.SetFaultHook([chaos](ChaosPoint point) { return chaos->OnCommand(point); });
 }
 
 void SmtpConnection::Run() {
@@ -35,6 +37,10 @@ void SmtpConnection::Run() {
   started_us_ = clock_->MonotonicMicros();
   last_progress_us_ = started_us_;
   if (implicit_tls_ && !StartTls()) return;
+  if (auto fault = provider_->chaos()->OnGreeting()) {
+    Write(fault->Line());
+    return;
+  }
   if (!Write(session_.Greeting())) return;
   char buffer[16 * 1024];
   for (;;) {
@@ -67,6 +73,7 @@ bool SmtpConnection::HandleBytes(std::string_view bytes) {
     bytes.remove_prefix(session_.Feed(bytes));
     NoteProgress();
     if (!Write(session_.TakeReplies())) return false;
+    if (DropInData()) return false;
     if (session_.state() == SmtpSession::State::kAwaitingVerdict) {
       if (!DeliverMessage()) return false;
       continue;  // write the verdict, then go on with any pipelined bytes
@@ -110,6 +117,13 @@ int64_t SmtpConnection::MillisLeft() const {
   int64_t now_us = clock_->MonotonicMicros();
   return std::min(options_.session_timeout_ms - (now_us - started_us_) / 1000,
                   options_.idle_timeout_ms - (now_us - last_progress_us_) / 1000);
+}
+
+bool SmtpConnection::DropInData() {
+  bool in_data = session_.state() == SmtpSession::State::kData;
+  bool entered = in_data && !was_in_data_;
+  was_in_data_ = in_data;
+  return entered && provider_->chaos()->DrawDisconnectMidData();
 }
 
 void SmtpConnection::NoteProgress() {

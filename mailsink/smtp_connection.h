@@ -64,6 +64,9 @@ class SmtpConnection {
   static constexpr long kIdleTimeout = -1;
   static constexpr long kSessionTimeout = -2;
   void NoteProgress();
+  // Returns true when the session just entered DATA and the chaos settings drop this message's
+  // connection now (right after the 354: the client is mid-DATA).
+  bool DropInData();
 
   int fd_;
   std::string peer_;
@@ -80,6 +83,7 @@ class SmtpConnection {
   uint64_t auth_failures_seen_ = 0;
   int64_t last_progress_us_ = 0;
   int64_t started_us_ = 0;
+  bool was_in_data_ = false;
 };
 
 }  // namespace fib

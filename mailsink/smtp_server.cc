@@ -137,6 +137,15 @@ void SmtpServer::Accept(int listen_fd, bool implicit_tls) {
     return;
   }
   ++counters_->connections_total;
+  if (auto fault = provider_->chaos()->OnConnect()) {
+    // A silent close (an outage in "refuse" mode) sends nothing: the client sees it closed.
+    if (fault->code == 0) {
+      close(fd);
+    } else {
+      WriteAndClose(fd, fault->Line().c_str());
+    }
+    return;
+  }
   auto [host, port] = PeerName(addr);
   StartSession(fd, host, host + ":" + port, implicit_tls);
 }

@@ -53,6 +53,15 @@ void Wipe(std::string* secret) {
 
 SmtpSession::SmtpSession(SmtpSessionOptions options) : options_(std::move(options)) {}
 
+bool SmtpSession::InjectFault(ChaosPoint point) {
+  if (!fault_hook_) return false;
+  std::optional<ChaosReply> reply = fault_hook_(point);
+  if (!reply) return false;
+  replies_ += reply->Line();
+  if (reply->close) state_ = State::kClosed;
+  return true;
+}
+
 std::string SmtpSession::Greeting() const {
   return fmt::format("220 {} ESMTP fibtastic-mailsink\r\n", options_.hostname);
 }
@@ -187,6 +196,7 @@ void SmtpSession::OnCommand(std::string_view line) {
 void SmtpSession::Helo(std::string_view verb, std::string_view args) {
   std::string name = Trim(args);
   if (name.empty()) return Reply(501, fmt::format("5.5.4 Syntax: {} hostname", verb));
+  if (InjectFault(ChaosPoint::kEhlo)) return;
   if (state_ == State::kNeedHelo) ++progress_lines_;
   helo_ = name;
   ResetTransaction();
@@ -248,6 +258,7 @@ void SmtpSession::Auth(std::string_view args) {
   } else {
     return Reply(504, "5.5.4 Unrecognized authentication type (use PLAIN or LOGIN)");
   }
+  if (InjectFault(ChaosPoint::kAuth)) return;
   state_ = State::kAuth;
   if (initial.empty()) {
     // PLAIN's empty challenge; LOGIN's "Username:".
@@ -331,6 +342,7 @@ void SmtpSession::Mail(std::string_view args) {
       return Reply(555, "5.5.4 Unsupported MAIL parameter " + key);
     }
   }
+  if (InjectFault(ChaosPoint::kMail)) return;
   ResetTransaction();
   message_.mail_from = path->address;
   ++progress_lines_;
@@ -352,6 +364,7 @@ void SmtpSession::Rcpt(std::string_view args) {
     return Reply(
         452, fmt::format("4.5.3 Error: too many recipients (at most {})", options_.max_recipients));
   }
+  if (InjectFault(ChaosPoint::kRcpt)) return;
   message_.rcpt_to.push_back(path->address);
   ++progress_lines_;
   state_ = State::kRcpt;

@@ -5,11 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "mailsink/chaos_point.h"
 
 namespace fib {
 
@@ -58,6 +62,14 @@ class SmtpSession {
   };
 
   explicit SmtpSession(SmtpSessionOptions options = {});
+
+  // Asked at each injectable command (EHLO/HELO, AUTH, MAIL, RCPT) just before it would be
+  // accepted; a reply it returns is sent instead (see Chaos). Unset: no faults.
+  using FaultHook = std::function<std::optional<ChaosReply>(ChaosPoint)>;
+  void SetFaultHook(FaultHook hook) { fault_hook_ = std::move(hook); }
+  // Returns true when the fault hook answered for `point`: its reply is queued (none for a
+  // silent close) and a closing reply ends the session.
+  bool InjectFault(ChaosPoint point);
 
   // Returns the 220 greeting to send when the connection opens.
   std::string Greeting() const;
@@ -139,6 +151,7 @@ class SmtpSession {
   bool authenticated_ = false;
   enum class AuthStep { kPlain, kLoginUser, kLoginPassword } auth_step_ = AuthStep::kPlain;
   std::string auth_user_;  // LOGIN: the user name while the password is awaited
+  FaultHook fault_hook_;
 };
 
 }  // namespace fib

@@ -40,6 +40,21 @@ httplib::Result MailSink::Delete(const std::string& path) const {
   return InboxClient(http_port_).Delete(path);
 }
 
+httplib::Result MailSink::Put(const std::string& path, const std::string& body,
+                              const std::string& content_type,
+                              const httplib::Headers& headers) const {
+  return InboxClient(http_port_).Put(path, headers, body, content_type);
+}
+
+nlohmann::json MailSink::SetChaos(const nlohmann::json& config) const {
+  auto response = Put("/api/chaos", config.dump());
+  if (!response) FAIL("PUT /api/chaos: " << httplib::to_string(response.error()) << "\n" << Log());
+  INFO("PUT /api/chaos " << config.dump() << " answered " << response->status << ": "
+                         << response->body.substr(0, 400));
+  REQUIRE(response->status == 200);
+  return nlohmann::json::parse(response->body);
+}
+
 nlohmann::json MailSink::GetJson(const std::string& path, int expect_status) const {
   auto response = Get(path);
   if (!response) {

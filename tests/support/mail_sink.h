@@ -33,6 +33,13 @@ class MailSink {
   // Returns the whole HTTP response (status, headers, body) of GET / DELETE `path`.
   httplib::Result Get(const std::string& path) const;
   httplib::Result Delete(const std::string& path) const;
+  // Returns the whole response of PUT `path` with `body`, `content_type` and extra `headers`.
+  httplib::Result Put(const std::string& path, const std::string& body,
+                      const std::string& content_type = "application/json",
+                      const httplib::Headers& headers = {}) const;
+  // PUTs `config` to /api/chaos (the provider failures) and returns the answer; FAILs the test
+  // unless it is 200.
+  nlohmann::json SetChaos(const nlohmann::json& config) const;
   // GETs `path` and parses the JSON body; FAILs the test unless the status is `expect_status`
   // and the body is application/json.
   nlohmann::json GetJson(const std::string& path, int expect_status = 200) const;
