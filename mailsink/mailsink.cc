@@ -70,6 +70,17 @@ Status ValidateMailsinkOptions(const MailsinkOptions& o) {
   return Status::Ok();
 }
 
+namespace {
+
+InboxServerOptions InboxOptions(const MailsinkOptions& options) {
+  InboxServerOptions inbox;
+  inbox.bind_address = options.bind_address;
+  inbox.port = options.http_port;
+  return inbox;
+}
+
+}  // namespace
+
 Mailsink::Mailsink(MailsinkOptions options, const Clock* clock)
     : options_(std::move(options)),
       store_(MessageStoreOptions{.max_messages = static_cast<size_t>(options_.max_messages),
@@ -79,7 +90,7 @@ Mailsink::Mailsink(MailsinkOptions options, const Clock* clock)
                                 static_cast<uint64_t>(options_.seed)},
                 &store_, &counters_, clock),
       smtp_(SmtpOptions(options_), &provider_, &counters_, clock),
-      inbox_(InboxServerOptions{options_.bind_address, options_.http_port}, &store_, &counters_) {}
+      inbox_(InboxOptions(options_), &store_, &counters_) {}
 
 Mailsink::~Mailsink() {
   Stop();

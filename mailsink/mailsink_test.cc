@@ -237,11 +237,11 @@ TEST_CASE("Inbox pages escape everything taken from a message") {
   StoredMessage message = Sample("<script>alert(1)</script>", "Content-Type: text/html\r\n");
   message.mail_from = "\"<b>\"@x.test";
   message.id = 1;
-  std::string inbox = InboxPageHtml({std::make_shared<const StoredMessage>(message)}, 1, 0);
+  std::string inbox = InboxPageHtml({std::make_shared<const StoredMessage>(message)}, 1, 0, 1);
   CHECK(inbox.find("<script>") == std::string::npos);
   CHECK(inbox.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
   CHECK(inbox.find("<b>") == std::string::npos);
-  CHECK(inbox.find("/messages/1.html") != std::string::npos);
+  CHECK(inbox.find("/messages/1/view") != std::string::npos);
   std::string page = MessagePageHtml(message);
   CHECK(page.find("<script>") == std::string::npos);
   CHECK(page.find("<iframe sandbox srcdoc=") != std::string::npos);
