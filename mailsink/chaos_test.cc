@@ -199,7 +199,8 @@ TEST_CASE("Chaos documents: round trip, and each bad field named with its range"
             .find("nests arrays/objects more than 8") != std::string::npos);
 }
 
-TEST_CASE("The presets --delay-ms and --fail-rate map to latency.ms and a 451 data_end", "[chaos]") {
+TEST_CASE("The presets --delay-ms and --fail-rate map to latency.ms and a 451 data_end",
+          "[chaos]") {
   auto preset = ApplyProviderPresets({}, 60, 0.3);
   REQUIRE(preset.ok());
   CHECK(ChaosConfigJson(*preset) == nlohmann::json::parse(R"({"latency":{"ms":60,"jitter_ms":0},

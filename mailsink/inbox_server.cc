@@ -11,36 +11,23 @@
 
 #include "common/flags.h"
 #include "mailsink/chaos_routes.h"
+#include "mailsink/inbox_http.h"
 #include "mailsink/inbox_page.h"
 #include "mailsink/message_json.h"
+#include "mailsink/mime_parts.h"
 
 namespace fib {
 namespace {
 
-constexpr const char* kJson = "application/json";
+constexpr int64_t kMaxId = std::numeric_limits<int64_t>::max();
 
-void JsonError(httplib::Response& response, int status, const std::string& message) {
-  response.status = status;
-  response.set_content(DumpJson({{"error", message}}), kJson);
-}
-
-// Reads an optional whole-number query parameter in 0..max; false (and a 400 naming the parameter
-// and the range) for anything else: signs, spaces, fractions, overflow.
-bool QueryInt(const httplib::Request& request, httplib::Response& response, const char* name,
-              int64_t max, int64_t* value) {
-  if (!request.has_param(name)) return true;
-  const std::string text = request.get_param_value(name);
-  bool digits = !text.empty() && text.size() <= 19 &&
-                text.find_first_not_of("0123456789") == std::string::npos;
-  auto parsed = digits ? ParseInt(text, name) : Result<int64_t>(Status::Error("not digits"));
-  if (parsed.ok() && *parsed <= max) {
-    *value = *parsed;
-    return true;
+// Replaces the response's Content-Security-Policy (the default one, when httplib has added it)
+// with the default policy plus `extra`.
+void SetCsp(httplib::Response& response, const std::string& extra) {
+  response.headers.erase("Content-Security-Policy");
+  for (const auto& [name, value] : SecurityHeaders(extra)) {
+    if (name == "Content-Security-Policy") response.set_header(name, value);
   }
-  JsonError(
-      response, 400,
-      fmt::format("{} must be a whole number 0..{}, got '{}'", name, max, text.substr(0, 64)));
-  return false;
 }
 
 HttpLimits InboxLimits(const InboxServerOptions& options) {
@@ -62,7 +49,8 @@ InboxServer::InboxServer(InboxServerOptions options, MessageStore* store,
       store_(store),
       counters_(counters),
       chaos_(chaos),
-      http_(InboxLimits(options_)) {
+      http_(InboxLimits(options_)),
+      live_(options_.live, store) {
   Routes();
 }
 
@@ -80,24 +68,44 @@ void InboxServer::Routes() {
     });
   }
   http_.Get("/", [this](const httplib::Request&, httplib::Response& response) {
+    int64_t last_id = store_->last_id();  // before the list: a message in between comes twice
     auto newest = store_->NewestFirst(options_.page_max_messages);
-    response.set_content(InboxPageHtml(newest, store_->size(), store_->dropped()),
+    response.set_content(InboxPageHtml(newest, store_->size(), store_->dropped(), last_id),
                          "text/html; charset=utf-8");
+    // The live list's script comes from this server (/inbox.js) and reads /events; nothing else.
+    SetCsp(response, "script-src 'self'; connect-src 'self'");
+  });
+  http_.Get("/inbox.js", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(InboxScript(), "text/javascript; charset=utf-8");
+  });
+  http_.Get("/events", [this](const httplib::Request& request, httplib::Response& response) {
+    live_.Events(request, response);
   });
   http_.Get("/messages", [this](const httplib::Request& request, httplib::Response& response) {
     ListMessages(request, response);
   });
-  http_.Get(R"(/messages/(\d+)(\.eml|\.html)?)",
+  http_.Get("/messages/wait", [this](const httplib::Request& request, httplib::Response& response) {
+    live_.Wait(request, response);
+  });
+  http_.Get(R"(/messages/(\d+)(\.json|\.eml|\.source|\.html|\.plain|/view)?)",
             [this](const httplib::Request& request, httplib::Response& response) {
               ShowMessage(request, response);
             });
   http_.Delete("/messages", [this](const httplib::Request&, httplib::Response& response) {
-    response.set_content(DumpJson({{"deleted", store_->Clear()}}), kJson);
+    response.set_content(DumpJson({{"deleted", store_->Clear()}}), kJsonType);
   });
+  http_.Delete(R"(/messages/(\d+))",
+               [this](const httplib::Request& request, httplib::Response& response) {
+                 int64_t id = 0;
+                 if (!ParseDigits(request.matches[1].str(), kMaxId, &id) || !store_->Remove(id)) {
+                   return NoSuchMessage(response, request.matches[1].str());
+                 }
+                 response.status = 204;  // as mailcatcher
+               });
   http_.Get("/stats", [this](const httplib::Request&, httplib::Response& response) {
     nlohmann::json stats = StatsJson(*store_, *counters_);
     if (chaos_) stats["chaos"] = chaos_->CountersJson();
-    response.set_content(DumpJson(stats), kJson);
+    response.set_content(DumpJson(stats), kJsonType);
   });
   if (chaos_) AddChaosRoutes(&http_, chaos_);
   // Errors our handlers already explained keep their body; httplib's own (404 for an unknown
@@ -117,40 +125,65 @@ void InboxServer::Routes() {
       }));
 }
 
+void InboxServer::NoSuchMessage(httplib::Response& response, const std::string& id) {
+  JsonError(response, 404,
+            "no message with id " + id.substr(0, 32) +
+                " (never received, deleted, or dropped from the ring; see /stats)");
+}
+
 void InboxServer::ListMessages(const httplib::Request& request, httplib::Response& response) {
   int64_t since_id = 0;
   int64_t limit = static_cast<int64_t>(store_->max_messages());
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  if (!QueryInt(request, response, "since_id", kMax, &since_id)) return;
-  if (!QueryInt(request, response, "limit", kMax, &limit)) return;
+  if (!QueryInt(request, response, "since_id", kMaxId, &since_id)) return;
+  if (!QueryInt(request, response, "limit", kMaxId, &limit)) return;
   // A limit beyond what the inbox can hold lists everything, as asked.
   limit = std::min<int64_t>(limit, static_cast<int64_t>(store_->max_messages()));
   nlohmann::json list = nlohmann::json::array();
   for (const auto& message : store_->Since(since_id, static_cast<size_t>(limit))) {
     list.push_back(MessageSummaryJson(*message));
   }
-  response.set_content(DumpJson(list), kJson);
+  response.set_content(DumpJson(list), kJsonType);
 }
 
 void InboxServer::ShowMessage(const httplib::Request& request, httplib::Response& response) {
-  auto id = ParseInt(request.matches[1].str(), "id");
-  auto message = id.ok() ? store_->Find(*id) : nullptr;
-  if (!message) {
-    return JsonError(response, 404,
-                     "no message with id " + request.matches[1].str() +
-                         " (never received, cleared, or dropped from the ring; see /stats)");
-  }
+  int64_t id = 0;
+  auto message = ParseDigits(request.matches[1].str(), kMaxId, &id) ? store_->Find(id) : nullptr;
+  if (!message) return NoSuchMessage(response, request.matches[1].str());
   std::string format = request.matches[2].str();
   if (format == ".eml") {
     response.set_content(message->raw, "message/rfc822");
-  } else if (format == ".html") {
+  } else if (format == ".source") {
+    response.set_content(message->raw, "text/plain; charset=utf-8");
+  } else if (format == "/view") {
     response.set_content(MessagePageHtml(*message), "text/html; charset=utf-8");
+  } else if (format == ".html" || format == ".plain") {
+    ShowPart(*message, format.substr(1), response);
   } else {
-    response.set_content(DumpJson(MessageDetailJson(*message)), kJson);
+    response.set_content(DumpJson(MessageDetailJson(*message)), kJsonType);
   }
 }
 
+void InboxServer::ShowPart(const StoredMessage& message, const std::string& subtype,
+                           httplib::Response& response) {
+  auto body = FindTextPart(message.parsed, message.raw, "text/" + subtype);
+  if (!body) {
+    return JsonError(response, 404,
+                     fmt::format("message {} has no text/{} part", message.id, subtype));
+  }
+  response.set_content(*body, "text/" + subtype + "; charset=utf-8");
+  // The email's own HTML, on our origin: sandboxed (no scripts, an opaque origin) and still
+  // unable to load anything remote.
+  if (subtype == "html") SetCsp(response, "sandbox");
+}
+
 Status InboxServer::Listen() {
+  const LiveInboxOptions& live = options_.live;
+  if (live.max_event_streams + live.max_waiters >= options_.max_connections) {
+    return Status::Error(fmt::format(
+        "the inbox's event streams ({}) and waiters ({}) must leave some of its {} connection "
+        "threads for the pages and the JSON API",
+        live.max_event_streams, live.max_waiters, options_.max_connections));
+  }
   std::string where = options_.bind_address + ":" + std::to_string(options_.port);
   errno = 0;
   if (options_.port == 0) {
@@ -173,6 +206,7 @@ void InboxServer::Serve() {
 
 void InboxServer::Stop() {
   stop_requested_.store(true);
+  live_.Stop();  // event streams and waiters end now, so the drain below is quick
   // httplib ignores stop() until its loop runs; a Serve that already saw no stop request will
   // start the loop soon, so wait for that instead of losing the request.
   while (serve_started_.load() && !serve_done_.load() && !http_.is_running()) {

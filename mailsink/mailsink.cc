@@ -79,6 +79,17 @@ Status ValidateMailsinkOptions(const MailsinkOptions& o) {
   return Status::Ok();
 }
 
+namespace {
+
+InboxServerOptions InboxOptions(const MailsinkOptions& options) {
+  InboxServerOptions inbox;
+  inbox.bind_address = options.bind_address;
+  inbox.port = options.http_port;
+  return inbox;
+}
+
+}  // namespace
+
 Mailsink::Mailsink(MailsinkOptions options, const Clock* clock)
     : options_(std::move(options)),
       store_(MessageStoreOptions{.max_messages = static_cast<size_t>(options_.max_messages),
@@ -88,8 +99,7 @@ Mailsink::Mailsink(MailsinkOptions options, const Clock* clock)
              static_cast<uint64_t>(options_.seed), clock),
       provider_(&store_, &counters_, &chaos_, clock),
       clock_(clock),
-      inbox_(InboxServerOptions{options_.bind_address, options_.http_port}, &store_, &counters_,
-             &chaos_) {}
+      inbox_(InboxOptions(options_), &store_, &counters_, &chaos_) {}
 
 Mailsink::~Mailsink() {
   Stop();

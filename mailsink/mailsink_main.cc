@@ -76,9 +76,12 @@ void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o, UnitFlags* u) {
              "clients share 127.0.0.1: keep above the local worker's concurrency)");
   RegisterSecurityFlags(flags, o);
   flags->Epilog(
-      "HTTP inbox: GET / (HTML), GET /messages[?since_id=N&limit=M] (JSON), GET /messages/ID,\n"
-      "GET /messages/ID.eml (raw), GET /messages/ID.html, DELETE /messages, GET /stats,\n"
-      "GET/PUT/DELETE /api/chaos (provider failures at runtime: docs/mail-sink.md).\n"
+      "HTTP inbox: GET / (HTML, live), GET /events (Server-Sent Events), GET /messages\n"
+      "[?since_id=N&limit=M] (JSON), GET /messages/wait?request_id=R[&timeout_ms=T] (long poll,\n"
+      "T at most 60000, default 10000; 404 when T passes), GET /messages/ID[.json|.eml|.source|\n"
+      ".html|.plain|/view], DELETE /messages, DELETE /messages/ID, GET /stats, GET/PUT/DELETE\n"
+      "/api/chaos (provider failures at runtime). mailcatcher's API is a subset "
+      "(docs/mail-sink.md).\n"
       "Example: fibtastic-mailsink --delay-ms 100   # the lesson's 100 ms email provider");
 }
 

@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <thread>
 
 #include "mailsink/inbox_page.h"
 #include "mailsink/mail_message.h"
 #include "mailsink/message_json.h"
 #include "mailsink/message_store.h"
 #include "mailsink/mime_decode.h"
+#include "mailsink/mime_parts.h"
 #include "mailsink/provider.h"
 
 namespace fib {
@@ -227,6 +229,65 @@ TEST_CASE("MessageSummaryJson has the fields the load generator joins on") {
   CHECK(detail["content_type"] == "text/plain");
 }
 
+TEST_CASE("FindTextPart finds single parts and parts of nested multiparts, not attachments") {
+  std::string raw =
+      "Content-Type: multipart/mixed; boundary=outer\r\n\r\npreamble\r\n--outer\r\n"
+      "Content-Type: multipart/alternative; boundary=\"in ner\"\r\n\r\n--in ner\r\n"
+      "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n"
+      "--in ner\r\nContent-Type: text/html\r\n\r\n<b>hi</b>\r\n--in ner--\r\n--outer\r\n"
+      "Content-Type: text/html\r\nContent-Disposition: attachment\r\n\r\nno\r\n--outer--\r\n";
+  MailMessage parsed = MailMessage::Parse(raw);
+  CHECK(FindTextPart(parsed, raw, "text/plain") == "hello");
+  CHECK(FindTextPart(parsed, raw, "text/html") == "<b>hi</b>");
+  CHECK_FALSE(FindTextPart(parsed, raw, "text/calendar"));
+  std::string single = "Content-Type: text/html\r\n\r\n<p>x</p>";
+  CHECK(FindTextPart(MailMessage::Parse(single), single, "text/html") == "<p>x</p>");
+  CHECK(MultipartBoundary("multipart/mixed; BOUNDARY=\"a b\"; x=y") == "a b");
+  CHECK(MultipartBoundary("text/plain").empty());
+}
+
+TEST_CASE("MessageStore finds by request id, removes by id and wakes waiters") {
+  MessageStore store;
+  store.Add(Sample("one"));  // both carry X-Request-Id: req-1
+  store.Add(Sample("two"));
+  REQUIRE(store.FindRequest("req-1", 0) != nullptr);
+  CHECK(store.FindRequest("req-1", 0)->id == 2);    // the newest
+  CHECK(store.FindRequest("req-1", 2) == nullptr);  // only ids above since_id
+  CHECK(store.FindRequest("req-2", 0) == nullptr);
+  CHECK(store.Remove(2));
+  CHECK_FALSE(store.Remove(2));
+  CHECK(store.FindRequest("req-1", 0)->id == 1);
+  CHECK(store.size() == 1);
+  CHECK(store.last_id() == 2);
+  auto start = std::chrono::steady_clock::now();
+  std::thread adder([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    store.Add(Sample("three"));
+  });
+  CHECK(store.WaitForNewer(2, start + std::chrono::seconds(10)) == 3);
+  adder.join();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  store.StopWaiters();
+  CHECK(store.WaitForNewer(3, std::chrono::steady_clock::now() + std::chrono::hours(1)) == 3);
+}
+
+TEST_CASE("MessageSummaryJson has mailcatcher's fields and the request-to-mail time") {
+  StoredMessage message = Sample("s", "X-Request-Start: 1700000000000\r\n");
+  message.mail_from = "a@x.test";
+  message.rcpt_to = {"b@x.test", "c@x.test"};
+  message.received_at_us = 1700000000250000;
+  IndexMessage(&message);
+  nlohmann::json json = MessageSummaryJson(message);
+  CHECK(json["sender"] == "<a@x.test>");
+  CHECK(json["recipients"] == nlohmann::json::array({"<b@x.test>", "<c@x.test>"}));
+  CHECK(json["created_at"] == "2023-11-14T22:13:20+00:00");
+  CHECK(json["request_start_ms"] == 1700000000000);
+  CHECK(json["request_to_mail_ms"] == 250);
+  StoredMessage odd = Sample("s", "X-Request-Start: -5\r\n");
+  IndexMessage(&odd);
+  CHECK(MessageSummaryJson(odd)["request_to_mail_ms"].is_null());
+}
+
 TEST_CASE("DumpJson survives invalid UTF-8 in a message") {
   StoredMessage message = Sample("bad \xff\xfe bytes");
   std::string text = DumpJson(MessageSummaryJson(message));
@@ -237,11 +298,11 @@ TEST_CASE("Inbox pages escape everything taken from a message") {
   StoredMessage message = Sample("<script>alert(1)</script>", "Content-Type: text/html\r\n");
   message.mail_from = "\"<b>\"@x.test";
   message.id = 1;
-  std::string inbox = InboxPageHtml({std::make_shared<const StoredMessage>(message)}, 1, 0);
+  std::string inbox = InboxPageHtml({std::make_shared<const StoredMessage>(message)}, 1, 0, 1);
   CHECK(inbox.find("<script>") == std::string::npos);
   CHECK(inbox.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
   CHECK(inbox.find("<b>") == std::string::npos);
-  CHECK(inbox.find("/messages/1.html") != std::string::npos);
+  CHECK(inbox.find("/messages/1/view") != std::string::npos);
   std::string page = MessagePageHtml(message);
   CHECK(page.find("<script>") == std::string::npos);
   CHECK(page.find("<iframe sandbox srcdoc=") != std::string::npos);

@@ -1,5 +1,7 @@
 #include "mailsink/message_json.h"
 
+#include "common/time_format.h"
+#include "mailsink/mime_parts.h"
 #include "mailsink/smtp_command.h"
 
 namespace fib {
@@ -9,6 +11,18 @@ nlohmann::json HeaderOrNull(const MailMessage& parsed, const char* name) {
   auto value = parsed.Header(name);
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
+
+// X-Request-Start as epoch milliseconds; null unless plain digits (at most 16: year 2286).
+nlohmann::json RequestStartMs(const MailMessage& parsed) {
+  auto value = parsed.Header("X-Request-Start");
+  if (!value || value->empty() || value->size() > 16 ||
+      value->find_first_not_of("0123456789") != std::string::npos) {
+    return nullptr;
+  }
+  return std::stoll(*value);
+}
+
+nlohmann::json Bracketed(const std::string& address) { return "<" + address + ">"; }
 
 }  // namespace
 
@@ -25,6 +39,7 @@ nlohmann::json MessageSummaryFields(const MailMessage& parsed) {
       {"request_id", HeaderOrNull(parsed, "X-Request-Id")},
       {"job_id", HeaderOrNull(parsed, "X-Job-Id")},
       {"message_id", HeaderOrNull(parsed, "Message-ID")},
+      {"request_start_ms", RequestStartMs(parsed)},
   };
 }
 
@@ -37,6 +52,17 @@ nlohmann::json MessageSummaryJson(const StoredMessage& message) {
   json["received_at"] = message.received_at_us;
   json["data_end_at"] = message.data_end_at_us;
   json["size"] = message.raw.size();
+  auto start = json.find("request_start_ms");
+  json["request_to_mail_ms"] =
+      start != json.end() && start->is_number_integer()
+          ? nlohmann::json(message.received_at_us / 1000 - start->get<int64_t>())
+          : nlohmann::json(nullptr);
+  // mailcatcher's names: the envelope in angle brackets, the time as Ruby's DateTime#to_json.
+  json["sender"] = Bracketed(message.mail_from);
+  nlohmann::json recipients = nlohmann::json::array();
+  for (const auto& rcpt : message.rcpt_to) recipients.push_back(Bracketed(rcpt));
+  json["recipients"] = std::move(recipients);
+  json["created_at"] = FormatUtc(message.received_at_us / 1000000, "%Y-%m-%dT%H:%M:%S+00:00");
   return json;
 }
 
@@ -46,6 +72,16 @@ nlohmann::json MessageDetailJson(const StoredMessage& message) {
   json["body"] = message.parsed.DecodedBody(message.raw);
   json["helo"] = message.helo;
   json["client"] = message.client;
+  json["source"] = message.raw;
+  json["type"] = json["content_type"];
+  nlohmann::json formats = nlohmann::json::array({"source"});
+  for (const char* format : {"html", "plain"}) {
+    if (FindTextPart(message.parsed, message.raw, std::string("text/") + format)) {
+      formats.push_back(format);
+    }
+  }
+  json["formats"] = std::move(formats);
+  json["attachments"] = nlohmann::json::array();
   return json;
 }
 

@@ -65,6 +65,7 @@ MessageStore::Ptr MessageStore::Add(StoredMessage message) {
   ring_.push_back(stored);
   stored_bytes_ += stored->memory_bytes;
   ++added_;
+  added_cv_.notify_all();
   return stored;
 }
 
@@ -94,6 +95,49 @@ size_t MessageStore::Clear() {
   ring_.clear();
   stored_bytes_ = 0;
   return removed;
+}
+
+MessageStore::Ptr MessageStore::FindRequest(const std::string& request_id, int64_t since_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto first = std::upper_bound(ring_.begin(), ring_.end(), since_id, IdGreater);
+  for (auto it = ring_.end(); it != first;) {
+    --it;
+    auto found = (*it)->summary.find("request_id");
+    if (found != (*it)->summary.end() && found->is_string() && *found == request_id) return *it;
+  }
+  return nullptr;
+}
+
+bool MessageStore::Remove(int64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = std::lower_bound(ring_.begin(), ring_.end(), id, IdLess);
+  if (it == ring_.end() || (*it)->id != id) return false;
+  stored_bytes_ -= (*it)->memory_bytes;
+  ring_.erase(it);
+  return true;
+}
+
+int64_t MessageStore::last_id() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return next_id_ - 1;
+}
+
+int64_t MessageStore::WaitForNewer(int64_t after_id,
+                                   std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  added_cv_.wait_until(lock, deadline, [&] { return waiters_stopped_ || next_id_ - 1 > after_id; });
+  return next_id_ - 1;
+}
+
+void MessageStore::StopWaiters() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  waiters_stopped_ = true;
+  added_cv_.notify_all();
+}
+
+bool MessageStore::waiters_stopped() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return waiters_stopped_;
 }
 
 size_t MessageStore::stored_bytes() const {

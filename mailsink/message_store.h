@@ -5,10 +5,13 @@
 // needs more than max_bytes is refused (Add returns nullptr). Ids grow from 1 and are never
 // reused, even after Clear, so readers can page with "since id N". Every query is safe for any
 // argument (negative or INT64_MAX ids, SIZE_MAX limits) and costs O(log n + returned).
+// Readers can block until a newer message arrives (WaitForNewer: a condition variable, no polling).
 // Thread-safety: all methods are safe from any thread (one mutex); stored messages are immutable
 // and shared, so a reader keeps its copy alive while the ring moves on.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -65,8 +68,22 @@ class MessageStore {
   std::vector<Ptr> NewestFirst(size_t limit) const;
   // Returns the message with `id`, or nullptr when unknown or already dropped/cleared.
   Ptr Find(int64_t id) const;
+  // Returns the newest message with id > since_id whose X-Request-Id is `request_id`, or
+  // nullptr. Linear in the messages after since_id.
+  Ptr FindRequest(const std::string& request_id, int64_t since_id) const;
   // Removes every message; returns how many were removed.
   size_t Clear();
+  // Removes the message with `id`; returns false when there is none.
+  bool Remove(int64_t id);
+
+  // Returns the highest id assigned so far (0 before the first message; not lowered by Clear).
+  int64_t last_id() const;
+  // Blocks until a message with id > after_id is added, StopWaiters() was called, or `deadline`
+  // passes, whichever is first. Returns last_id() at that moment.
+  int64_t WaitForNewer(int64_t after_id, std::chrono::steady_clock::time_point deadline) const;
+  // Wakes every WaitForNewer and makes later ones return at once (shutdown). Not undone.
+  void StopWaiters();
+  bool waiters_stopped() const;
 
   size_t size() const;
   // Sum of memory_bytes of the stored messages; never above max_bytes().
@@ -80,6 +97,8 @@ class MessageStore {
  private:
   MessageStoreOptions options_;
   mutable std::mutex mutex_;
+  mutable std::condition_variable added_cv_;  // notified by Add and StopWaiters
+  bool waiters_stopped_ = false;
   std::deque<Ptr> ring_;  // ascending ids
   size_t stored_bytes_ = 0;
   int64_t next_id_ = 1;

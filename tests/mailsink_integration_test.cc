@@ -76,8 +76,8 @@ TEST_CASE("SmtpMailer's email arrives in the inbox with envelope, headers and bo
   auto page = sink.Get("/");
   REQUIRE(page);
   CHECK(page->body.find("Your Fib Sequence!") != std::string::npos);
-  CHECK(page->body.find("/messages/" + id + ".html") != std::string::npos);
-  auto read = sink.Get("/messages/" + id + ".html");
+  CHECK(page->body.find("/messages/" + id + "/view") != std::string::npos);
+  auto read = sink.Get("/messages/" + id + "/view");
   REQUIRE(read);
   CHECK(read->body.find("&lt;p&gt;0, 1, 1, 2, 3&lt;/p&gt;") != std::string::npos);
   nlohmann::json missing = sink.GetJson("/messages/999", 404);
