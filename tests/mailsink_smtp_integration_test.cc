@@ -249,6 +249,8 @@ TEST_CASE("--max-connections-per-client refuses one address's extra sessions, no
     }
   }
   REQUIRE(held.size() == 3);
+  // Refusals of the retries above (on a loaded machine) are not this check's business.
+  nlohmann::json before = sink.GetJson("/stats");
   RawSmtp extra(sink.smtp_port());
   std::string refused = extra.Reply();
   std::printf("[smtp] 4th session from 127.0.0.1 (limit 3): %s", refused.c_str());
@@ -260,8 +262,12 @@ TEST_CASE("--max-connections-per-client refuses one address's extra sessions, no
   BeginMessage(other);
   CHECK(other.Code("Subject: from another client\r\n\r\nhi\r\n.") == 250);
   nlohmann::json stats = sink.GetJson("/stats");
-  CHECK(stats["connections_refused_per_client"] == 1);
-  CHECK(stats["connections_refused"] == 1);
+  CHECK(stats["connections_refused_per_client"].get<int64_t>() -
+            before["connections_refused_per_client"].get<int64_t>() ==
+        1);
+  CHECK(stats["connections_refused"].get<int64_t>() -
+            before["connections_refused"].get<int64_t>() ==
+        1);
   held.pop_back();  // a slot of 127.0.0.1 frees up
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   RawSmtp back(sink.smtp_port());
