@@ -64,19 +64,29 @@ bool WriteAll(int fd, std::string_view data) {
   return true;
 }
 
+// Appends one read from `fd` to `out`: 1 when bytes came, 0 at the end, -1 on a read error or
+// beyond `limit` bytes in all.
+int ReadSome(int fd, size_t limit, std::string* out) {
+  char buffer[65536];
+  ssize_t n = -1;
+  do {
+    n = read(fd, buffer, sizeof buffer);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return n == 0 ? 0 : -1;
+  if (out->size() + static_cast<size_t>(n) > limit) return -1;
+  out->append(buffer, static_cast<size_t>(n));
+  return 1;
+}
+
 // Reads `fd` to its end, at most `limit` bytes; false on a read error or more than the limit.
 bool ReadAll(int fd, size_t limit, std::string* out) {
-  char buffer[65536];
   for (;;) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    if (out->size() + static_cast<size_t>(n) > limit) return false;
-    out->append(buffer, static_cast<size_t>(n));
+    int got = ReadSome(fd, limit, out);
+    if (got <= 0) return got == 0;
   }
 }
 
+// Returns true once `pid` has exited (it stays unreaped: its pid and group id stay ours).
 bool ChildExited(pid_t pid) {
   siginfo_t info{};
   info.si_pid = 0;
@@ -88,7 +98,6 @@ bool ChildExited(pid_t pid) {
 // left behind (it forked) may hold the pipe open for ever: once the child itself has exited,
 // only what is already in the pipe counts. False on a read error or more than the limit.
 bool ReadOutcome(pid_t pid, int fd, size_t limit, std::string* out) {
-  char buffer[65536];
   bool exited = false;
   for (;;) {
     pollfd p{fd, POLLIN, 0};
@@ -99,12 +108,8 @@ bool ReadOutcome(pid_t pid, int fd, size_t limit, std::string* out) {
       exited = ChildExited(pid);
       continue;
     }
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    if (out->size() + static_cast<size_t>(n) > limit) return false;
-    out->append(buffer, static_cast<size_t>(n));
+    int got = ReadSome(fd, limit, out);
+    if (got <= 0) return got == 0;
   }
 }
 
