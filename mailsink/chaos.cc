@@ -185,4 +185,9 @@ int64_t Chaos::DrawLatencyMs() {
   return std::max<int64_t>(0, ms);
 }
 
+int64_t Chaos::MaxLatencyMs() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::max<int64_t>(0, config_.latency_ms + config_.latency_jitter_ms);
+}
+
 }  // namespace fib

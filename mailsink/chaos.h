@@ -59,6 +59,8 @@ class Chaos {
   bool DrawDisconnectMidData();
   // Returns how long to hold this message before its final reply (0 when latency is off).
   int64_t DrawLatencyMs();
+  // Returns the longest hold the current settings allow (latency ms + jitter_ms; 0 when off).
+  int64_t MaxLatencyMs() const;
 
  private:
   bool Draw(double probability);                      // REQUIRES: mutex_ held

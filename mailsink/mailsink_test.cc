@@ -378,5 +378,18 @@ TEST_CASE("Provider holds a message for delay_ms, and Stop cuts the hold short w
   CHECK(store.size() == 1);
 }
 
+TEST_CASE("Clearing the chaos latency releases the messages already held") {
+  PresetProvider preset(30000, 0, 1, SystemClock::Default());
+  auto start = std::chrono::steady_clock::now();
+  std::thread clear([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    preset.chaos.Set(ChaosConfig{});
+  });
+  SmtpVerdict verdict = preset.provider.Deliver(Envelope("held"), "c", 0);
+  clear.join();
+  CHECK(verdict.code == 250);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+}
+
 }  // namespace
 }  // namespace fib

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace fib {
@@ -10,11 +11,23 @@ Provider::Provider(MessageStore* store, SinkCounters* counters, Chaos* chaos, co
     : store_(store), counters_(counters), chaos_(chaos), clock_(clock) {}
 
 bool Provider::Wait() {
+  // How often a held message looks at the chaos settings again.
+  constexpr auto kRecheck = std::chrono::milliseconds(50);
   int64_t delay_ms = chaos_->DrawLatencyMs();
+  auto start = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mutex_);
-  if (delay_ms <= 0) return !stopping_;
-  return !stop_cv_.wait_for(lock, std::chrono::milliseconds(delay_ms),
-                            [this] { return stopping_; });
+  // New settings apply to the messages already held, or clearing the chaos would leave them
+  // waiting out a latency of up to an hour: each is held at most the longest latency the
+  // current settings allow, counted from its start.
+  while (!stopping_) {
+    int64_t hold_ms = std::min(delay_ms, chaos_->MaxLatencyMs());
+    auto until = start + std::chrono::milliseconds(hold_ms);
+    auto now = std::chrono::steady_clock::now();
+    if (now >= until) return true;
+    stop_cv_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(until - now, kRecheck),
+                      [this] { return stopping_; });
+  }
+  return false;
 }
 
 SmtpVerdict Provider::Deliver(SmtpEnvelopeMessage message, const std::string& client,

@@ -27,10 +27,11 @@ class Provider {
   // The pointers must outlive the Provider.
   Provider(MessageStore* store, SinkCounters* counters, Chaos* chaos, const Clock* clock);
 
-  // Waits the chaos latency, then fails the message as the chaos data_end fault says (a 451
-  // also counts in failed_451) or stores it with received_at = now and returns "250 ... queued
-  // as <id>"; a message the store refuses (bigger than its byte cap) gets 552 and counts as
-  // rejected. After Stop, returns 421 at once and stores nothing.
+  // Waits the chaos latency (cut short when the settings change to a shorter one), then fails the
+  // message as the chaos data_end fault says (a 451 also counts in failed_451) or stores it with
+  // received_at = now and returns "250 ... queued as <id>"; a message the store refuses (bigger
+  // than its byte cap) gets 552 and counts as rejected. After Stop, returns 421 at once and stores
+  // nothing.
   SmtpVerdict Deliver(SmtpEnvelopeMessage message, const std::string& client,
                       int64_t data_end_at_us);
   // The failures this provider plays (also asked by the SMTP side at each step).

@@ -3,6 +3,9 @@
 // Net::SMTP configured as ActionMailer does, Python's smtplib, and our SmtpMailer. Also the
 // attacks: plain-text AUTH under --require-tls, commands injected after STARTTLS, a client that
 // never finishes the handshake.
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
@@ -243,6 +246,79 @@ TEST_CASE("SmtpMailer sends with the lesson's settings; errors name the server, 
   CHECK(SendOnNewThread({.url = TlsSinkFiles::Url(plain.smtp_port()) + "?tls=none"}, email).ok());
   CHECK_FALSE(CheckSmtpUrl("smtp://h:25?tls=maybe").ok());
   CHECK(sink.WaitForMessages(1).size() == 1);
+}
+
+// A provider that quotes each command back in its reply, as some relays and proxies do in their
+// errors ("535 ... for AUTH PLAIN AGZpYm1h..."): answers one session, then closes.
+class EchoingProvider {
+ public:
+  EchoingProvider() {
+    listen_fd_ = ListenLoopback(&port_);
+    REQUIRE(listen_fd_ >= 0);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~EchoingProvider() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    thread_.join();
+    close(listen_fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  void Serve() {
+    int fd = accept(listen_fd_, nullptr, nullptr);
+    if (fd < 0) return;
+    timeval timeout{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    Send(fd, "220 echo ESMTP\r\n");
+    std::string pending;
+    char buffer[4096];
+    for (;;) {
+      ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      pending.append(buffer, static_cast<size_t>(n));
+      for (size_t end; (end = pending.find("\r\n")) != std::string::npos;) {
+        std::string line = pending.substr(0, end);
+        pending.erase(0, end + 2);
+        if (line.rfind("EHLO", 0) == 0) {
+          Send(fd, "250-echo\r\n250 AUTH PLAIN LOGIN\r\n");
+        } else if (line == "AUTH PLAIN" || line == "AUTH LOGIN") {
+          Send(fd, "334 \r\n");  // an empty challenge: the client sends its credentials next
+        } else if (line.rfind("QUIT", 0) == 0) {
+          Send(fd, "221 bye\r\n");
+        } else {
+          Send(fd, "535 5.7.8 Authentication failed for " + line + "\r\n");
+        }
+      }
+    }
+    close(fd);
+  }
+  static void Send(int fd, const std::string& text) {
+    ssize_t ignored = send(fd, text.data(), text.size(), MSG_NOSIGNAL);
+    (void)ignored;
+  }
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST_CASE("SmtpMailer never copies a provider's reply to AUTH, which may quote the credentials",
+          "[mailsink][mailer][secrets]") {
+  EchoingProvider provider;
+  const std::string url =
+      "smtp://fibmaster:Echoed-pw-93@127.0.0.1:" + std::to_string(provider.port()) + "?tls=none";
+  Email email{
+      .from = "a@x.test", .to = "b@y.test", .subject = "s", .html_body = "x", .headers = {}};
+  Status refused = SendOnNewThread({.url = url}, email);
+  INFO(refused.message());
+  CHECK_FALSE(refused.ok());
+  CHECK_THAT(refused.message(), Catch::Contains("535"));
+  // AUTH PLAIN's response is base64("\0fibmaster\0Echoed-pw-93"); LOGIN's is base64 of each.
+  for (const char* secret :
+       {"Echoed-pw-93", "AGZpYm1hc3RlcgBFY2hvZWQtcHctOTM=", "RWNob2VkLXB3LTkz"}) {
+    CHECK_THAT(refused.message(), !Catch::Contains(secret));
+  }
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/support/mail_sink.h"
+#include "tests/support/ports.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/web_app.h"
 #include "tests/support/worker_process.h"
@@ -28,15 +29,8 @@ namespace {
 class OldRedis {
  public:
   OldRedis() {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    REQUIRE(listen(listen_fd_, 16) == 0);
+    listen_fd_ = ListenLoopback(&port_);
+    REQUIRE(listen_fd_ >= 0);
     thread_ = std::thread([this] { Serve(); });
   }
   ~OldRedis() {

@@ -57,16 +57,49 @@ CURL* ThreadHandle() {
   return handle.get();
 }
 
+// What KeepLastReply remembers of one exchange.
+struct ReplyLog {
+  std::string last;         // the server's last reply line, control characters blanked
+  bool in_auth = false;     // the last command we sent was AUTH or a response to its challenge
+  bool challenged = false;  // the last reply was 334 (a challenge the next line answers)
+};
+
+// The codes that open a reply line, e.g. "535 5.7.8" of "535 5.7.8 Bad credentials for ...":
+// the reply code, and an enhanced status code (RFC 3463: class.subject.detail) when one follows.
+std::string ReplyCodes(const std::string& line) {
+  std::string code = line.substr(0, 3);
+  size_t end = line.find(' ', 4);
+  std::string next =
+      line.size() > 4 ? line.substr(4, end == std::string::npos ? end : end - 4) : "";
+  bool enhanced = next.size() >= 5 && next.size() <= 9 &&
+                  (next[0] == '2' || next[0] == '4' || next[0] == '5') && next[1] == '.' &&
+                  std::count(next.begin(), next.end(), '.') == 2 &&
+                  next.find_first_not_of("0123456789.") == std::string::npos;
+  return enhanced ? code + " " + next : code;
+}
+
 // CURLOPT_DEBUGFUNCTION: keeps the server's last reply line (e.g. "451 4.3.0 Temporary
 // failure"), so a failed send reports the provider's own words, not only libcurl's summary.
+// Replies to AUTH keep only their code: a relay may quote the command it refuses, and AUTH's
+// lines carry the credentials (base64 is not a redaction).
 int KeepLastReply(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+  auto* log = static_cast<ReplyLog*>(user);
+  if (type == CURLINFO_HEADER_OUT) {
+    std::string_view line(data, size);
+    log->in_auth = log->challenged || line.substr(0, 5) == "AUTH " || line.substr(0, 5) == "auth ";
+    return 0;
+  }
   if (type != CURLINFO_HEADER_IN) return 0;
-  auto* last = static_cast<std::string*>(user);
-  last->assign(data, std::min<size_t>(size, 200));  // a hostile server may send a long line
-  while (!last->empty() && (last->back() == '\n' || last->back() == '\r')) last->pop_back();
-  for (char& c : *last) {
+  log->last.assign(data, std::min<size_t>(size, 200));  // a hostile server may send a long line
+  while (!log->last.empty() && (log->last.back() == '\n' || log->last.back() == '\r')) {
+    log->last.pop_back();
+  }
+  for (char& c : log->last) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
+  log->challenged = log->in_auth && log->last.rfind("334", 0) == 0;
+  if (log->in_auth)
+    log->last = ReplyCodes(log->last) + " (the text of a reply to AUTH is not shown)";
   return 0;
 }
 
@@ -174,13 +207,13 @@ Status SmtpMailer::Send(const Email& email) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  std::string last_reply;
+  ReplyLog replies;
   curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, KeepLastReply);
-  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &last_reply);
+  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &replies);
   curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);  // the debug function sees traffic only then
   CURLcode code = curl_easy_perform(curl);
   // The handle outlives this call (and may send QUIT when the thread ends): unhook the callback
-  // from last_reply before it goes out of scope.
+  // from `replies` before it goes out of scope.
   curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L);
   curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, nullptr);
   curl_easy_setopt(curl, CURLOPT_DEBUGDATA, nullptr);
@@ -194,7 +227,7 @@ Status SmtpMailer::Send(const Email& email) {
   // text reaches 502 pages, logs and the retry/dead sets (Sidekiq's Web UI keeps it for months).
   return Status::Error(
       Scrubbed(fmt::format("SMTP send to {} failed: {}{}{}", redacted_url_, detail,
-                           ReplyDetail(reply, last_reply), hint.empty() ? "" : "; " + hint),
+                           ReplyDetail(reply, replies.last), hint.empty() ? "" : "; " + hint),
                secrets_));
 }
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -63,16 +64,52 @@ bool WriteAll(int fd, std::string_view data) {
   return true;
 }
 
+// Appends one read from `fd` to `out`: 1 when bytes came, 0 at the end, -1 on a read error or
+// beyond `limit` bytes in all.
+int ReadSome(int fd, size_t limit, std::string* out) {
+  char buffer[65536];
+  ssize_t n = -1;
+  do {
+    n = read(fd, buffer, sizeof buffer);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return n == 0 ? 0 : -1;
+  if (out->size() + static_cast<size_t>(n) > limit) return -1;
+  out->append(buffer, static_cast<size_t>(n));
+  return 1;
+}
+
 // Reads `fd` to its end, at most `limit` bytes; false on a read error or more than the limit.
 bool ReadAll(int fd, size_t limit, std::string* out) {
-  char buffer[65536];
   for (;;) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    if (out->size() + static_cast<size_t>(n) > limit) return false;
-    out->append(buffer, static_cast<size_t>(n));
+    int got = ReadSome(fd, limit, out);
+    if (got <= 0) return got == 0;
+  }
+}
+
+// Returns true once `pid` has exited (it stays unreaped: its pid and group id stay ours).
+bool ChildExited(pid_t pid) {
+  siginfo_t info{};
+  info.si_pid = 0;
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
+// Reads the child's outcome from `fd` to its end, at most `limit` bytes. A process the child
+// left behind (it forked) may hold the pipe open for ever: once the child itself has exited,
+// only what is already in the pipe counts. False on a read error or more than the limit.
+bool ReadOutcome(pid_t pid, int fd, size_t limit, std::string* out) {
+  bool exited = false;
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    int ready = poll(&p, 1, exited ? 0 : 100);
+    if (ready < 0 && errno != EINTR) return false;
+    if (ready <= 0) {
+      if (exited) return true;  // drained: the child's whole outcome was written before it exited
+      exited = ChildExited(pid);
+      continue;
+    }
+    int got = ReadSome(fd, limit, out);
+    if (got <= 0) return got == 0;
   }
 }
 
@@ -227,7 +264,7 @@ IsolatedResult ChildProcessRunner::Run(const FetchedJob& job) {
   WriteAll(in[1], EncodeIsolatedJob(job));
   close(in[1]);
   std::string text;
-  bool read_ok = ReadAll(out[0], kMaxOutcomeBytes, &text);
+  bool read_ok = ReadOutcome(pid, out[0], kMaxOutcomeBytes, &text);
   close(out[0]);
   // Waited for without reaping first, so KillAll never signals a reused pid.
   siginfo_t info{};
@@ -236,6 +273,8 @@ IsolatedResult ChildProcessRunner::Run(const FetchedJob& job) {
   bool killed_by_us = false;
   {
     std::lock_guard lock(mu_);
+    // Whatever the job started dies with it (the group id cannot be reused before the reap).
+    kill(-pid, SIGKILL);
     running_.erase(pid);
     killed_by_us = killing_;
   }
@@ -262,7 +301,8 @@ IsolatedResult ChildProcessRunner::Run(const FetchedJob& job) {
 void ChildProcessRunner::KillAll() {
   std::lock_guard lock(mu_);
   killing_ = true;
-  for (pid_t pid : running_) kill(pid, SIGKILL);
+  // The child leads its own process group: anything it started dies too.
+  for (pid_t pid : running_) kill(-pid, SIGKILL);
 }
 
 }  // namespace fib

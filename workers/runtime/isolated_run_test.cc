@@ -113,5 +113,28 @@ TEST_CASE("a child that cannot start, or is killed at shutdown, did not run (not
   CHECK(slow.Run(FetchedJob{"default", "{}"}).kind == IsolatedResult::Kind::kNotRun);
 }
 
+TEST_CASE("a process the child leaves behind holding fd 3 neither stalls a run nor outlives it") {
+  auto start = std::chrono::steady_clock::now();
+  JobOutcome answer = SampleOutcome();
+  answer.raw = "{}";  // argv cannot carry the sample's NUL
+  IsolatedResult done = RunShell(R"(cat >/dev/null; printf '%s' "$1" >&3; sleep 20 & exit 0)",
+                                 {EncodeOutcome(answer)});
+  CHECK(done.kind == IsolatedResult::Kind::kFinished);
+  IsolatedResult left = RunShell("cat >/dev/null; sleep 20 & exit 0");
+  CHECK(left.kind == IsolatedResult::Kind::kCrashed);
+  CHECK_THAT(left.problem, Catch::Contains("without a readable outcome"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+
+  ChildProcessRunner forking({"/bin/sh", "-c", "cat >/dev/null; sleep 20 & wait"});
+  IsolatedResult stopped;
+  start = std::chrono::steady_clock::now();
+  std::thread run([&] { stopped = forking.Run(FetchedJob{"default", "{}"}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  forking.KillAll();
+  run.join();
+  CHECK(stopped.kind == IsolatedResult::Kind::kNotRun);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace fib
