@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -45,6 +46,8 @@ RandomFn DefaultRandom() {
 }
 
 constexpr int kReportAttempts = 5;
+// A recovered job that cannot be put back is retried at most this far apart.
+constexpr int64_t kMaxReturnBackoffMs = 30000;
 constexpr auto kBackoffCheck = std::chrono::milliseconds(500);
 constexpr int kAckBatchMax = 256;
 
@@ -495,16 +498,21 @@ void Worker::RunRecovered(const FetchedJob& job) {
         peek.jid.empty() ? "-" : peek.jid, peek.class_name.empty() ? "-" : peek.class_name,
         job.queue, result.problem, crashed_isolated_total_.load());
   }
-  Status returned;
-  for (int attempt = 1; attempt <= kReportAttempts; ++attempt) {
+  // Retried until Redis takes it back (or shutdown): given up, the job would wait in this
+  // worker's in-progress list until the worker exits, however long it lives.
+  Status returned = queue_->ReturnRecovered(job, crashed, result.problem);
+  for (int attempt = 1; !returned.ok(); ++attempt) {
+    if (attempt == kReportAttempts) {
+      Log("jid={}: cannot put the recovered job back after {} attempts: {}; retrying at most "
+          "{} s apart until Redis answers (until then it stays in this worker's in-progress list, "
+          "and is recovered from there if this worker exits)",
+          peek.jid.empty() ? "-" : peek.jid, attempt, returned.message(),
+          kMaxReturnBackoffMs / 1000);
+    }
+    auto wait = std::chrono::milliseconds(
+        std::min<int64_t>(int64_t{options_.report_retry_ms} * attempt, kMaxReturnBackoffMs));
+    if (recovered_alarm_.Sleep(wait, /*nudgeable=*/false)) return;  // stopping: stays listed
     returned = queue_->ReturnRecovered(job, crashed, result.problem);
-    if (returned.ok() || attempt == kReportAttempts) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(options_.report_retry_ms * attempt));
-  }
-  if (!returned.ok()) {
-    Log("jid={}: cannot put the recovered job back after {} attempts: {}; it stays in this "
-        "worker's in-progress list (recovered again when this worker exits)",
-        peek.jid.empty() ? "-" : peek.jid, kReportAttempts, returned.message());
   }
   if (!crashed) {
     Log("jid={}: recovered job not run ({}); put back among the recovered jobs",

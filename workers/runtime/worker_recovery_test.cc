@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "workers/runtime/isolated_run.h"
 #include "workers/runtime/job_fetcher.h"
 #include "workers/runtime/worker.h"
 #include "workers/runtime/worker_test_fixture.h"
@@ -112,4 +113,93 @@ TEST_CASE("after a lost fetch reply, jobs still running are not put back",
     CHECK(f.journal.blocking_started == 1);  // the running job was not run a second time
   }
   CHECK(f.journal.ran == std::vector<std::string>{"\"after\""});
+}
+
+namespace {
+
+// Recovered jobs over FlakyQueue: FetchRecovered hands out what the test added; the next
+// `failing_returns` ReturnRecovered calls fail (Redis down), later ones are recorded.
+class RecoveredQueue : public FlakyQueue {
+ public:
+  void AddRecovered(const FetchedJob& job) {
+    std::lock_guard lock(mu_);
+    recovered_.push_back(job);
+  }
+  Result<std::optional<FetchedJob>> FetchRecovered(const std::vector<std::string>&) override {
+    std::lock_guard lock(mu_);
+    if (recovered_.empty()) return std::optional<FetchedJob>();
+    FetchedJob job = recovered_.back();
+    recovered_.pop_back();
+    return std::optional<FetchedJob>(job);
+  }
+  Status ReturnRecovered(const FetchedJob& job, bool crashed, const std::string&) override {
+    std::lock_guard lock(mu_);
+    ++return_calls_;
+    if (failing_returns_ > 0) {
+      --failing_returns_;
+      return Status::Error("ReturnRecovered failed (injected by the test)");
+    }
+    returned_.push_back(job.raw + (crashed ? " crashed" : ""));
+    return Status::Ok();
+  }
+  void FailReturns(int count) {
+    std::lock_guard lock(mu_);
+    failing_returns_ = count;
+  }
+  std::vector<std::string> returned() {
+    std::lock_guard lock(mu_);
+    return returned_;
+  }
+  int return_calls() {
+    std::lock_guard lock(mu_);
+    return return_calls_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<FetchedJob> recovered_;
+  std::vector<std::string> returned_;
+  int failing_returns_ = 0;
+  int return_calls_ = 0;
+};
+
+// Every job "crashes" its isolated process.
+class CrashingRunner : public IsolatedRunner {
+ public:
+  IsolatedResult Run(const FetchedJob&) override {
+    IsolatedResult result;
+    result.kind = IsolatedResult::Kind::kCrashed;
+    result.problem = "killed by signal 6 (Aborted; test)";
+    return result;
+  }
+  void KillAll() override {}
+};
+
+}  // namespace
+
+// Review finding: a crashed recovered job whose put-back failed 5 times was left in the worker's
+// in-progress list for the rest of the worker's life. It is retried until Redis takes it back.
+TEST_CASE("a recovered job whose put-back keeps failing is retried until Redis takes it back",
+          "[worker][recovered]") {
+  Fixture f;
+  RecoveredQueue queue;
+  CrashingRunner runner;
+  f.options.isolated = &runner;
+  f.options.recovered_threads = 1;
+  f.options.recovered_poll_ms = 10;
+  f.options.report_retry_ms = 1;
+  queue.FailReturns(8);  // more than the 5 attempts a job result gets
+  queue.AddRecovered(FetchedJob{"default", "poison"});
+  Worker worker(f.options, &queue, &f.registry, nullptr, &f.clock, [](uint64_t) { return 0; });
+  REQUIRE(worker.Start().ok());
+  bool returned = false;
+  for (int i = 0; i < 500 && !returned; ++i) {
+    returned = !queue.returned().empty();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(returned);
+  CHECK(queue.return_calls() == 9);
+  CHECK(queue.returned() == std::vector<std::string>{"poison crashed"});
+  CHECK(worker.crashed_recovered_total() == 1);
+  worker.Stop();
 }
