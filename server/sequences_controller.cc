@@ -84,7 +84,8 @@ WebResponse SequencesController::RunJob(const WebRequest& request, const Sequenc
     return Error(request, 500, "Internal Server Error", before.message());
   }
   nlohmann::json args = JobArgs(args_template_, job.email, job.sequence_length);
-  DispatchResult result = dispatcher_->Dispatch(job_class_, args, request.request_id);
+  DispatchResult result =
+      dispatcher_->Dispatch(job_class_, args, request.request_id, request.arrival_us);
   timing->Add(result.timing_name, result.duration_us);
   if (!result.ok()) return DispatchFailed(request, result);
   if (Status after = pipeline_->RunAfterJob(request.request_id, timing); !after.ok()) {

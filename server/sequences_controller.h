@@ -19,6 +19,7 @@ struct WebRequest {
   std::string accept;        // Accept header value
   std::string body;
   std::string request_id;  // already sanitized
+  int64_t arrival_us = 0;  // wall clock (µs since the epoch) when the handler started; 0 = unknown
 };
 
 struct WebResponse {

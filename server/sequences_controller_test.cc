@@ -12,7 +12,8 @@ namespace {
 class FakeDispatcher : public JobDispatcher {
  public:
   DispatchResult Dispatch(const std::string& class_name, const nlohmann::json& args,
-                          const std::string& request_id) override {
+                          const std::string& request_id, int64_t request_start_us) override {
+    last_request_start_us = request_start_us;
     ++calls;
     last_class = class_name;
     last_args = args;
@@ -24,6 +25,7 @@ class FakeDispatcher : public JobDispatcher {
 
   DispatchResult result;
   int calls = 0;
+  int64_t last_request_start_us = 0;
   std::string last_class, last_request_id;
   nlohmann::json last_args;
 };

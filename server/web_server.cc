@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/http/bounded_server.h"
 #include "common/log.h"
 #include "server/request_id.h"
@@ -26,8 +27,11 @@ thread_local std::chrono::steady_clock::time_point request_start;
 thread_local bool request_started = false;
 
 WebRequest ToWebRequest(const httplib::Request& req, const httplib::Response& res) {
+  // The request's arrival, as the email's X-Request-Start: httplib calls the handler once the
+  // request has been read, so this is the moment the app starts on it (Rails' X-Request-Start
+  // is set earlier, by the proxy).
   return {req.get_header_value("Content-Type"), req.get_header_value("Accept"), req.body,
-          res.get_header_value(kRequestIdHeader)};
+          res.get_header_value(kRequestIdHeader), SystemClock::Default()->NowMicros()};
 }
 
 void Send(const WebResponse& from, httplib::Response* to) {

@@ -41,7 +41,7 @@ TEST_CASE("The lesson job takes its 200 ms and its email reaches the sink", "[in
   fib::JobRegistry registry = RegistryWithAllProfiles();
   fib::SmtpMailer mailer(fib::SmtpMailerOptions{sink.smtp_url()});
   std::string request_id = fib::Uuid4();
-  fib::JobContext context{fib::RandomHex(24), request_id, &mailer, nullptr};
+  fib::JobContext context{fib::RandomHex(24), request_id, &mailer, nullptr, {}};
 
   int64_t start_ms = WallMillis();
   int64_t start_cpu_us = fib::ThreadCpuMicros();
@@ -72,7 +72,7 @@ TEST_CASE("The lesson job's email stage lasts as long as the slow provider", "[i
   auto lesson = fib::LoadProfile("lesson", kProfilesDir);
   REQUIRE(lesson.ok());
   fib::SmtpMailer mailer(fib::SmtpMailerOptions{sink.smtp_url()});
-  fib::JobContext context{"jid-2", fib::Uuid4(), &mailer, nullptr};
+  fib::JobContext context{"jid-2", fib::Uuid4(), &mailer, nullptr, {}};
   std::vector<fib::StageTiming> timings;
   fib::JobStatus status = fib::StageRunner(*lesson).RunPhase(fib::StagePhase::kJob,
                                                              {"bo@example.com"}, context, &timings);
@@ -92,7 +92,7 @@ TEST_CASE("Request and response stages run in the web's thread and report their 
   auto lesson = fib::LoadProfile("lesson", kProfilesDir);
   REQUIRE(lesson.ok());
   std::vector<fib::StageTiming> timings;
-  fib::JobContext context{"", fib::Uuid4(), nullptr, nullptr};
+  fib::JobContext context{"", fib::Uuid4(), nullptr, nullptr, {}};
   REQUIRE(fib::RunRequestStages(*lesson, fib::StagePhase::kRequest, context, &timings).ok());
   REQUIRE(fib::RunRequestStages(*lesson, fib::StagePhase::kResponse, context, &timings).ok());
   REQUIRE(timings.size() == 2);
@@ -105,7 +105,7 @@ TEST_CASE("With the mail sink down the lesson job fails with SmtpError", "[integ
   // A port that was free a moment ago: nothing listens there.
   fib::SmtpMailer mailer(fib::SmtpMailerOptions{
       "smtp://127.0.0.1:" + std::to_string(fib::test::FreePort()), 2000, 5000});
-  fib::JobContext context{"jid", "req", &mailer, nullptr};
+  fib::JobContext context{"jid", "req", &mailer, nullptr, {}};
   fib::JobStatus status = registry.Run("LessonEmailWorker", {"ada@example.com"}, context);
   CHECK(status.error_class() == fib::kSmtpError);
   CHECK(status.message().find("stage 'send email' of profile 'lesson'") != std::string::npos);

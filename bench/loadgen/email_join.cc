@@ -12,20 +12,26 @@
 namespace fib {
 namespace {
 
+// Returns the message's header `lower_name` (matched case-insensitively), or nullptr.
+const std::string* HeaderOf(const nlohmann::json& message, std::string_view lower_name) {
+  auto headers = message.find("headers");
+  if (headers == message.end() || !headers->is_object()) return nullptr;
+  for (const auto& [name, value] : headers->items()) {
+    if (value.is_string() && name.size() == lower_name.size() &&
+        std::equal(name.begin(), name.end(), lower_name.begin(),
+                   [](char a, char b) { return std::tolower(a) == b; })) {
+      return value.get_ptr<const std::string*>();
+    }
+  }
+  return nullptr;
+}
+
 // Returns the message's X-Request-Id: the "request_id" field, else the header.
 std::string RequestIdOf(const nlohmann::json& message) {
   auto id = message.find("request_id");
   if (id != message.end() && id->is_string()) return *id;
-  auto headers = message.find("headers");
-  if (headers == message.end() || !headers->is_object()) return "";
-  for (const auto& [name, value] : headers->items()) {
-    if (value.is_string() && name.size() == 12 &&
-        std::equal(name.begin(), name.end(), "x-request-id",
-                   [](char a, char b) { return std::tolower(a) == b; })) {
-      return value;
-    }
-  }
-  return "";
+  const std::string* header = HeaderOf(message, "x-request-id");
+  return header ? *header : "";
 }
 
 }  // namespace
@@ -62,12 +68,14 @@ void EmailJoin::AddMessages(const nlohmann::json& messages) {
     int64_t e2e = received_at - it->second.intended_wall_us;
     result_.e2e.Record(e2e);
     if (e2e < it->second.response_us) ++result_.before_response;
+    stages_.Add(it->second.intended_wall_us, HeaderOf(m, "x-fib-timing"), received_at);
     ++result_.received;
   }
 }
 
 EmailJoinResult EmailJoin::Finish() {
   result_.missing = result_.expected - result_.received;
+  result_.stages = stages_.result();
   result_.missing_ids.clear();
   for (int64_t n : order_) {
     if (result_.missing_ids.size() >= 100) break;

@@ -13,6 +13,7 @@
 #include "bench/histogram/hdr_histogram.h"
 #include "bench/loadgen/loadgen_options.h"
 #include "bench/loadgen/run_stats.h"
+#include "bench/loadgen/stage_join.h"
 #include "common/status.h"
 
 namespace fib {
@@ -25,6 +26,7 @@ struct EmailJoinResult {
   int64_t duplicates = 0;                // extra emails for an id already seen
   int64_t before_response = 0;           // emails whose e2e is below the response latency
   std::vector<std::string> missing_ids;  // first 100
+  StageJoinResult stages;                // the waterfall, from each first email's X-Fib-Timing
 };
 
 class EmailJoin {
@@ -53,6 +55,7 @@ class EmailJoin {
   std::unordered_map<int64_t, Pending> pending_;
   std::vector<int64_t> order_;
   EmailJoinResult result_;
+  StageJoin stages_;
   int64_t last_id_ = 0;
 };
 

@@ -149,6 +149,11 @@ Result<RunResult> LoadRunner::Run() {
                                  options_.drain_s);
     if (joined.ok()) {
       result.e2e = std::move(*joined);
+      auto wait = result.e2e->stages.histograms.find(kStageQueueWait);
+      if (wait != result.e2e->stages.histograms.end()) {
+        result.littles_law = CheckLittlesLaw({result.e2e->expected, result.window_s, &wait->second,
+                                              &result.redis_samples, options_.queue});
+      }
     } else {
       result.warnings.push_back("WARNING: " + joined.message());
     }
@@ -199,6 +204,10 @@ void LoadRunner::AddWarnings(RunResult* result) const {
         result->achieved_rps(), options_.rate_rps, result->unsent_at_end,
         result->in_flight_at_end));
   }
+  if (result->littles_law && !result->littles_law->warning.empty()) {
+    result->warnings.push_back(result->littles_law->warning);
+  }
+  if (result->e2e) AddStageWarnings(result->e2e->stages, &result->warnings);
   if (result->e2e && result->e2e->missing > 0) {
     result->warnings.push_back(fmt::format("WARNING: {} of {} emails missing after {} s drain",
                                            result->e2e->missing, result->e2e->expected,

@@ -14,6 +14,7 @@
 
 #include "bench/loadgen/email_join.h"
 #include "bench/loadgen/interval_series.h"
+#include "bench/loadgen/littles_law.h"
 #include "bench/loadgen/loadgen_options.h"
 #include "bench/loadgen/redis_sampler.h"
 #include "bench/loadgen/run_stats.h"
@@ -31,8 +32,9 @@ struct RunResult {
   std::vector<IntervalRow> timeseries;
   std::vector<RedisSample> redis_samples;
   std::optional<EmailJoinResult> e2e;
-  std::vector<double> thread_cpu;  // fraction of a core per load thread
-  std::string start_time;          // ISO 8601 UTC
+  std::optional<LittlesLaw> littles_law;  // with --mail and --redis-url, background runs
+  std::vector<double> thread_cpu;         // fraction of a core per load thread
+  std::string start_time;                 // ISO 8601 UTC
   bool interrupted = false;
   std::vector<std::string> warnings;  // generator bottleneck, e2e problems, ...
 

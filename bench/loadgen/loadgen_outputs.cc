@@ -34,6 +34,31 @@ nlohmann::json Conditions(const LoadgenOptions& o, const RunResult& r) {
   return c;
 }
 
+// The waterfall's segments (StageJoin), in order, and what the join could not use.
+void AddStages(const StageJoinResult& j, nlohmann::json* s) {
+  nlohmann::json stages = nlohmann::json::object();
+  for (const auto& [name, h] : j.histograms) stages[name] = LatencySummaryMs(h);
+  (*s)["stages_ms"] = stages;
+  (*s)["stage_order"] = j.order;
+  (*s)["stage_join"] = {
+      {"with_timing", j.with_timing},
+      {"without_timing", j.without_timing},
+      {"unreadable", j.unreadable},
+      {"missing_stamps", j.missing},
+      {"negative", j.negative},
+      {"implausible", j.implausible},
+      {"clock", "stamps from the web, worker and mail sink share CLOCK_REALTIME (one machine)"}};
+}
+
+nlohmann::json LittlesLawJson(const LittlesLaw& law) {
+  nlohmann::json j = {
+      {"lambda_per_s", law.lambda_per_s}, {"w_ms", law.w_ms},   {"l_mean", law.l_mean},
+      {"predicted_l", law.predicted_l},   {"ratio", law.ratio}, {"samples", law.samples},
+      {"checked", law.checked},           {"note", law.note},   {"warning", law.warning}};
+  j["rho"] = law.rho >= 0 ? nlohmann::json(law.rho) : nlohmann::json(nullptr);
+  return j;
+}
+
 nlohmann::json Summary(const LoadgenOptions& o, const RunResult& r) {
   const RunStats& m = r.measured;
   nlohmann::json s = {
@@ -73,7 +98,9 @@ nlohmann::json Summary(const LoadgenOptions& o, const RunResult& r) {
                 {"duplicates", r.e2e->duplicates},
                 {"before_response", r.e2e->before_response},
                 {"missing_ids", r.e2e->missing_ids}};
+    AddStages(r.e2e->stages, &s);
   }
+  if (r.littles_law) s["littles_law"] = LittlesLawJson(*r.littles_law);
   return s;
 }
 
@@ -111,6 +138,9 @@ nlohmann::json ReportJson(const LoadgenOptions& o, const RunResult& r) {
                                {"uncorrected_latency", m.uncorrected_latency.ToJson()},
                                {"schedule_lag", m.schedule_lag.ToJson()}};
   if (r.e2e) histograms["e2e"] = r.e2e->e2e.ToJson();
+  if (r.e2e) {
+    for (const auto& [name, h] : r.e2e->stages.histograms) histograms["stages"][name] = h.ToJson();
+  }
   for (const auto& [name, h] : m.server_timing) histograms["server_timing"][name] = h.ToJson();
   nlohmann::json series = nlohmann::json::array();
   for (const auto& row : r.timeseries) {
@@ -137,7 +167,8 @@ nlohmann::json ReportJson(const LoadgenOptions& o, const RunResult& r) {
                          {"queue_depth", s.queue_depth},
                          {"retry", s.retry},
                          {"dead", s.dead},
-                         {"busy", s.busy}});
+                         {"busy", s.busy},
+                         {"concurrency", s.concurrency}});
     }
     report["redis_samples"] = samples;
   }

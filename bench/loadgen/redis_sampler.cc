@@ -1,6 +1,7 @@
 #include "bench/loadgen/redis_sampler.h"
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "bench/loadgen/mono_time.h"
 #include "common/redis/redis_connection.h"
@@ -38,13 +39,20 @@ Result<RedisSample> RedisSampler::SampleOnce() {
   sample.dead = (*replies)[2].integer;
   std::vector<std::vector<std::string>> busy_commands;
   for (const auto& member : (*replies)[3].elements) {
-    busy_commands.push_back({"HGET", member.str, "busy"});
+    busy_commands.push_back({"HMGET", member.str, "busy", "info"});
   }
   if (busy_commands.empty()) return sample;
   auto busy = redis_->Pipeline(busy_commands);
   if (!busy.ok()) return busy.status();
-  for (const auto& value : *busy) {
-    if (value.is_string()) sample.busy += std::atoll(value.str.c_str());
+  for (const auto& reply : *busy) {
+    if (reply.elements.size() != 2) continue;
+    if (reply.elements[0].is_string()) sample.busy += std::atoll(reply.elements[0].str.c_str());
+    // The heartbeat's info JSON (untrusted, but Redis caps what a hash value can be read as).
+    auto info = nlohmann::json::parse(reply.elements[1].str, nullptr, false);
+    if (info.is_object() && info.contains("concurrency") &&
+        info["concurrency"].is_number_integer()) {
+      sample.concurrency += info["concurrency"].get<int64_t>();
+    }
   }
   return sample;
 }

@@ -21,6 +21,7 @@ class RedisConnection;
 struct RedisSample {
   double t_s = 0;  // since the start of the measured window (negative during warmup)
   int64_t queue_depth = 0, retry = 0, dead = 0, busy = 0;
+  int64_t concurrency = 0;  // sum of the live processes' heartbeat concurrency
 };
 
 class RedisSampler {

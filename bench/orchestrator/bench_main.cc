@@ -11,6 +11,7 @@
 
 #include "bench/orchestrator/report_writer.h"
 #include "bench/orchestrator/scenarios.h"
+#include "bench/orchestrator/waterfall.h"
 #include "common/build_info.h"
 #include "common/flags.h"
 #include "common/log.h"
@@ -178,7 +179,10 @@ int main(int argc, char** argv) {
   fs::remove(results_dir + "/latest", ec);
   fs::create_directory_symlink("runs/" + stamp, results_dir + "/latest", ec);
   for (const auto& s : sections) {
-    if (s.id == "lesson") fmt::print("\n{}\n", fib::bench::HeadlineTable(s.figures));
+    if (s.id != "lesson") continue;
+    fmt::print("\n{}\n", fib::bench::HeadlineTable(s.figures));
+    fmt::print("Where the time goes (p50 of each step, measured per request):\n\n{}\n",
+               fib::bench::LessonDiagrams(s.figures["inline"], s.figures["background"]));
   }
   if (!written.ok()) {
     fmt::print(stderr, "fibtastic-bench: {}\n", written.message());

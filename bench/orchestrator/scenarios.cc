@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "bench/orchestrator/loadgen_run.h"
+#include "bench/orchestrator/waterfall.h"
 #include "bench/orchestrator/xy_plot.h"
 #include "common/log.h"
 #include "common/process.h"
@@ -37,6 +38,7 @@ struct RunFigures {
   double e2e_p50 = NAN, e2e_p99 = NAN, e2e_max = NAN, enqueue_p50 = NAN;
   double errors = NAN, requests = NAN, missing = NAN, max_queue = NAN;
   double unanswered = NAN;  // in flight at the end + never sent (behind schedule)
+  nlohmann::json stages;    // StageFigures: the waterfall's p50/p99 and Little's law
 };
 
 RunFigures Figures(const nlohmann::json& report) {
@@ -52,6 +54,7 @@ RunFigures Figures(const nlohmann::json& report) {
   f.e2e_p99 = SummaryValue(report, "e2e_ms", "p99");
   f.e2e_max = SummaryValue(report, "e2e_ms", "max");
   f.missing = SummaryValue(report, "e2e", "missing");
+  f.stages = StageFigures(report);
   f.unanswered =
       SummaryValue(report, "", "in_flight_at_end") + SummaryValue(report, "", "unsent_at_end");
   // The web reports its enqueue time in a Server-Timing header, which the loadgen summarises.
@@ -67,6 +70,19 @@ RunFigures Figures(const nlohmann::json& report) {
     f.max_queue = m;
   }
   return f;
+}
+
+// Returns the names of `profile`'s [[job]] stages before its first smtp stage (those the emails'
+// X-Fib-Timing carries), or {} when the profile cannot be read.
+std::vector<std::string> JobStageNames(const BenchOptions& options, const std::string& profile) {
+  auto loaded = LoadProfile(profile, options.profiles_dir);
+  std::vector<std::string> names;
+  if (!loaded.ok()) return names;
+  for (const Stage& stage : loaded->job) {
+    if (stage.kind == StageKind::kSmtp) break;
+    names.push_back(stage.name);
+  }
+  return names;
 }
 
 // One keep-alive connection per web thread: cpp-httplib (unlike Puma) holds a thread for each
@@ -138,8 +154,8 @@ std::string CompareTable(const ModeFigures& fig) {
   return md;
 }
 
-nlohmann::json CompareFigures(const std::string& profile, const LoadgenSpec& spec,
-                              const std::string& placement, const ModeFigures& fig) {
+nlohmann::json CompareTotals(const std::string& profile, const LoadgenSpec& spec,
+                             const std::string& placement, const ModeFigures& fig) {
   return {{"profile", profile},
           {"rate_rps", spec.rate_rps},
           {"duration_s", spec.duration_s},
@@ -160,6 +176,22 @@ nlohmann::json CompareFigures(const std::string& profile, const LoadgenSpec& spe
             {"requests", NumberOrNull(fig[1].requests)},
             {"errors", NumberOrNull(fig[1].errors)},
             {"emails_missing", NumberOrNull(fig[1].missing)}}}};
+}
+
+nlohmann::json CompareFigures(const std::string& profile, const LoadgenSpec& spec,
+                              const std::string& placement, const ModeFigures& fig) {
+  nlohmann::json figures = CompareTotals(profile, spec, placement, fig);
+  for (int i = 0; i < 2; ++i) figures[kModes[i]].update(fig[i].stages);
+  return figures;
+}
+
+std::string WaterfallSection(const nlohmann::json& figures) {
+  return "### Where the time goes\n\nThe lesson's diagrams with the measured p50 (p99) of each "
+         "step, joined per request from the stamps in each email's X-Fib-Timing header (web, "
+         "worker and mail sink share CLOCK_REALTIME on this machine):\n\n```\n" +
+         LessonDiagrams(figures["inline"], figures["background"]) +
+         "```\n\nInline, every stage:\n\n" + StageTable(figures["inline"]) +
+         "\nBackground, every stage:\n\n" + StageTable(figures["background"]) + "\n";
 }
 
 void AddFibtasticPoint(int n, const ModeFigures& fig, XYPlot* curve, std::string* rows,
@@ -406,7 +438,9 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
             : "Plots failed: " + plots.message() + "\n\n";
   std::string title = id == "lesson" ? "The lesson: 223 ms vs 24 ms"
                                      : "Profile " + profile + ": inline vs background";
-  return Section{id, title, md, CompareFigures(profile, spec, placement, fig)};
+  nlohmann::json figures = CompareFigures(profile, spec, placement, fig);
+  md += WaterfallSection(figures);
+  return Section{id, title, md, figures};
 }
 
 Result<Section> Scenarios::Fibtastic() {
@@ -472,6 +506,7 @@ Result<Section> Scenarios::Saturation() {
                      "queue depth over time"};
   std::string rows, placement;
   nlohmann::json steps = nlohmann::json::array();
+  std::vector<SaturationStages> stage_steps;
   for (double rate : rates) {
     // A fresh stack per step, so every step starts with an empty queue.
     auto stack = StartStack("saturation", "lesson", 1, options_.worker_concurrency, true);
@@ -489,8 +524,13 @@ Result<Section> Scenarios::Saturation() {
     }
     StopStack(*stack);
     AddSaturationStep(rate, fig, &plots.curve, &rows, &steps);
+    stage_steps.push_back({rate, fig[1].stages});
+    steps.back()["stages"] = fig[1].stages;
   }
-  std::string intro = SaturationIntro(q ? 3 : 8, options_, placement, rows);
+  std::string intro = SaturationIntro(q ? 3 : 8, options_, placement, rows) +
+                      "Background, where the time goes at each rate (p50 of each stage, joined "
+                      "per request from the emails' X-Fib-Timing):\n\n" +
+                      SaturationStageTable(stage_steps, JobStageNames(options_, "lesson")) + "\n";
   return Finish({"saturation",
                  "Saturation: when work arrives faster than it drains",
                  intro,

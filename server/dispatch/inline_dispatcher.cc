@@ -6,11 +6,13 @@ InlineDispatcher::InlineDispatcher(const JobRegistry* registry, Mailer* mailer, 
     : registry_(registry), mailer_(mailer), clock_(clock) {}
 
 DispatchResult InlineDispatcher::Dispatch(const std::string& class_name, const nlohmann::json& args,
-                                          const std::string& request_id) {
+                                          const std::string& request_id, int64_t request_start_us) {
   JobContext context;
   context.request_id = request_id;
   context.mailer = mailer_;
   context.clock = clock_;
+  context.timing.request_start_us = request_start_us;
+  context.timing.perform_us = clock_->NowMicros();
   DispatchResult result;
   result.timing_name = "job";
   int64_t start_us = clock_->MonotonicMicros();

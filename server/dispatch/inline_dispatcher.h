@@ -19,7 +19,7 @@ class InlineDispatcher : public JobDispatcher {
   InlineDispatcher(const JobRegistry* registry, Mailer* mailer, const Clock* clock);
 
   DispatchResult Dispatch(const std::string& class_name, const nlohmann::json& args,
-                          const std::string& request_id) override;
+                          const std::string& request_id, int64_t request_start_us) override;
   std::string ModeName() const override { return "inline"; }
   std::string Describe() const override;
 

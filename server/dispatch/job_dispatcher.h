@@ -33,9 +33,10 @@ class JobDispatcher {
  public:
   virtual ~JobDispatcher() = default;
   // Runs or enqueues job `class_name` with Sidekiq-style positional `args`, tagged with the
-  // HTTP request's id. Never throws; failures are in the result.
+  // HTTP request's id and its arrival time (wall clock µs, 0 = unknown), which travel into the
+  // email. Never throws; failures are in the result.
   virtual DispatchResult Dispatch(const std::string& class_name, const nlohmann::json& args,
-                                  const std::string& request_id) = 0;
+                                  const std::string& request_id, int64_t request_start_us) = 0;
   // Returns the variant's name as shown to users: "inline" or "background".
   virtual std::string ModeName() const = 0;
   // Returns one sentence about where the job goes, for the form page.

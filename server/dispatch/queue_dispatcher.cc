@@ -9,9 +9,13 @@ QueueDispatcher::QueueDispatcher(QueueDispatcherOptions options, JobQueue* queue
     : options_(std::move(options)), queue_(queue), clock_(clock) {}
 
 DispatchResult QueueDispatcher::Dispatch(const std::string& class_name, const nlohmann::json& args,
-                                         const std::string& request_id) {
+                                         const std::string& request_id, int64_t request_start_us) {
   JobPayload payload = NewJobPayload(class_name, args, *clock_, options_.queue);
   payload.request_id = request_id;
+  // An extra key, as request_id: Sidekiq keeps it, Ruby jobs ignore it (docs/sidekiq-format.md).
+  if (request_start_us > 0) {
+    payload.extra[kRequestStartAtKey] = static_cast<double>(request_start_us) / 1e6;
+  }
   payload.enqueued_at = clock_->NowSeconds();
   DispatchResult result;
   result.jid = payload.jid;

@@ -31,7 +31,7 @@ class QueueDispatcher : public JobDispatcher {
   // the queue's error when the push failed or options.ready refused; nothing is retried here
   // (the client sees 503).
   DispatchResult Dispatch(const std::string& class_name, const nlohmann::json& args,
-                          const std::string& request_id) override;
+                          const std::string& request_id, int64_t request_start_us) override;
   std::string ModeName() const override { return "background"; }
   std::string Describe() const override;
 

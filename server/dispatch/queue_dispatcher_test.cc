@@ -46,7 +46,8 @@ TEST_CASE("QueueDispatcher pushes a Sidekiq payload with class, args, request_id
   FakeJobQueue queue;
   QueueDispatcher dispatcher({"default", "redis://127.0.0.1:6379/0", nullptr}, &queue, &clock);
   nlohmann::json args = nlohmann::json::array({"a@example.com", 10});
-  DispatchResult result = dispatcher.Dispatch("SequenceEmailWorker", args, "req-42");
+  DispatchResult result =
+      dispatcher.Dispatch("SequenceEmailWorker", args, "req-42", 1700000000200000);
   REQUIRE(result.ok());
   REQUIRE(queue.pushed.size() == 1);
   CHECK(queue.pushed[0].first == "default");
@@ -67,14 +68,17 @@ TEST_CASE("QueueDispatcher pushes a Sidekiq payload with class, args, request_id
   auto decoded = DecodePayload(queue.pushed[0].second);
   REQUIRE(decoded.ok());
   CHECK(decoded->request_id == "req-42");
+  // The request's arrival travels as an extra key, in Sidekiq's float seconds.
+  CHECK(raw["request_start_at"].get<double>() == Approx(1700000000.2));
+  CHECK(decoded->extra["request_start_at"].is_number_float());
 }
 
 TEST_CASE("each dispatch gets its own jid", "[queue_dispatcher]") {
   ManualClock clock;
   FakeJobQueue queue;
   QueueDispatcher dispatcher({}, &queue, &clock);
-  auto a = dispatcher.Dispatch("NoopWorker", nlohmann::json::array(), "r");
-  auto b = dispatcher.Dispatch("NoopWorker", nlohmann::json::array(), "r");
+  auto a = dispatcher.Dispatch("NoopWorker", nlohmann::json::array(), "r", 0);
+  auto b = dispatcher.Dispatch("NoopWorker", nlohmann::json::array(), "r", 0);
   CHECK(a.jid != b.jid);
 }
 
@@ -84,8 +88,8 @@ TEST_CASE("a failed push is kQueueUnavailable with the queue's message and no ji
   FakeJobQueue queue;
   queue.push_error = "Redis at 127.0.0.1:1 is unreachable: connection refused";
   QueueDispatcher dispatcher({"critical", "", nullptr}, &queue, &clock);
-  DispatchResult result =
-      dispatcher.Dispatch("SequenceEmailWorker", nlohmann::json::array({"a@example.com", 1}), "r");
+  DispatchResult result = dispatcher.Dispatch("SequenceEmailWorker",
+                                              nlohmann::json::array({"a@example.com", 1}), "r", 0);
   CHECK(result.outcome == DispatchOutcome::kQueueUnavailable);
   CHECK(result.message == queue.push_error);
   CHECK(result.jid.empty());
@@ -102,12 +106,12 @@ TEST_CASE("a queue that is not ready is kQueueUnavailable and nothing is pushed"
     return ready ? Status::Ok() : Status::Error("Redis 6.0.16 at x is too old");
   };
   QueueDispatcher dispatcher(options, &queue, &clock);
-  DispatchResult refused = dispatcher.Dispatch("SequenceEmailWorker", {"a@example.com", 1}, "r");
+  DispatchResult refused = dispatcher.Dispatch("SequenceEmailWorker", {"a@example.com", 1}, "r", 0);
   CHECK(refused.outcome == DispatchOutcome::kQueueUnavailable);
   CHECK(refused.message == "Redis 6.0.16 at x is too old");
   CHECK(queue.pushed.empty());
   ready = true;
-  CHECK(dispatcher.Dispatch("SequenceEmailWorker", {"a@example.com", 1}, "r").outcome ==
+  CHECK(dispatcher.Dispatch("SequenceEmailWorker", {"a@example.com", 1}, "r", 0).outcome ==
         DispatchOutcome::kOk);
   CHECK(queue.pushed.size() == 1);
 }

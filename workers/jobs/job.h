@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/fib_timing.h"
+
 namespace fib {
 
 class Clock;
@@ -42,6 +44,9 @@ struct JobContext {
   std::string request_id;  // the HTTP request that caused the job (X-Request-Id), may be empty
   Mailer* mailer = nullptr;
   const Clock* clock = nullptr;
+  // The stamps the email carries as X-Fib-Timing / X-Request-Start (docs/measurement.md): the
+  // request's arrival, enqueue, fetch and perform start, and the job stages finished so far.
+  FibTiming timing;
 };
 
 class Job {

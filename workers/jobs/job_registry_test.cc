@@ -14,7 +14,7 @@ TEST_CASE("SequenceEmailWorker sends the numbers with request and job ids", "[jo
   fib::JobRegistry registry;
   fib::RegisterBuiltinJobs(&registry);
   RecordingMailer mailer;
-  fib::JobContext ctx{"abc123", "run-7", &mailer, nullptr};
+  fib::JobContext ctx{"abc123", "run-7", &mailer, nullptr, {}};
   fib::JobStatus s = registry.Run("SequenceEmailWorker", {"a@example.com", 10}, ctx);
   REQUIRE(s.ok());
   REQUIRE(mailer.sent.size() == 1);
@@ -31,7 +31,7 @@ TEST_CASE("SequenceEmailWorker accepts a numeric string length as Rails sends it
   fib::JobRegistry registry;
   fib::RegisterBuiltinJobs(&registry);
   RecordingMailer mailer;
-  fib::JobContext ctx{"", "", &mailer, nullptr};
+  fib::JobContext ctx{"", "", &mailer, nullptr, {}};
   REQUIRE(registry.Run("SequenceEmailWorker", {"a@example.com", "5"}, ctx).ok());
   CHECK(mailer.sent.at(0).html_body.find("0, 1, 1, 2, 3</p>") != std::string::npos);
 }
@@ -40,7 +40,7 @@ TEST_CASE("Bad job input is a failure with a clear class and message", "[jobs]")
   fib::JobRegistry registry;
   fib::RegisterBuiltinJobs(&registry);
   RecordingMailer mailer;
-  fib::JobContext ctx{"", "", &mailer, nullptr};
+  fib::JobContext ctx{"", "", &mailer, nullptr, {}};
   auto unknown = registry.Run("NoSuchWorker", nlohmann::json::array(), ctx);
   CHECK(unknown.error_class() == fib::kUnknownJobError);
   CHECK(unknown.message().find("NoSuchWorker") != std::string::npos);
@@ -59,7 +59,7 @@ TEST_CASE("An SMTP failure comes back as SmtpError with the mailer's message", "
   fib::RegisterBuiltinJobs(&registry);
   RecordingMailer mailer;
   mailer.fail_with = "SMTP send to smtp://x failed: 451";
-  fib::JobContext ctx{"", "", &mailer, nullptr};
+  fib::JobContext ctx{"", "", &mailer, nullptr, {}};
   auto s = registry.Run("SequenceEmailWorker", {"a@example.com", 3}, ctx);
   CHECK(s.error_class() == fib::kSmtpError);
   CHECK(s.message() == mailer.fail_with);

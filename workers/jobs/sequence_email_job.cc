@@ -5,6 +5,7 @@
 #include "common/flags.h"
 #include "common/text.h"
 #include "workers/jobs/fib_sequence.h"
+#include "workers/jobs/trace_headers.h"
 
 namespace fib {
 
@@ -63,8 +64,7 @@ Email SequenceEmail(const SequenceRequest& request, const JobContext& context) {
       "http-equiv=\"Content-Type\" /></head>\n<body>\n"
       "<h1>Here's those Fibonacci Numbers you requested:</h1>\n<p>{}</p>\n</body>\n</html>\n",
       fmt::join(numbers, ", "));
-  if (!context.request_id.empty()) email.headers["X-Request-Id"] = context.request_id;
-  if (!context.jid.empty()) email.headers["X-Job-Id"] = context.jid;
+  AddTraceHeaders(context, &email);
   return email;
 }
 

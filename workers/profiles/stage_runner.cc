@@ -12,6 +12,7 @@
 #include "common/smtp/mailer.h"
 #include "common/text.h"
 #include "workers/jobs/sequence_email_job.h"
+#include "workers/jobs/trace_headers.h"
 
 namespace fib {
 
@@ -84,8 +85,7 @@ Email StageRunner::StageEmail(const Stage& stage, const std::string& recipient,
       HtmlEscape(profile_.description),
       HtmlEscape(context.request_id.empty() ? "-" : context.request_id),
       HtmlEscape(context.jid.empty() ? "-" : context.jid));
-  if (!context.request_id.empty()) email.headers["X-Request-Id"] = context.request_id;
-  if (!context.jid.empty()) email.headers["X-Job-Id"] = context.jid;
+  AddTraceHeaders(context, &email);
   email.headers["X-Fib-Profile"] = profile_.name;
   return email;
 }
@@ -129,9 +129,12 @@ JobStatus StageRunner::Run(const Stage& stage, const nlohmann::json& args,
 JobStatus StageRunner::RunPhase(StagePhase phase, const nlohmann::json& args,
                                 const JobContext& context,
                                 std::vector<StageTiming>* timings) const {
+  // Each stage sees the ones before it in its context, so an smtp stage's X-Fib-Timing lists them.
+  JobContext staged = context;
   for (const Stage& stage : profile_.Stages(phase)) {
     StageTiming timing;
-    JobStatus status = Run(stage, args, context, &timing);
+    JobStatus status = Run(stage, args, staged, &timing);
+    staged.timing.stages.emplace_back(stage.name, timing.wall_us);
     if (timings) timings->push_back(std::move(timing));
     if (!status.ok()) return status;
   }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
+#include "common/fib_timing.h"
 #include "common/smtp/mailer.h"
 #include "tests/support/recording_mailer.h"
 #include "workers/profiles/profile_job.h"
@@ -73,7 +74,7 @@ TEST_CASE("Jitter varies a stage within ± jitter_ms", "[stages]") {
 TEST_CASE("An smtp stage sends to args[0] with the request and job ids", "[stages]") {
   fib::Profile profile = ProfileFrom(kMailProfile);
   RecordingMailer mailer;
-  fib::JobContext context{"jid-1", "req-9", &mailer, nullptr};
+  fib::JobContext context{"jid-1", "req-9", &mailer, nullptr, {}};
   fib::ProfileJob job(profile);
   REQUIRE(job.Perform({"ada@example.com", 42}, context).ok());
   REQUIRE(mailer.sent.size() == 1);
@@ -86,10 +87,36 @@ TEST_CASE("An smtp stage sends to args[0] with the request and job ids", "[stage
   CHECK(email.html_body.find("mail test") != std::string::npos);
 }
 
+TEST_CASE(
+    "An smtp stage's email carries X-Request-Start and X-Fib-Timing with the stages before it",
+    "[stages]") {
+  fib::Profile profile = ProfileFrom(
+      "job_class = \"W\"\n[[job]]\nname = \"nap time\"\nkind = \"io\"\nms = 5\n"
+      "[[job]]\nname = \"send email\"\nkind = \"smtp\"\n");
+  RecordingMailer mailer;
+  fib::JobContext context{"jid-1", "req-9", &mailer, nullptr, {}};
+  context.timing.request_start_us = 1700000000123456;
+  context.timing.enqueued_us = 1700000000124000;
+  context.timing.perform_us = 1700000000125000;
+  REQUIRE(fib::ProfileJob(profile).Perform({"ada@example.com"}, context).ok());
+  REQUIRE(mailer.sent.size() == 1);
+  const fib::Email& email = mailer.sent[0];
+  CHECK(email.headers.at("X-Request-Start") == "1700000000123");
+  auto timing = fib::ParseFibTiming(email.headers.at("X-Fib-Timing"));
+  REQUIRE(timing.ok());
+  CHECK(timing->request_start_us == 1700000000123456);
+  CHECK(timing->enqueued_us == 1700000000124000);
+  CHECK(timing->fetched_us == 0);  // not stamped: left out, reported as missing
+  REQUIRE(timing->stages.size() == 1);
+  CHECK(timing->stages[0].first == "nap time");
+  CHECK(timing->stages[0].second >= 5000);
+  CHECK(timing->smtp_start_us > timing->perform_us);
+}
+
 TEST_CASE("An smtp stage without a string recipient mails the default user", "[stages]") {
   fib::Profile profile = ProfileFrom(kMailProfile);
   RecordingMailer mailer;
-  fib::JobContext context{"", "", &mailer, nullptr};
+  fib::JobContext context{"", "", &mailer, nullptr, {}};
   REQUIRE(fib::ProfileJob(profile).Perform(nlohmann::json::array({7}), context).ok());
   REQUIRE(mailer.sent.size() == 1);
   CHECK(mailer.sent[0].to == "user@example.com");
@@ -101,7 +128,7 @@ TEST_CASE("Stage failures are SmtpError or ArgumentError and stop the job", "[st
       ProfileFrom(std::string(kMailProfile) + "[[job]]\nname = \"after\"\nkind = \"smtp\"\n");
   RecordingMailer mailer;
   mailer.fail_with = "smtp://127.0.0.1:1: connection refused";
-  fib::JobContext context{"", "", &mailer, nullptr};
+  fib::JobContext context{"", "", &mailer, nullptr, {}};
   fib::JobStatus failed = fib::ProfileJob(profile).Perform(nlohmann::json::array(), context);
   CHECK(failed.error_class() == fib::kSmtpError);
   CHECK(failed.message().find("stage 'send email' of profile 'test'") != std::string::npos);

@@ -36,6 +36,10 @@ struct JobPayload {
   int MaxRetries() const;
 };
 
+// Our extra key for the request's arrival at the web (epoch seconds as a float, like
+// enqueued_at): the worker puts it into the email's X-Request-Start and X-Fib-Timing headers.
+inline constexpr char kRequestStartAtKey[] = "request_start_at";
+
 // Returns a new payload with a random jid and created_at = now.
 JobPayload NewJobPayload(std::string class_name, nlohmann::json args, const Clock& clock,
                          std::string queue = "default");

@@ -1,12 +1,14 @@
 // libFuzzer target for DecodePayload (cmake -DFIBTASTIC_FUZZ=ON with clang): whatever a Redis
 // list holds, decoding gives a payload or an error, never a crash. A decoded payload, encoded
 // again, must decode to the same payload (so a job read and re-pushed on retry loses nothing);
-// PeekPayload's fields stay within their bound.
+// PeekPayload's fields stay within their bound. The same bytes also go to the X-Fib-Timing header
+// parser (common/fib_timing.h): what parses formats and parses back to the same stamps.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "common/fib_timing.h"
 #include "workers/queue/job_payload.h"
 
 namespace {
@@ -32,6 +34,10 @@ bool SamePayload(const fib::JobPayload& a, const fib::JobPayload& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view json(reinterpret_cast<const char*>(data), size);
+  if (auto timing = fib::ParseFibTiming(json); timing.ok()) {
+    auto again = fib::ParseFibTiming(fib::FormatFibTiming(*timing));
+    Check(again.ok() && *again == *timing);
+  }
   // The peek the worker uses on payloads it refuses to decode: bounded, whatever the text.
   fib::PayloadPeek peek = fib::PeekPayload(json);
   Check(peek.jid.size() <= 128 && peek.class_name.size() <= 128 && peek.queue.size() <= 128);

@@ -17,8 +17,9 @@ namespace fib {
 
 // A job taken from a queue and held in this process's in-progress list until finished.
 struct FetchedJob {
-  std::string queue;  // queue name without the "queue:" prefix
-  std::string raw;    // the payload exactly as stored
+  std::string queue;          // queue name without the "queue:" prefix
+  std::string raw;            // the payload exactly as stored
+  int64_t fetched_at_us = 0;  // wall clock when it left its queue (X-Fib-Timing); 0 = unknown
 };
 
 // What one FetchBatch moved into in-progress.

@@ -5,6 +5,7 @@
 #include <map>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace fib {
@@ -154,6 +155,10 @@ void JobFetcher::FetchOnce(int want) {
     return;
   }
   if (batch->jobs.empty()) return;
+  // The fetch's moment for the email's X-Fib-Timing (queue wait = this - enqueued_at): wall clock,
+  // as enqueued_at is, so it compares across processes on one machine.
+  int64_t fetched_at_us = SystemClock::Default()->NowMicros();
+  for (FetchedJob& job : batch->jobs) job.fetched_at_us = fetched_at_us;
   // Even while stopping or going quiet, a fetch in flight starts its jobs on processors idle
   // right then (as Sidekiq); the buffer hands back what nobody will run.
   buffer_->Put(&batch->jobs, batch->left);

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -33,6 +34,11 @@ std::string ShortMessage(const std::string& message) {
     if (c == '\n' || c == '\r') c = ' ';
   }
   return text;
+}
+
+// Returns `seconds` (a payload's epoch-seconds time) in µs; 0 when absent or not a number.
+int64_t StampMicros(const std::optional<double>& seconds) {
+  return seconds && *seconds > 0 && *seconds < 1e11 ? std::llround(*seconds * 1e6) : 0;
 }
 
 }  // namespace
@@ -135,7 +141,7 @@ JobOutcome JobRunner::DeadUnrunnable(const FetchedJob& job, const std::string& m
 
 JobOutcome JobRunner::RunPayload(const FetchedJob& job, const JobPayload& payload) const {
   int64_t start_us = clock_->MonotonicMicros();
-  JobStatus status = Perform(payload);
+  JobStatus status = Perform(job, payload);
   JobOutcome outcome;
   outcome.elapsed_ms = static_cast<double>(clock_->MonotonicMicros() - start_us) / 1000.0;
   outcome.jid = payload.jid;
@@ -168,8 +174,17 @@ JobOutcome JobRunner::RunPayload(const FetchedJob& job, const JobPayload& payloa
   return outcome;
 }
 
-JobStatus JobRunner::Perform(const JobPayload& payload) const {
-  JobContext context{payload.jid, payload.request_id, mailer_, clock_};
+JobStatus JobRunner::Perform(const FetchedJob& job, const JobPayload& payload) const {
+  JobContext context{payload.jid, payload.request_id, mailer_, clock_, {}};
+  // Stamps missing from the payload (jobs Ruby's Sidekiq::Client enqueued) stay 0: the email
+  // then says nothing about them, and the load generator counts them as missing.
+  auto start = payload.extra.find(kRequestStartAtKey);
+  if (start != payload.extra.end()) {
+    context.timing.request_start_us = StampMicros(EpochSecondsFromJson(*start));
+  }
+  context.timing.enqueued_us = StampMicros(payload.enqueued_at);
+  context.timing.fetched_us = job.fetched_at_us;
+  context.timing.perform_us = clock_->NowMicros();
   // Job code is ours, but a throw must never take the whole worker (and its other jobs) down.
   try {
     return registry_->Run(payload.class_name, payload.args, context);

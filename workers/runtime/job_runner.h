@@ -63,7 +63,7 @@ class JobRunner {
   // A dead-set stub in place of a payload that must not be decoded (UnreadablePayloadStub).
   JobOutcome DeadStub(const FetchedJob& job, const std::string& message) const;
   JobOutcome RunPayload(const FetchedJob& job, const JobPayload& payload) const;
-  JobStatus Perform(const JobPayload& payload) const;
+  JobStatus Perform(const FetchedJob& job, const JobPayload& payload) const;
 
   JobRunnerOptions options_;
   const JobRegistry* registry_;

@@ -1,0 +1,122 @@
+// The stage waterfall end to end: the lesson profile through the real web, Redis, worker and
+// mail sink, each email's X-Fib-Timing joined by fibtastic-loadgen into per-stage histograms
+// (docs/measurement.md#the-stage-waterfall). Tolerances are wide enough for a busy 2-core machine
+// and narrow enough to catch a stage timed from the wrong instant.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "tests/support/loadgen_process.h"
+#include "tests/support/mail_sink.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/web_app.h"
+#include "tests/support/worker_process.h"
+
+using namespace fib::test;
+
+namespace {
+
+std::vector<std::string> LessonLoad(int web_port, const MailSink& sink, const RedisServer& redis,
+                                    const std::string& rate, const std::string& duration_s) {
+  return {"--url",
+          "http://127.0.0.1:" + std::to_string(web_port) + "/sequences",
+          "--method",
+          "POST",
+          "--form",
+          "--body",
+          "email=u{n}%40example.com&sequence_length=5",
+          "--rate",
+          rate,
+          "-c",
+          "2",
+          "-t",
+          "1",
+          "-d",
+          duration_s,
+          "--warmup",
+          "1",
+          "--mail",
+          "http://127.0.0.1:" + std::to_string(sink.http_port()),
+          "--drain",
+          "20",
+          "--run-id",
+          "wf",
+          "--redis-url",
+          redis.url(),
+          "--redis-sample",
+          "20"};
+}
+
+double P50(const nlohmann::json& summary, const std::string& stage) {
+  return summary["stages_ms"][stage]["p50"].get<double>();
+}
+
+}  // namespace
+
+TEST_CASE("The lesson's background waterfall: stages measured per request add up to the e2e p50",
+          "[loadgen][integration][waterfall]") {
+  RedisServer redis;
+  MailSink sink({"--delay-ms", "100"});
+  WebApp web({"--mode", "background", "--redis-url", redis.url(), "--profile", "lesson"});
+  auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "4"});
+  auto run = RunLoadgen(LessonLoad(web.port(), sink, redis, "4", "4"));
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  const auto& s = run.report["summary"];
+  REQUIRE(s["e2e"]["missing"] == 0);
+  CHECK(s["stage_join"]["with_timing"] == s["e2e"]["received"]);
+  CHECK(s["stage_join"]["negative"].empty());
+  CHECK(P50(s, "queue wait") < 5);
+  CHECK(P50(s, "generate recommendations") == Approx(100).margin(30));
+  CHECK(P50(s, "smtp") == Approx(100).margin(30));  // the sink's --delay-ms
+  double sum = 0;
+  for (const auto& name : s["stage_order"]) sum += P50(s, name);
+  CHECK(sum == Approx(s["e2e_ms"]["p50"].get<double>()).epsilon(0.05));
+  CHECK(s["littles_law"]["lambda_per_s"].get<double>() == Approx(4).epsilon(0.2));
+
+  // Issue 13's leftover: the mail sink shows request -> mail from the web's X-Request-Start.
+  int checked = 0;
+  for (const auto& message : sink.Messages()) {
+    if (!message["request_to_mail_ms"].is_number()) continue;
+    CHECK(message["request_to_mail_ms"].get<int64_t>() >= 195);
+    CHECK(message["request_to_mail_ms"].get<int64_t>() < 5000);
+    ++checked;
+  }
+  CHECK(checked >= 16);
+}
+
+TEST_CASE(
+    "A stopped worker: queue wait grows, the job's stages do not; a sampler on the wrong "
+    "queue gets Little's-law WARNING",
+    "[loadgen][integration][waterfall]") {
+  RedisServer redis;
+  MailSink sink({"--delay-ms", "100"});
+  WebApp web({"--mode", "background", "--redis-url", redis.url(), "--profile", "lesson"});
+  // Two threads for two cores: the backlog after the pause does not make the cpu stage compete.
+  auto worker = StartWorker(redis, sink.smtp_url(), {"-c", "2"});
+  auto args = LessonLoad(web.port(), sink, redis, "4", "5");
+  args.insert(args.end(), {"--queue", "nobody-uses-this"});
+  std::thread pause([&worker] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));  // 1 s warmup + 1 s
+    worker->Signal(SIGSTOP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+    worker->Signal(SIGCONT);
+  });
+  auto run = RunLoadgen(args);
+  pause.join();
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  const auto& s = run.report["summary"];
+  REQUIRE(s["e2e"]["missing"] == 0);
+  CHECK(s["stages_ms"]["queue wait"]["p99"].get<double>() > 1000);
+  // The median job did not get slower (its wall time stretches only when cores are shared).
+  CHECK(P50(s, "generate recommendations") == Approx(100).margin(50));
+  CHECK(P50(s, "smtp") == Approx(100).margin(30));
+  const auto& law = s["littles_law"];
+  CHECK(law["l_mean"] == 0);
+  CHECK(law["checked"] == true);
+  CHECK_THAT(law["warning"].get<std::string>(), Catch::Contains("wrong queue"));
+  CHECK_THAT(run.output, Catch::Contains("WARNING: Little's law"));
+}
