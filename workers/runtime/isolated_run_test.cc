@@ -12,7 +12,8 @@ JobOutcome SampleOutcome() {
   o.kind = JobOutcome::Kind::kRetry;
   o.jid = "0123456789abcdef01234567";
   o.class_name = "SequenceEmailWorker";
-  o.raw = std::string("{\"args\":[\"\xff\xfe not UTF-8\",\n1]}\0tail", 38);
+  static constexpr char kRaw[] = "{\"args\":[\"\xff\xfe not UTF-8\",\n1]}\0tail";
+  o.raw = std::string(kRaw, sizeof kRaw - 1);  // the NUL inside included, the last one not
   o.at_seconds = 1700000123.25;
   o.delay_s = 17.5;
   o.retry_count = 2;
