@@ -1,5 +1,6 @@
 #include "bench/report/comparison.h"
 
+#include <algorithm>
 #include <set>
 
 #include "common/require.h"
@@ -40,6 +41,31 @@ Comparison::Comparison(const std::vector<Report>& reports, size_t baseline)
     }
   }
   FindDifferingConditions();
+  FindStageRows();
+}
+
+void Comparison::FindStageRows() {
+  size_t with_stages = 0;
+  for (const Report& r : reports_) with_stages += r.stages.empty() && r.web_stages.empty() ? 0 : 1;
+  if (with_stages < 2) return;
+  for (const Report& r : reports_) {
+    for (const auto* list : {&r.stages, &r.web_stages}) {
+      for (const StageLatency& s : *list) {
+        if (std::find(stage_rows_.begin(), stage_rows_.end(), s.name) == stage_rows_.end()) {
+          stage_rows_.push_back(s.name);
+        }
+      }
+    }
+  }
+}
+
+const StageLatency* Comparison::Stage(size_t i, const std::string& name) const {
+  for (const auto* list : {&reports_[i].stages, &reports_[i].web_stages}) {
+    for (const StageLatency& s : *list) {
+      if (s.name == name) return &s;
+    }
+  }
+  return nullptr;
 }
 
 void Comparison::FindDifferingConditions() {
