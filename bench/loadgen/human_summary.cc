@@ -82,8 +82,8 @@ std::string Stages(const StageJoinResult& stages) {
 std::string LittlesLawLine(const LittlesLaw& l) {
   return fmt::format(
       "  Little's law: λ {:.2f} jobs/s, W {:.2f} ms (mean queue wait), L {:.3f} (mean sampled "
-      "depth), L/(λ·W) {:.2f}{}\n",
-      l.lambda_per_s, l.w_ms, l.l_mean, l.ratio, l.checked ? "" : " (" + l.note + ")");
+      "depth), L/(λ·W) {:.2f}\n{}",
+      l.lambda_per_s, l.w_ms, l.l_mean, l.ratio, l.checked ? "" : "    " + l.note + "\n");
 }
 
 std::string EndToEnd(const RunResult& r) {

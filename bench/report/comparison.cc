@@ -21,6 +21,15 @@ constexpr const char* kConditionKeys[] = {
     "url",         "method",      "hostname",   "compiler",   "project_version",
 };
 
+// Adds the names of `stages` missing from `rows`, each right after the one before it in `stages`.
+void MergeInOrder(const std::vector<StageLatency>& stages, std::vector<std::string>* rows) {
+  auto at = rows->begin();
+  for (const StageLatency& s : stages) {
+    auto found = std::find(rows->begin(), rows->end(), s.name);
+    at = found != rows->end() ? found + 1 : rows->insert(at, s.name) + 1;
+  }
+}
+
 std::string ConditionText(const nlohmann::json& conditions, const char* key) {
   auto it = conditions.find(key);
   if (it == conditions.end() || it->is_null()) return "";
@@ -48,13 +57,16 @@ void Comparison::FindStageRows() {
   size_t with_stages = 0;
   for (const Report& r : reports_) with_stages += r.stages.empty() && r.web_stages.empty() ? 0 : 1;
   if (with_stages < 2) return;
+  // The waterfall's segments first, then the web's metrics; a name one report adds goes right
+  // after the name it follows there, so the rows keep each report's order.
+  std::vector<std::string> web;
   for (const Report& r : reports_) {
-    for (const auto* list : {&r.stages, &r.web_stages}) {
-      for (const StageLatency& s : *list) {
-        if (std::find(stage_rows_.begin(), stage_rows_.end(), s.name) == stage_rows_.end()) {
-          stage_rows_.push_back(s.name);
-        }
-      }
+    MergeInOrder(r.stages, &stage_rows_);
+    MergeInOrder(r.web_stages, &web);
+  }
+  for (const std::string& name : web) {
+    if (std::find(stage_rows_.begin(), stage_rows_.end(), name) == stage_rows_.end()) {
+      stage_rows_.push_back(name);
     }
   }
 }

@@ -41,7 +41,9 @@ std::string Ms(double v) {
 }
 
 std::string Delta(double value, double base) {
-  return std::isnan(value) || std::isnan(base) ? "-" : fmt::format("{:+.1f}", value - base);
+  if (std::isnan(value) || std::isnan(base)) return "-";
+  double tenths = std::round((value - base) * 10) / 10;
+  return fmt::format("{:+.1f}", tenths == 0 ? 0.0 : tenths);  // never "-0.0"
 }
 
 std::string StageCell(const Comparison& c, size_t i, const std::string& name) {

@@ -174,8 +174,10 @@ std::string WaterfallScript(const WaterfallSpec& spec, PlotTerminal terminal,
       "'measured p50, total', \\\n"
       "     $s0 using 3:{1}:3:4 with xerrorbars pt 0 lc rgb '#000000' title 'p99 (whisker)', \\\n"
       "     $s1 using 3:{1}:3:4 with xerrorbars pt 0 lc rgb '#000000' notitle, \\\n"
-      "     $s0 using 4:{1}:(sprintf(' %.1f ms', $3-$2)) with labels left notitle, \\\n"
-      "     $s1 using 4:{1}:(sprintf(' %.1f ms', $3-$2)) with labels left notitle",
+      "     $s0 using 4:{1}:(sprintf(' %.1f ms (p99 %.1f)', $3-$2, $4-$2)) with labels left "
+      "notitle, \\\n"
+      "     $s1 using 4:{1}:(sprintf(' %.1f ms (p99 %.1f)', $3-$2, $4-$2)) with labels left "
+      "notitle",
       upper, whisker_y);
   if (lesson) {
     script +=
