@@ -95,6 +95,12 @@ double RightEdge(const std::vector<WaterfallRow>& rows) {
   return edge;
 }
 
+// Returns `options` with a text chart tall enough for three lines per row (two bars, a gap).
+GnuplotScriptOptions Sized(GnuplotScriptOptions options, size_t rows) {
+  options.text_height_chars = std::max(options.text_height_chars, static_cast<int>(rows) * 3 + 10);
+  return options;
+}
+
 bool HasLesson(const std::vector<WaterfallRow>& rows) {
   return std::any_of(rows.begin(), rows.end(),
                      [](const WaterfallRow& r) { return !std::isnan(r.lesson_ms); });
@@ -150,10 +156,13 @@ std::string WaterfallScript(const WaterfallSpec& spec, PlotTerminal terminal,
   std::string script = "reset\n" + DataBlock("s0", spec.rows, false, false) +
                        DataBlock("s1", spec.rows, true, false) +
                        DataBlock("s2", spec.rows, false, true) +
-                       GnuplotTerminalCommands(terminal, output_path, options);
+                       GnuplotTerminalCommands(terminal, output_path, Sized(options, n));
   script += "set title " + GnuplotQuote(spec.title) + "\n";
   script += "set xlabel " + GnuplotQuote("time since the request's intended send (ms)") + "\n";
-  script += "set grid xtics\nset key top right vertical Left reverse box opaque\n";
+  // Text charts cannot overlay a legend on the bars legibly: it goes below them there.
+  script += terminal == PlotTerminal::kDumb
+                ? "set grid xtics\nset key below horizontal Left reverse noopaque\n"
+                : "set grid xtics\nset key top right vertical Left reverse box opaque\n";
   script += "set style fill solid 0.85 border -1\n";
   // Room right of the longest whisker for its value label.
   script += fmt::format("set xrange [0:{:.6g}]\nset yrange [{}:0.4]\n", RightEdge(spec.rows) * 1.45,
