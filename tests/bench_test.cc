@@ -120,6 +120,11 @@ TEST_CASE("make bench QUICK=1 on the lesson writes the report, summary and plots
   std::string report = Slurp(dir + "/latest/report.md");
   CHECK(report.find("| response time p50 / p99 | 223 ms / 24 ms |") != std::string::npos);
   CHECK(fs::file_size(dir + "/latest/lesson/plots/latency_percentiles.png") > 1000);
+  // The lesson's two waterfalls, linked from report.md relative to it.
+  for (const char* stem : {"waterfall_1", "waterfall_2"}) {
+    CHECK(fs::file_size(dir + "/latest/lesson/plots/" + stem + ".png") > 1000);
+    CHECK(report.find(std::string("](lesson/plots/") + stem + ".png)") != std::string::npos);
+  }
   CHECK(fs::exists(dir + "/latest/lesson/lesson-inline.hgrm"));
   CHECK(fs::exists(dir + "/latest/lesson/lesson-background.csv"));
   CHECK(out.find("| step | lesson says | measured inline | measured background |") !=

@@ -3,9 +3,12 @@
 // (docs/measurement.md#the-stage-waterfall). Tolerances are wide enough for a busy 2-core machine
 // and narrow enough to catch a stage timed from the wrong instant.
 #include <signal.h>
+#include <stdlib.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "tests/support/loadgen_process.h"
@@ -119,4 +122,40 @@ TEST_CASE(
   CHECK(law["checked"] == true);
   CHECK_THAT(law["warning"].get<std::string>(), Catch::Contains("wrong queue"));
   CHECK_THAT(run.output, Catch::Contains("WARNING: Little's law"));
+}
+
+TEST_CASE("Little's law holds within 10% for a steady queue fed by Poisson arrivals",
+          "[loadgen][integration][waterfall]") {
+  // One worker thread, a job of a fixed 50 ms (io: no CPU, so a busy machine does not stretch
+  // it) and Poisson arrivals at 15/s: ρ ≈ 0.77, an M/D/1 queue of about one waiting job, so the
+  // 10 ms sampler sees well over the 400 job-samples the check needs in 14 s.
+  char dir_template[] = "/tmp/fib-littles-law-XXXXXX";
+  std::string dir = mkdtemp(dir_template);
+  REQUIRE_FALSE(dir.empty());
+  std::ofstream(dir + "/steady.toml") << "job_class = \"SteadyEmailWorker\"\n"
+                                         "[[job]]\nname = \"wait\"\nkind = \"io\"\nms = 50\n"
+                                         "[[job]]\nname = \"send email\"\nkind = \"smtp\"\n";
+  RedisServer redis;
+  MailSink sink;
+  WebApp web(
+      {"--mode", "background", "--redis-url", redis.url(), "--profile", dir + "/steady.toml"});
+  auto worker = StartWorker(redis, sink.smtp_url(),
+                            {"-c", "1", "--max-prefetch", "0", "--profiles-dir", dir});
+  auto args = LessonLoad(web.port(), sink, redis, "15", "14");
+  args.insert(args.end(), {"--arrivals", "poisson", "--seed", "1", "--redis-sample", "10"});
+  auto run = RunLoadgen(args);
+  std::filesystem::remove_all(dir);
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  const auto& s = run.report["summary"];
+  REQUIRE(s["e2e"]["missing"] == 0);
+  CHECK(run.report["conditions"]["arrivals"] == "poisson");
+  CHECK(run.report["conditions"]["seed"] == 1);
+  const auto& law = s["littles_law"];
+  INFO(law.dump());
+  REQUIRE(law["checked"] == true);
+  CHECK(law["lambda_per_s"].get<double>() == Approx(15).epsilon(0.25));
+  CHECK(law["ratio"].get<double>() == Approx(1).margin(0.10));
+  CHECK(law.value("warning", std::string()).empty());
+  WARN("Little's law: " << law.dump());
 }

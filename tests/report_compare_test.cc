@@ -38,6 +38,16 @@ int Compare(std::vector<std::string> args, std::string* out) {
   return RunCommand(args, out);
 }
 
+// Returns a report of two requests with the lesson's background stages.
+nlohmann::json StagedReport(const std::string& label) {
+  fib::FixtureOptions o;
+  o.label = label;
+  o.latencies_us = {24000, 25000};
+  nlohmann::json report = fib::MakeFixtureReport(o);
+  fib::AddLessonStages(&report, true, 0);
+  return report;
+}
+
 }  // namespace
 
 TEST_CASE("compare prints the table with ratios against the baseline", "[report]") {
@@ -115,4 +125,55 @@ TEST_CASE("compare warns about debug builds and --help documents the grammar", "
   CHECK_THAT(out, Catch::Contains("LIMIT  := [+|-]NUMBER%"));
   CHECK_THAT(out, Catch::Contains("--format text|markdown|csv|json"));
   CHECK_THAT(out, Catch::Contains("(default: 'markdown')"));
+}
+
+TEST_CASE("compare shows stage rows with p50 / p99 and the delta when both reports have stages",
+          "[report]") {
+  Fixtures f;
+  nlohmann::json a = StagedReport("calm");
+  nlohmann::json b = StagedReport("busy");
+  b["summary"]["stages_ms"]["queue wait"] = {{"p50", 51.0}, {"p99", 120.0}};
+  std::string calm = f.dir + "/calm.json", busy = f.dir + "/busy.json";
+  REQUIRE(fib::WriteJsonFile(calm, a));
+  REQUIRE(fib::WriteJsonFile(busy, b));
+  std::string out;
+  REQUIRE(Compare({calm, busy}, &out) == 0);
+  INFO(out);
+  CHECK_THAT(out, Catch::Contains("| stage: p50 / p99 (ms) | calm (baseline) | busy |"));
+  CHECK_THAT(out,
+             Catch::Contains("| queue wait | 1.000 / 1.100 | 51.00 / 120.0 (Δ +50.0 / +118.9) |"));
+  CHECK_THAT(out,
+             Catch::Contains(
+                 "| generate recommendations | 100.0 / 110.0 | 100.0 / 110.0 (Δ +0.0 / +0.0) |"));
+  CHECK_THAT(out, Catch::Contains("| render | 20.00 / 22.00 |"));
+  REQUIRE(Compare({"--format", "csv", calm, busy}, &out) == 0);
+  CHECK_THAT(out, Catch::Contains("busy," + busy + ",stage:queue wait:p50,ms,51,1,51"));
+  REQUIRE(Compare({"--format", "json", calm, busy}, &out) == 0);
+  CHECK(nlohmann::json::parse(out)["reports"][1]["stages"]["queue wait"]["p99_ms"] == 120.0);
+  // Without stages on both sides there is no stage table.
+  REQUIRE(Compare({f.baseline, busy}, &out) == 0);
+  CHECK_THAT(out, !Catch::Contains("stage: p50 / p99"));
+}
+
+TEST_CASE("compare refuses a report whose stage names are too long or hold control characters",
+          "[report][hostile]") {
+  Fixtures f;
+  nlohmann::json r = StagedReport("evil");
+  r["summary"]["stages_ms"]["queue\nwait"] = {{"p50", 1.0}};
+  std::string path = f.dir + "/evil.json";
+  REQUIRE(fib::WriteJsonFile(path, r));
+  std::string out;
+  CHECK(Compare({f.baseline, path}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains("summary.stages_ms: stage name \"queue\\nwait\" has a control "
+                                  "character (byte 10 at offset 5)"));
+  r["summary"]["stages_ms"].erase("queue\nwait");
+  r["summary"]["stage_order"].push_back(std::string(81, 'x'));
+  REQUIRE(fib::WriteJsonFile(path, r));
+  CHECK(Compare({f.baseline, path}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains("a stage name must be 1 to 80 bytes, got 81"));
+  r["summary"]["stage_order"].erase(r["summary"]["stage_order"].size() - 1);
+  r["summary"]["stages_ms"]["smtp"]["p99"] = "slow";
+  REQUIRE(fib::WriteJsonFile(path, r));
+  CHECK(Compare({f.baseline, path}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains("summary.stages_ms.p99 must be a time from 0 to 1e9 ms"));
 }

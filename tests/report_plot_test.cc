@@ -45,6 +45,18 @@ struct Fixtures {
   ~Fixtures() { fs::remove_all(dir); }
 };
 
+// Returns a report of 400 requests (and emails) with the lesson's stages, each 0.4 ms slower.
+nlohmann::json StagedReport(const std::string& label, bool background, int64_t response_us,
+                            int64_t e2e_us) {
+  fib::FixtureOptions o;
+  o.label = label;
+  o.latencies_us = fib::FixtureLatencies(400, response_us, response_us * 11 / 10, 5);
+  if (e2e_us) o.e2e_latencies_us = fib::FixtureLatencies(400, e2e_us, e2e_us * 11 / 10, 6);
+  nlohmann::json report = fib::MakeFixtureReport(o);
+  fib::AddLessonStages(&report, background, 0.4);
+  return report;
+}
+
 }  // namespace
 
 TEST_CASE("plot writes PNG and SVG files for every chart with data", "[report]") {
@@ -145,5 +157,58 @@ TEST_CASE("report text reaches gnuplot as data: a label cannot run a command",
                    &out) == 0);
   CHECK(RunCommand({BinPath("fibtastic-report"), "plot", "--terminal", evil_path}, &out) == 0);
   INFO(out);
+  CHECK_FALSE(fs::exists(marker));
+}
+
+TEST_CASE("plot draws a waterfall for each report with stages, the lesson's figures beside it",
+          "[report]") {
+  Fixtures f;
+  nlohmann::json inline_report = StagedReport("inline", false, 220000, 200000);
+  nlohmann::json background = StagedReport("background", true, 24000, 205000);
+  std::string a = f.dir + "/stages-inline.json", b = f.dir + "/stages-background.json";
+  REQUIRE(fib::WriteJsonFile(a, inline_report));
+  REQUIRE(fib::WriteJsonFile(b, background));
+  std::string out_dir = f.dir + "/waterfall", out;
+  // The first input has no stages: its waterfall is not drawn, the others keep their numbers.
+  REQUIRE(RunCommand({BinPath("fibtastic-report"), "plot", "-o", out_dir, f.inline_path, a, b},
+                     &out) == 0);
+  INFO(out);
+  CHECK_FALSE(fs::exists(out_dir + "/waterfall_1.png"));
+  for (const char* stem : {"waterfall_2", "waterfall_3"}) {
+    REQUIRE(fs::exists(out_dir + "/" + std::string(stem) + ".png"));
+    CHECK(Head(out_dir + "/" + stem + ".png", 8) == "\x89PNG\r\n\x1a\n");
+  }
+  std::ifstream svg(out_dir + "/waterfall_3.svg");
+  std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  for (const char* label :
+       {"queue wait", "generate recommendations", "render (web)", "response sent", "email arrives",
+        "100.4 ms", "100 ms (lesson)", "background: where the time goes"}) {
+    CHECK_THAT(text, Catch::Contains(label));
+  }
+  REQUIRE(RunCommand({BinPath("fibtastic-report"), "plot", "-o", f.dir + "/none", f.inline_path},
+                     &out) == 0);
+  CHECK_THAT(out, Catch::Contains("waterfall: skipped, no report has stages"));
+}
+
+TEST_CASE("stage names reach gnuplot as data: quotes and % are drawn, control characters refused",
+          "[report][hostile]") {
+  Fixtures f;
+  std::string marker = f.dir + "/pwned";
+  nlohmann::json r = StagedReport("odd", true, 24000, 0);
+  std::string odd = "it's 100% %s `touch " + marker + "` @x";
+  r["summary"]["stages_ms"][odd] = {{"p50", 5.0}, {"p99", 6.0}};
+  std::string path = f.dir + "/odd.json";
+  REQUIRE(fib::WriteJsonFile(path, r));
+  std::string out;
+  REQUIRE(RunCommand({BinPath("fibtastic-report"), "plot", "-o", f.dir + "/odd", path}, &out) == 0);
+  std::ifstream svg(f.dir + "/odd/waterfall_1.svg");
+  std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("it&apos;s 100% %s") || Catch::Contains("it's 100% %s"));
+  CHECK_FALSE(fs::exists(marker));
+
+  r["summary"]["stages_ms"][std::string("x\nsystem('touch ") + marker + "')"] = {{"p50", 1.0}};
+  REQUIRE(fib::WriteJsonFile(path, r));
+  CHECK(RunCommand({BinPath("fibtastic-report"), "plot", "-o", f.dir + "/odd2", path}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains("has a control character"));
   CHECK_FALSE(fs::exists(marker));
 }

@@ -13,6 +13,12 @@ std::string Pretty(double us) {
   return fmt::format("{:.2f}s", us / 1e6);
 }
 
+std::string ScheduleName(const LoadgenOptions& o) {
+  return o.arrival_process == ArrivalProcess::kPoisson
+             ? fmt::format("Poisson arrivals, seed {}", o.seed)
+             : std::string("wrk2 schedule, evenly spaced");
+}
+
 std::string Header(const LoadgenOptions& o, const RunResult& r) {
   nlohmann::json build = BuildConditions();
   std::string out = fmt::format("Running {} @ {} {} [{}]\n",
@@ -20,9 +26,9 @@ std::string Header(const LoadgenOptions& o, const RunResult& r) {
                                                : fmt::format("{:g}s test", o.duration_s),
                                 o.method, o.url, o.label);
   out += fmt::format("  {} threads and {} connections, {}\n", o.threads, o.connections,
-                     o.open_loop() ? fmt::format("open loop at {:.2f} req/s (wrk2 schedule, "
-                                                 "latency from intended send time)",
-                                                 o.rate_rps)
+                     o.open_loop() ? fmt::format("open loop at {:.2f} req/s ({}, latency from "
+                                                 "intended send time)",
+                                                 o.rate_rps, ScheduleName(o))
                                    : std::string("closed loop (each connection sends on the "
                                                  "previous response)"));
   out += fmt::format("  {} build, {} cores, fibtastic {}, {}; run id {}, started {}\n",
@@ -59,6 +65,27 @@ std::string Counts(const RunResult& r) {
   return out;
 }
 
+// The waterfall's segments in order, p50 and p99 each (docs/measurement.md).
+std::string Stages(const StageJoinResult& stages) {
+  if (stages.order.empty()) return "";
+  std::string out = "  Stages (request -> email, p50 / p99):\n";
+  for (const std::string& name : stages.order) {
+    auto it = stages.histograms.find(name);
+    if (it == stages.histograms.end()) continue;
+    out += fmt::format("    {:<28} {:>9} / {:>9}\n", name,
+                       Pretty(static_cast<double>(it->second.ValueAtPercentile(50))),
+                       Pretty(static_cast<double>(it->second.ValueAtPercentile(99))));
+  }
+  return out;
+}
+
+std::string LittlesLawLine(const LittlesLaw& l) {
+  return fmt::format(
+      "  Little's law: λ {:.2f} jobs/s, W {:.2f} ms (mean queue wait), L {:.3f} (mean sampled "
+      "depth), L/(λ·W) {:.2f}\n{}",
+      l.lambda_per_s, l.w_ms, l.l_mean, l.ratio, l.checked ? "" : "    " + l.note + "\n");
+}
+
 std::string EndToEnd(const RunResult& r) {
   if (!r.e2e) return "";
   const EmailJoinResult& e = *r.e2e;
@@ -68,7 +95,7 @@ std::string EndToEnd(const RunResult& r) {
   for (size_t i = 0; i < e.missing_ids.size() && i < 10; ++i) {
     out += fmt::format("    missing {}\n", e.missing_ids[i]);
   }
-  return out;
+  return out + Stages(e.stages);
 }
 
 }  // namespace
@@ -111,6 +138,7 @@ std::string HumanSummary(const LoadgenOptions& o, const RunResult& r) {
         r.redis_samples.size(), max_depth, r.redis_samples.back().queue_depth,
         r.redis_samples.back().retry, r.redis_samples.back().dead, r.redis_samples.back().busy);
   }
+  if (r.littles_law) out += LittlesLawLine(*r.littles_law);
   for (const auto& w : r.warnings) out += w + "\n";
   return out;
 }

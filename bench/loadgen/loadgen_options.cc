@@ -74,6 +74,11 @@ void LoadgenOptions::RegisterFlags(FlagSet* f) {
   f->Bool("json-body", 0, &json_body, "send Content-Type: application/json");
   f->Double("rate", 'R', &rate_rps, "REQ/S",
             "total offered rate, constant (open loop, wrk2 schedule); 0 = closed loop");
+  f->String("arrivals", 0, &arrivals, "constant|poisson",
+            "with --rate: evenly spaced sends (constant, wrk2) or a Poisson process of the same "
+            "mean rate (exponential gaps; queues form as in real traffic)");
+  f->Int("seed", 0, &seed, "N",
+         "with --arrivals poisson: seed of the random schedule (the same seed, the same sends)");
   f->Int("connections", 'c', &connections, "COUNT", "keep-alive connections (total)");
   f->Int("threads", 't', &threads, "COUNT", "event-loop threads");
   f->Double("duration", 'd', &duration_s, "SECONDS", "measured window");
@@ -115,6 +120,12 @@ Status LoadgenOptions::Validate() {
     return Status::Error(fmt::format("--method takes a token like GET or POST, got '{}'", method));
   }
   if (rate_rps < 0) return Status::Error("--rate must be >= 0 (0 = closed loop)");
+  auto process = ParseArrivalProcess(arrivals);
+  if (!process) {
+    return Status::Error(fmt::format("--arrivals takes constant or poisson, got '{}'", arrivals));
+  }
+  arrival_process = *process;
+  if (seed < 0) return Status::Error("--seed must be >= 0");
   if (connections < 1) return Status::Error("--connections must be >= 1");
   if (threads < 1) return Status::Error("--threads must be >= 1");
   threads = std::min(threads, connections);

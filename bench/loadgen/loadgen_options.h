@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/loadgen/send_schedule.h"
 #include "common/flags.h"
 #include "common/status.h"
 
@@ -35,7 +36,9 @@ struct LoadgenOptions {
   bool form = false;                 // Content-Type: application/x-www-form-urlencoded
   bool json_body = false;            // Content-Type: application/json
   // Load model.
-  double rate_rps = 0;  // total offered rate; 0 = closed loop
+  double rate_rps = 0;                // total offered rate; 0 = closed loop
+  std::string arrivals = "constant";  // "constant" (wrk2) or "poisson" (seeded, mean rate_rps)
+  int64_t seed = 1;                   // with poisson: the same seed gives the same schedule
   int connections = 10;
   int threads = 2;
   double duration_s = 10;     // measured window (ignored when requests > 0)
@@ -61,6 +64,7 @@ struct LoadgenOptions {
   // Derived by Validate().
   HttpUrl target;
   HttpUrl mail;
+  ArrivalProcess arrival_process = ArrivalProcess::kConstant;
   std::string command_line;
 
   // Registers every flag on `flags`, bound to this struct's fields.

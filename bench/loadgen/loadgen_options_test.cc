@@ -84,3 +84,16 @@ TEST_CASE("LoadgenOptions uses at most one thread per connection", "[options]") 
   REQUIRE(o.Validate().ok());
   CHECK(o.threads == 3);
 }
+
+TEST_CASE("LoadgenOptions --arrivals takes constant or poisson, --seed a count", "[options]") {
+  fib::LoadgenOptions o = Good();
+  o.arrivals = "bursty";
+  CHECK(ErrorOf(o) == "--arrivals takes constant or poisson, got 'bursty'");
+  o = Good();
+  o.seed = -1;
+  CHECK(ErrorOf(o) == "--seed must be >= 0");
+  o = Good();
+  o.arrivals = "poisson";
+  REQUIRE(o.Validate().ok());
+  CHECK(o.arrival_process == fib::ArrivalProcess::kPoisson);
+}

@@ -19,6 +19,8 @@ nlohmann::json Conditions(const LoadgenOptions& o, const RunResult& r) {
   c["method"] = o.method;
   c["load_model"] = o.open_loop() ? "open" : "closed";
   c["offered_rps"] = o.rate_rps;
+  c["arrivals"] = o.open_loop() ? ArrivalProcessName(o.arrival_process) : "closed loop";
+  if (o.open_loop() && o.arrival_process == ArrivalProcess::kPoisson) c["seed"] = o.seed;
   c["connections"] = o.connections;
   c["threads"] = o.threads;
   c["duration_s"] = r.window_s;

@@ -5,28 +5,80 @@
 
 namespace fib {
 
-SendSchedule::SendSchedule(int64_t origin_us, double rate_rps)
-    : origin_us_(origin_us), interval_us_(rate_rps > 0 ? 1e6 / rate_rps : 0) {}
+std::optional<ArrivalProcess> ParseArrivalProcess(const std::string& name) {
+  if (name == "constant") return ArrivalProcess::kConstant;
+  if (name == "poisson") return ArrivalProcess::kPoisson;
+  return std::nullopt;
+}
 
-int64_t SendSchedule::StartOf(int64_t k) const {
-  return origin_us_ + static_cast<int64_t>(std::llround(static_cast<double>(k) * interval_us_));
+const char* ArrivalProcessName(ArrivalProcess arrivals) {
+  return arrivals == ArrivalProcess::kPoisson ? "poisson" : "constant";
+}
+
+uint64_t ConnectionSeed(uint64_t seed, int index) {
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(index + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+SendSchedule::SendSchedule(int64_t origin_us, double rate_rps, ArrivalProcess arrivals,
+                           uint64_t seed)
+    : origin_us_(origin_us),
+      interval_us_(rate_rps > 0 ? 1e6 / rate_rps : 0),
+      arrivals_(arrivals),
+      rng_(seed) {
+  if (arrivals_ == ArrivalProcess::kPoisson && !closed_loop()) {
+    poisson_offset_us_ = PoissonGap(&rng_);
+  }
+}
+
+double SendSchedule::PoissonGap(std::mt19937_64* rng) const {
+  // 53 random bits as a uniform in [0, 1); -log(1 - u) is then finite.
+  double u = static_cast<double>((*rng)() >> 11) * 0x1.0p-53;
+  return -std::log1p(-u) * interval_us_;
+}
+
+int64_t SendSchedule::NextStart() const {
+  double offset = arrivals_ == ArrivalProcess::kPoisson ? poisson_offset_us_
+                                                        : static_cast<double>(sent_) * interval_us_;
+  return origin_us_ + static_cast<int64_t>(std::llround(offset));
+}
+
+void SendSchedule::OnSent(int64_t now_us) {
+  ++sent_;
+  last_sent_us_ = now_us;
+  if (arrivals_ == ArrivalProcess::kPoisson && !closed_loop()) {
+    poisson_offset_us_ += PoissonGap(&rng_);
+  }
 }
 
 int64_t SendSchedule::IntendedStart(int64_t now_us) const {
-  return closed_loop() ? now_us : StartOf(sent_);
+  return closed_loop() ? now_us : NextStart();
 }
 
 int64_t SendSchedule::NextSendTime(int64_t now_us) {
   if (closed_loop()) return now_us;
-  int64_t intended = StartOf(sent_);
+  int64_t intended = NextStart();
   if (intended >= now_us) return intended;  // on pace
-  // Behind: catch up at twice the rate.
+  // Behind: catch up at twice the (mean) rate.
   auto half_interval = static_cast<int64_t>(std::llround(interval_us_ / 2));
   return std::max(intended, last_sent_us_ + half_interval);
 }
 
 int64_t SendSchedule::Unsent(int64_t until_us) const {
   if (closed_loop() || until_us <= origin_us_) return 0;
+  if (arrivals_ == ArrivalProcess::kPoisson) {
+    // Replay the stream from here: a copy, so the schedule itself does not move.
+    std::mt19937_64 rng = rng_;
+    int64_t unsent = 0;
+    for (double offset = poisson_offset_us_;
+         origin_us_ + static_cast<int64_t>(std::llround(offset)) < until_us;
+         offset += PoissonGap(&rng)) {
+      ++unsent;
+    }
+    return unsent;
+  }
   auto intended =
       static_cast<int64_t>(std::ceil(static_cast<double>(until_us - origin_us_) / interval_us_));
   return intended > sent_ ? intended - sent_ : 0;

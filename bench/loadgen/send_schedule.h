@@ -5,17 +5,35 @@
 // intended start, so the wait counts. Rate 0 means closed loop: send at once.
 // (wrk2 anchors catch-up at the first late send; a timer firing a microsecond late then leaves a
 // stale anchor that lets the next stall end in a burst. Spacing from the last send cannot.)
+// With Poisson arrivals the intended starts are a seeded Poisson process instead (exponential
+// gaps of mean 1/rate, drawn from a seed-determined stream): the same seed gives the same
+// schedule, so a queue's randomness is reproducible; the open loop and its latency clock are
+// unchanged.
 // Thread-safety: none; owned by one connection on one thread. Times are monotonic µs.
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
 
 namespace fib {
 
+enum class ArrivalProcess { kConstant, kPoisson };
+
+// Parses "constant" or "poisson"; nullopt otherwise.
+std::optional<ArrivalProcess> ParseArrivalProcess(const std::string& name);
+const char* ArrivalProcessName(ArrivalProcess arrivals);
+// Returns the seed of connection `index`'s stream from the run's `seed` (splitmix64), so
+// connections' arrivals are independent and their sum is again Poisson.
+uint64_t ConnectionSeed(uint64_t seed, int index);
+
 class SendSchedule {
  public:
-  // `rate_rps` is this connection's share of the offered rate (0 = closed loop).
-  SendSchedule(int64_t origin_us, double rate_rps);
+  // `rate_rps` is this connection's share of the offered rate (0 = closed loop). Poisson:
+  // the first request is intended one random gap after `origin_us`.
+  SendSchedule(int64_t origin_us, double rate_rps,
+               ArrivalProcess arrivals = ArrivalProcess::kConstant, uint64_t seed = 1);
 
   // Returns when the next request may be sent, given that it is `now_us` and the connection is
   // free: its intended start when on pace, else the next catch-up slot (2x rate). The result
@@ -25,10 +43,7 @@ class SendSchedule {
   // `now_us`.
   int64_t IntendedStart(int64_t now_us) const;
   // Marks the next request as sent at `now_us`.
-  void OnSent(int64_t now_us) {
-    ++sent_;
-    last_sent_us_ = now_us;
-  }
+  void OnSent(int64_t now_us);
   // Returns how many requests were intended to start before `until_us` but not sent yet.
   int64_t Unsent(int64_t until_us) const;
 
@@ -36,10 +51,16 @@ class SendSchedule {
   bool closed_loop() const { return interval_us_ <= 0; }
 
  private:
-  int64_t StartOf(int64_t k) const;
+  // Returns the intended start of request `sent_`.
+  int64_t NextStart() const;
+  // Returns an exponential gap of mean interval_us_ from `rng` (portable: no std distribution).
+  double PoissonGap(std::mt19937_64* rng) const;
 
   int64_t origin_us_;
-  double interval_us_;  // 1e6 / rate
+  double interval_us_;  // 1e6 / rate: the mean gap
+  ArrivalProcess arrivals_;
+  std::mt19937_64 rng_;
+  double poisson_offset_us_ = 0;  // Poisson: request sent_'s intended start - origin
   int64_t sent_ = 0;
   int64_t last_sent_us_ = INT64_MIN / 2;
 };

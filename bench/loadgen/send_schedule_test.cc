@@ -1,7 +1,10 @@
-// SendSchedule: the wrk2 open-loop schedule and its 2x catch-up.
+// SendSchedule: the wrk2 open-loop schedule and its 2x catch-up; seeded Poisson arrivals.
 #include "bench/loadgen/send_schedule.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
 
 using fib::SendSchedule;
 
@@ -77,4 +80,63 @@ TEST_CASE("SendSchedule in closed loop sends at once", "[schedule]") {
   CHECK(s.NextSendTime(12'345) == 12'345);
   CHECK(s.IntendedStart(12'345) == 12'345);
   CHECK(s.Unsent(1'000'000) == 0);
+}
+
+namespace {
+// Returns the first `n` intended starts of a connection that sends each on time.
+std::vector<int64_t> IntendedStarts(SendSchedule s, size_t n) {
+  std::vector<int64_t> starts;
+  int64_t now = 0;
+  while (starts.size() < n) {
+    now = std::max(now, s.NextSendTime(now));
+    starts.push_back(s.IntendedStart(now));
+    s.OnSent(now);
+  }
+  return starts;
+}
+}  // namespace
+
+TEST_CASE("Poisson arrivals: the same seed gives the same schedule, another seed another",
+          "[schedule]") {
+  using fib::ArrivalProcess;
+  auto a = IntendedStarts(SendSchedule(1'000'000, 50, ArrivalProcess::kPoisson, 7), 500);
+  auto b = IntendedStarts(SendSchedule(1'000'000, 50, ArrivalProcess::kPoisson, 7), 500);
+  auto c = IntendedStarts(SendSchedule(1'000'000, 50, ArrivalProcess::kPoisson, 8), 500);
+  CHECK(a == b);
+  CHECK(a != c);
+  CHECK(a.front() > 1'000'000);  // one random gap after the origin
+  CHECK(std::is_sorted(a.begin(), a.end()));
+  CHECK(fib::ConnectionSeed(7, 0) != fib::ConnectionSeed(7, 1));
+  CHECK(fib::ConnectionSeed(7, 3) == fib::ConnectionSeed(7, 3));
+}
+
+TEST_CASE("Poisson arrivals: mean rate and coefficient of variation of an exponential",
+          "[schedule]") {
+  // 20000 gaps at 100 req/s: the mean gap's standard error is 1/sqrt(20000) = 0.7% and the
+  // CV's about 1%; 5% tolerances hold for any seed.
+  for (uint64_t seed : {1ULL, 2ULL, 12345ULL}) {
+    auto starts = IntendedStarts(SendSchedule(0, 100, fib::ArrivalProcess::kPoisson, seed), 20001);
+    double sum = 0, sum_sq = 0;
+    for (size_t i = 1; i < starts.size(); ++i) {
+      double gap = static_cast<double>(starts[i] - starts[i - 1]);
+      sum += gap;
+      sum_sq += gap * gap;
+    }
+    double n = static_cast<double>(starts.size() - 1);
+    double mean = sum / n, cv = std::sqrt(sum_sq / n - mean * mean) / mean;
+    INFO("seed " << seed << " mean gap " << mean << " µs, CV " << cv);
+    CHECK(mean == Approx(10'000).epsilon(0.05));
+    CHECK(cv == Approx(1.0).epsilon(0.05));
+  }
+  // Constant arrivals: every gap the same.
+  auto even = IntendedStarts(SendSchedule(0, 100), 100);
+  CHECK(even[99] - even[98] == 10'000);
+}
+
+TEST_CASE("Poisson arrivals count the requests not sent by the end", "[schedule]") {
+  SendSchedule s(0, 100, fib::ArrivalProcess::kPoisson, 3);
+  int64_t unsent = s.Unsent(10'000'000);  // nothing sent in 10 s at 100 req/s
+  CHECK(unsent > 900);
+  CHECK(unsent < 1100);
+  CHECK(s.Unsent(10'000'000) == unsent);  // counting does not move the schedule
 }

@@ -10,6 +10,23 @@
 namespace fib::bench {
 namespace {
 
+// Returns `markdown` with each relative image link prefixed by `folder`: a section links its
+// plots relative to its own folder (<out_dir>/<id>/), report.md sits one level up.
+std::string ImagesUnder(const std::string& markdown, const std::string& folder) {
+  std::string out;
+  size_t at = 0;
+  for (size_t image = markdown.find("!["); image != std::string::npos;
+       image = markdown.find("![", at)) {
+    size_t link = markdown.find("](", image);
+    if (link == std::string::npos) break;
+    out += markdown.substr(at, link + 2 - at);
+    at = link + 2;
+    bool absolute = markdown.compare(at, 1, "/") == 0 || markdown.compare(at, 4, "http") == 0;
+    if (!absolute) out += folder + "/";
+  }
+  return out + markdown.substr(at);
+}
+
 double Get(const nlohmann::json& j, const std::string& a, const std::string& b) {
   if (!j.contains(a) || !j[a].contains(b) || !j[a][b].is_number()) return NAN;
   return j[a][b].get<double>();
@@ -79,7 +96,9 @@ Status WriteReport(const std::string& out_dir, const std::vector<Section>& secti
     for (const auto& f : failures) md += "- " + f + "\n";
     md += "\n";
   }
-  for (const auto& s : sections) md += "## " + s.title + "\n\n" + s.markdown + "\n";
+  for (const auto& s : sections) {
+    md += "## " + s.title + "\n\n" + ImagesUnder(s.markdown, s.id) + "\n";
+  }
   std::ofstream report(out_dir + "/report.md");
   report << md;
   std::ofstream summary(out_dir + "/summary.json");

@@ -442,6 +442,16 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
                                      : "Profile " + profile + ": inline vs background";
   nlohmann::json figures = CompareFigures(profile, spec, placement, fig);
   md += WaterfallSection(figures);
+  if (plots.ok()) {  // fibtastic-report plot drew one waterfall per input report with stages
+    for (int i = 0; i < 2; ++i) {
+      if (!fig[i].stages["stages"].empty()) {
+        md += Image(fmt::format("plots/waterfall_{}", i + 1),
+                    fmt::format("{} waterfall: measured p50 bars, p99 whiskers, the lesson's "
+                                "figures hatched",
+                                kModes[i]));
+      }
+    }
+  }
   return Section{id, title, md, figures};
 }
 

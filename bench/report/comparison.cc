@@ -1,5 +1,6 @@
 #include "bench/report/comparison.h"
 
+#include <algorithm>
 #include <set>
 
 #include "common/require.h"
@@ -19,6 +20,15 @@ constexpr const char* kConditionKeys[] = {
     "connections", "threads",     "duration_s", "warmup_s",   "timeout_ms",
     "url",         "method",      "hostname",   "compiler",   "project_version",
 };
+
+// Adds the names of `stages` missing from `rows`, each right after the one before it in `stages`.
+void MergeInOrder(const std::vector<StageLatency>& stages, std::vector<std::string>* rows) {
+  auto at = rows->begin();
+  for (const StageLatency& s : stages) {
+    auto found = std::find(rows->begin(), rows->end(), s.name);
+    at = found != rows->end() ? found + 1 : rows->insert(at, s.name) + 1;
+  }
+}
 
 std::string ConditionText(const nlohmann::json& conditions, const char* key) {
   auto it = conditions.find(key);
@@ -40,6 +50,34 @@ Comparison::Comparison(const std::vector<Report>& reports, size_t baseline)
     }
   }
   FindDifferingConditions();
+  FindStageRows();
+}
+
+void Comparison::FindStageRows() {
+  size_t with_stages = 0;
+  for (const Report& r : reports_) with_stages += r.stages.empty() && r.web_stages.empty() ? 0 : 1;
+  if (with_stages < 2) return;
+  // The waterfall's segments first, then the web's metrics; a name one report adds goes right
+  // after the name it follows there, so the rows keep each report's order.
+  std::vector<std::string> web;
+  for (const Report& r : reports_) {
+    MergeInOrder(r.stages, &stage_rows_);
+    MergeInOrder(r.web_stages, &web);
+  }
+  for (const std::string& name : web) {
+    if (std::find(stage_rows_.begin(), stage_rows_.end(), name) == stage_rows_.end()) {
+      stage_rows_.push_back(name);
+    }
+  }
+}
+
+const StageLatency* Comparison::Stage(size_t i, const std::string& name) const {
+  for (const auto* list : {&reports_[i].stages, &reports_[i].web_stages}) {
+    for (const StageLatency& s : *list) {
+      if (s.name == name) return &s;
+    }
+  }
+  return nullptr;
 }
 
 void Comparison::FindDifferingConditions() {

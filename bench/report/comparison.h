@@ -35,6 +35,11 @@ class Comparison {
   // Returns report i's value divided by the baseline's, or nullopt when either is missing or
   // the baseline is 0.
   std::optional<double> Ratio(size_t i, const std::string& metric) const;
+  // Returns the stage names of the stage table (the waterfall's segments, then the web's
+  // metrics, in the first report's order): empty unless at least two reports have stages.
+  const std::vector<std::string>& stage_rows() const { return stage_rows_; }
+  // Returns report i's stage called `name` (a segment before a web metric), or nullptr.
+  const StageLatency* Stage(size_t i, const std::string& name) const;
   // Returns the conditions (build type, cores, rate, connections, ...) that differ.
   const std::vector<ConditionDiff>& differing_conditions() const { return differing_; }
   // Returns one "WARNING: ..." line per report from a debug build, and the warnings the
@@ -45,11 +50,13 @@ class Comparison {
 
  private:
   void FindDifferingConditions();
+  void FindStageRows();
 
   const std::vector<Report>& reports_;
   size_t baseline_;
   std::vector<const MetricInfo*> rows_;
   std::vector<ConditionDiff> differing_;
+  std::vector<std::string> stage_rows_;
 };
 
 }  // namespace fib

@@ -80,3 +80,29 @@ TEST_CASE("table formats parse", "[report]") {
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.message(), Catch::Contains("'xml'"));
 }
+
+TEST_CASE("stage rows: segments in each report's order, then the web's metrics", "[report]") {
+  auto staged = [](const std::string& label, bool background) {
+    fib::FixtureOptions o;
+    o.label = label;
+    o.latencies_us = {1000};
+    nlohmann::json json = fib::MakeFixtureReport(o);
+    fib::AddLessonStages(&json, background, 0);
+    auto r = fib::ParseJsonReport(json, label + ".json");
+    REQUIRE(r.ok());
+    return *r;
+  };
+  std::vector<fib::Report> reports = {staged("inline", false), staged("background", true)};
+  fib::Comparison c(reports, 0);
+  CHECK(c.stage_rows() ==
+        std::vector<std::string>{"to web", "web to enqueue", "queue wait", "pickup", "web to job",
+                                 "generate recommendations", "job overhead", "smtp", "enqueue",
+                                 "job", "load_user", "render"});
+  REQUIRE(c.Stage(1, "queue wait") != nullptr);
+  CHECK(c.Stage(0, "queue wait") == nullptr);
+  CHECK(c.Stage(1, "render")->p50_ms == 20);
+  // One report with stages: no stage table.
+  std::vector<fib::Report> one = {staged("inline", false),
+                                  Recorded("plain", 1000, 2, "Release", false)};
+  CHECK(fib::Comparison(one, 0).stage_rows().empty());
+}

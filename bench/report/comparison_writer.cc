@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 namespace fib {
 
@@ -32,6 +34,50 @@ Grid BuildGrid(const Comparison& c) {
     grid.push_back(std::move(row));
   }
   return grid;
+}
+
+std::string Ms(double v) {
+  return std::isnan(v) ? "-" : FormatMetricValue(MetricUnit::kMilliseconds, v);
+}
+
+std::string Delta(double value, double base) {
+  if (std::isnan(value) || std::isnan(base)) return "-";
+  double tenths = std::round((value - base) * 10) / 10;
+  return fmt::format("{:+.1f}", tenths == 0 ? 0.0 : tenths);  // never "-0.0"
+}
+
+std::string StageCell(const Comparison& c, size_t i, const std::string& name) {
+  const StageLatency* s = c.Stage(i, name);
+  if (!s) return "-";
+  std::string text = Ms(s->p50_ms) + " / " + Ms(s->p99_ms);
+  const StageLatency* base = c.Stage(c.baseline(), name);
+  if (i == c.baseline() || !base) return text;
+  return text + " (Δ " + Delta(s->p50_ms, base->p50_ms) + " / " + Delta(s->p99_ms, base->p99_ms) +
+         ")";
+}
+
+// Returns the stage table (p50 / p99 per report, Δ against the baseline), or {} without one.
+// `escape_pipes`: a '|' in a stage name must not split a Markdown cell.
+Grid BuildStageGrid(const Comparison& c, bool escape_pipes) {
+  if (c.stage_rows().empty()) return {};
+  Grid grid(1, {"stage: p50 / p99 (ms)"});
+  for (size_t i = 0; i < c.reports().size(); ++i) {
+    grid[0].push_back(c.Heading(i) + (i == c.baseline() ? " (baseline)" : ""));
+  }
+  for (const std::string& name : c.stage_rows()) {
+    std::string shown;
+    for (char ch : name)
+      shown += escape_pipes && ch == '|' ? std::string("\\|") : std::string(1, ch);
+    std::vector<std::string> row = {shown};
+    for (size_t i = 0; i < c.reports().size(); ++i) row.push_back(StageCell(c, i, name));
+    grid.push_back(std::move(row));
+  }
+  return grid;
+}
+
+std::string StageIntro() {
+  return "\nStages (the request's way to its email, then the web's Server-Timing metrics; "
+         "Δ in ms against the baseline):\n\n";
 }
 
 std::string RenderMarkdown(const Grid& grid) {
@@ -92,7 +138,37 @@ std::string RenderCsv(const Comparison& c) {
           << (ratio ? fmt::format("{:.6g}", *ratio) : "") << "\n";
     }
   }
+  for (const std::string& name : c.stage_rows()) {
+    for (size_t i = 0; i < c.reports().size(); ++i) {
+      const StageLatency* stage = c.Stage(i, name);
+      const StageLatency* base = c.Stage(c.baseline(), name);
+      for (auto [key, value, base_value] :
+           {std::tuple{"p50", stage ? stage->p50_ms : NAN, base ? base->p50_ms : NAN},
+            std::tuple{"p99", stage ? stage->p99_ms : NAN, base ? base->p99_ms : NAN}}) {
+        out << CsvField(c.reports()[i].label) << "," << CsvField(c.reports()[i].source) << ","
+            << CsvField("stage:" + name + ":" + key) << ",ms,"
+            << (std::isnan(value) ? "" : fmt::format("{}", value)) << ","
+            << (std::isnan(base_value) ? "" : fmt::format("{}", base_value)) << ","
+            << (std::isnan(value) || std::isnan(base_value) || base_value == 0
+                    ? ""
+                    : fmt::format("{:.6g}", value / base_value))
+            << "\n";
+      }
+    }
+  }
   return out.str();
+}
+
+nlohmann::json StagesJson(const Report& r) {
+  nlohmann::json out = nlohmann::json::object();
+  auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
+  for (const auto* list : {&r.stages, &r.web_stages}) {
+    for (const StageLatency& s : *list) {
+      if (!out.contains(s.name))
+        out[s.name] = {{"p50_ms", number(s.p50_ms)}, {"p99_ms", number(s.p99_ms)}};
+    }
+  }
+  return out;
 }
 
 std::string RenderJson(const Comparison& c) {
@@ -110,6 +186,7 @@ std::string RenderJson(const Comparison& c) {
                        {"debug_build", r.debug_build()},
                        {"metrics", metrics},
                        {"ratios", ratios},
+                       {"stages", StagesJson(r)},
                        {"notes", r.notes}});
   }
   nlohmann::json differ = nlohmann::json::object();
@@ -160,10 +237,17 @@ std::string RenderComparison(const Comparison& c, TableFormat format) {
       "upper bounds; at 3 significant digits under 0.1% above the exact value). Ratios are "
       "against the baseline.\n";
   switch (format) {
-    case TableFormat::kMarkdown:
-      return RenderMarkdown(BuildGrid(c)) + percentile_note + RenderConditionsAndWarnings(c, true);
-    case TableFormat::kText:
-      return RenderText(BuildGrid(c)) + percentile_note + RenderConditionsAndWarnings(c, false);
+    case TableFormat::kMarkdown: {
+      Grid stages = BuildStageGrid(c, true);
+      return RenderMarkdown(BuildGrid(c)) +
+             (stages.empty() ? "" : StageIntro() + RenderMarkdown(stages)) + percentile_note +
+             RenderConditionsAndWarnings(c, true);
+    }
+    case TableFormat::kText: {
+      Grid stages = BuildStageGrid(c, false);
+      return RenderText(BuildGrid(c)) + (stages.empty() ? "" : StageIntro() + RenderText(stages)) +
+             percentile_note + RenderConditionsAndWarnings(c, false);
+    }
     case TableFormat::kCsv:
       return RenderCsv(c);
     case TableFormat::kJson:

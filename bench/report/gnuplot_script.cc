@@ -12,34 +12,6 @@ namespace {
 constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
-std::string TerminalCommands(PlotTerminal terminal, const std::string& output_path,
-                             const GnuplotScriptOptions& o) {
-  std::string size = fmt::format("size {},{}", o.image_width_px, o.image_height_px);
-  std::string out;
-  switch (terminal) {
-    case PlotTerminal::kPng:
-      // Debian's gnuplot-nox has pngcairo; the libgd `png` terminal is the fallback.
-      out = fmt::format(
-          "if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) {{\n"
-          "  set terminal pngcairo {0} noenhanced font 'sans,10' background '#ffffff'\n"
-          "}} else {{\n"
-          "  set terminal png {0} noenhanced background '#ffffff'\n"
-          "}}\n",
-          size);
-      break;
-    case PlotTerminal::kSvg:
-      out = fmt::format(
-          "set terminal svg {} dynamic noenhanced font 'sans,12' background '#ffffff'\n", size);
-      break;
-    case PlotTerminal::kDumb:
-      out = fmt::format("set terminal dumb size {},{} noenhanced\n", o.text_width_chars,
-                        o.text_height_chars);
-      break;
-  }
-  out += output_path.empty() ? "set output\n" : "set output " + GnuplotQuote(output_path) + "\n";
-  return out;
-}
-
 // Labels 0%, 90%, 99%, ... at x = 1, 10, 100, ... (x = 1/(1-p)); '%%' because gnuplot reads
 // explicit tic labels as format strings.
 std::string PercentileTics(double x_max) {
@@ -67,6 +39,34 @@ std::string AxisCommands(const PlotSpec& spec) {
 }
 }  // namespace
 
+std::string GnuplotTerminalCommands(PlotTerminal terminal, const std::string& output_path,
+                                    const GnuplotScriptOptions& o) {
+  std::string size = fmt::format("size {},{}", o.image_width_px, o.image_height_px);
+  std::string out;
+  switch (terminal) {
+    case PlotTerminal::kPng:
+      // Debian's gnuplot-nox has pngcairo; the libgd `png` terminal is the fallback.
+      out = fmt::format(
+          "if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) {{\n"
+          "  set terminal pngcairo {0} noenhanced font 'sans,10' background '#ffffff'\n"
+          "}} else {{\n"
+          "  set terminal png {0} noenhanced background '#ffffff'\n"
+          "}}\n",
+          size);
+      break;
+    case PlotTerminal::kSvg:
+      out = fmt::format(
+          "set terminal svg {} dynamic noenhanced font 'sans,12' background '#ffffff'\n", size);
+      break;
+    case PlotTerminal::kDumb:
+      out = fmt::format("set terminal dumb size {},{} noenhanced\n", o.text_width_chars,
+                        o.text_height_chars);
+      break;
+  }
+  out += output_path.empty() ? "set output\n" : "set output " + GnuplotQuote(output_path) + "\n";
+  return out;
+}
+
 std::string GnuplotQuote(const std::string& text) {
   std::string quoted = "'";
   for (char c : text) {
@@ -87,7 +87,7 @@ std::string GnuplotScript(const PlotSpec& spec, PlotTerminal terminal,
   for (size_t i = 0; i < spec.series.size(); ++i) {
     script += fmt::format("$s{} << EOD\n{}EOD\n", i, spec.series[i].data);
   }
-  script += TerminalCommands(terminal, output_path, options) + AxisCommands(spec) + "plot ";
+  script += GnuplotTerminalCommands(terminal, output_path, options) + AxisCommands(spec) + "plot ";
   for (size_t i = 0; i < spec.series.size(); ++i) {
     const PlotSeries& s = spec.series[i];
     script += fmt::format("{}$s{} using 1:{} with lines lw 2 lc rgb '{}' dt {} title {}",
@@ -117,6 +117,8 @@ constexpr std::string_view kCommandHeads[] = {"reset",
                                               "set xrange [",
                                               "set yrange [",
                                               "set xtics (",
+                                              "set ytics (",
+                                              "set style fill ",
                                               "plot $s",
                                               "     $s",
                                               ""};

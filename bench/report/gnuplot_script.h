@@ -23,6 +23,10 @@ struct GnuplotScriptOptions {
 // Returns commands that draw `spec` on `terminal` into `output_path` ("" = gnuplot's stdout).
 std::string GnuplotScript(const PlotSpec& spec, PlotTerminal terminal,
                           const std::string& output_path, const GnuplotScriptOptions& options);
+// Returns the commands that select `terminal` (size from `options`) and send it to `output_path`
+// ("" = gnuplot's stdout).
+std::string GnuplotTerminalCommands(PlotTerminal terminal, const std::string& output_path,
+                                    const GnuplotScriptOptions& options);
 // Returns `text` as a gnuplot single-quoted string (no escapes are processed inside, and gnuplot
 // does no macro expansion in quotes): ' doubled, control characters (newline, CR, ...) as spaces,
 // so the result is always one token on one line — report text cannot become a command.

@@ -23,6 +23,9 @@ int RunPlot(int argc, char** argv, const ReportToolEnv& env) {
                 "  latency_over_time    p50 and p99 per second (\"timeseries\")\n"
                 "  e2e_latency          time to email by percentile, with response latency\n"
                 "  queue_depth          Redis queue depth and busy workers (\"redis_samples\")\n"
+                "  waterfall_N          for the N-th input with stages (loadgen --mail): its\n"
+                "                       timeline from request to email, p50 bars end to end with\n"
+                "                       p99 whiskers (and the lesson's figures for its profile)\n"
                 "A chart no input has data for is skipped (said on stderr). Inputs: fibtastic-\n"
                 "loadgen --json reports, merged reports, and .hgrm files (wrk2 --latency,\n"
                 "HdrHistogram), whose rows are plotted as printed.");

@@ -6,6 +6,7 @@
 
 #include "bench/report/gnuplot_runner.h"
 #include "bench/report/plot_spec.h"
+#include "bench/report/waterfall_plot.h"
 
 namespace fib {
 
@@ -26,6 +27,21 @@ const Chart kCharts[] = {
      QueueDepthPlot},
 };
 
+// Returns `draw` for the dumb terminal on stdout, or for <stem>.png and <stem>.svg in the output
+// directory (recorded in outcome->files).
+std::string InFiles(const PlotOptions& options, const std::string& stem, PlotOutcome* outcome,
+                    const std::function<std::string(PlotTerminal, const std::string&)>& draw) {
+  if (options.terminal) return draw(PlotTerminal::kDumb, "");
+  std::string script;
+  for (auto [terminal, extension] :
+       {std::pair{PlotTerminal::kPng, ".png"}, std::pair{PlotTerminal::kSvg, ".svg"}}) {
+    std::string path = (fs::path(options.output_dir) / (stem + extension)).string();
+    script += draw(terminal, path);
+    outcome->files.push_back(path);
+  }
+  return script;
+}
+
 Status CheckWritten(const std::string& path) {
   std::error_code ec;
   auto size = fs::file_size(path, ec);
@@ -43,16 +59,22 @@ std::string PlotScript(const std::vector<Report>& reports, const PlotOptions& op
       outcome->skipped.push_back(std::string(chart.name) + ": skipped, " + chart.missing);
       continue;
     }
-    if (options.terminal) {
-      script += GnuplotScript(*spec, PlotTerminal::kDumb, "", options.script);
-      continue;
-    }
-    for (auto [terminal, extension] :
-         {std::pair{PlotTerminal::kPng, ".png"}, std::pair{PlotTerminal::kSvg, ".svg"}}) {
-      std::string path = (fs::path(options.output_dir) / (spec->file_stem + extension)).string();
-      script += GnuplotScript(*spec, terminal, path, options.script);
-      outcome->files.push_back(path);
-    }
+    script += InFiles(options, spec->file_stem, outcome, [&](PlotTerminal t, const std::string& p) {
+      return GnuplotScript(*spec, t, p, options.script);
+    });
+  }
+  bool any_waterfall = false;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    std::optional<WaterfallSpec> spec = WaterfallFor(reports[i], i, options.title);
+    if (!spec) continue;
+    any_waterfall = true;
+    script += InFiles(options, spec->file_stem, outcome, [&](PlotTerminal t, const std::string& p) {
+      return WaterfallScript(*spec, t, p, options.script);
+    });
+  }
+  if (!any_waterfall) {
+    outcome->skipped.push_back(
+        "waterfall: skipped, no report has stages (fibtastic-loadgen --mail, \"stages_ms\")");
   }
   return script;
 }

@@ -1,7 +1,7 @@
 // Plotter: draws the report charts (percentile spectrum, latency over time, e2e latency, queue
-// depth) with gnuplot — PNG and SVG files in a directory, or ASCII on stdout — skipping charts
-// no report has data for.
-// Thread-safety: pure functions; each call runs its own gnuplot.
+// depth, and one stage waterfall per report with stages) with gnuplot — PNG and SVG files in a
+// directory, or ASCII on stdout — skipping charts no report has data for. Thread-safety: pure
+// functions; each call runs its own gnuplot.
 #pragma once
 
 #include <string>

@@ -5,6 +5,8 @@
 // Thread-safety: a value type; safe to read from several threads.
 #pragma once
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -33,6 +35,15 @@ struct RedisSample {
   int64_t queue_depth = 0, retry = 0, dead = 0, busy = 0;
 };
 
+// One stage of the request's way to its email, or one of the web's Server-Timing metrics
+// (docs/report-format.md "stages_ms", "server_timing_ms"). NaN when the report lacks a figure.
+struct StageLatency {
+  std::string name;  // checked: 1 to kMaxStageNameBytes printable bytes
+  double p50_ms = NAN, p99_ms = NAN;
+};
+inline constexpr size_t kMaxStageNameBytes = 80;  // X-Fib-Timing's own bound (docs/measurement.md)
+inline constexpr size_t kMaxStages = 64;
+
 // A latency distribution: the histogram as recorded (JSON reports) and its spectrum.
 struct LatencyData {
   std::optional<HdrHistogram> histogram_us;
@@ -50,6 +61,8 @@ struct Report {
   LatencyData latency, uncorrected, e2e;
   std::vector<TimeseriesRow> timeseries;
   std::vector<RedisSample> redis_samples;
+  // summary.stages_ms in stage_order (they add up to the e2e time), and the web's metrics.
+  std::vector<StageLatency> stages, web_stages;
   // Warnings the loadgen wrote into summary.warnings (e.g. "WARNING: schedule lag ...").
   std::vector<std::string> warnings;
   // Things a reader should know, e.g. "percentiles from summary fields (no histograms)".

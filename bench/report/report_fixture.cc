@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <utility>
 
 #include "bench/histogram/hdr_histogram.h"
 
@@ -155,6 +156,34 @@ bool WriteJsonFile(const std::string& path, const nlohmann::json& json) {
   std::ofstream out(path);
   out << json.dump(2) << "\n";
   return static_cast<bool>(out);
+}
+
+void AddLessonStages(nlohmann::json* report, bool background, double extra_ms) {
+  using Figures = std::vector<std::pair<std::string, double>>;
+  Figures stages = background ? Figures{{"to web", 0.2},
+                                        {"web to enqueue", 4},
+                                        {"queue wait", 1},
+                                        {"pickup", 0.1},
+                                        {"generate recommendations", 100},
+                                        {"job overhead", 0.3},
+                                        {"smtp", 100}}
+                              : Figures{{"to web", 0.2},
+                                        {"web to job", 3},
+                                        {"generate recommendations", 100},
+                                        {"job overhead", 0.3},
+                                        {"smtp", 100}};
+  Figures web = background ? Figures{{"load_user", 3}, {"enqueue", 0.3}, {"render", 20}}
+                           : Figures{{"load_user", 3}, {"job", 200.3}, {"render", 20}};
+  auto summary = [extra_ms](double ms) {
+    return nlohmann::json{{"p50", ms + extra_ms}, {"p99", (ms + extra_ms) * 1.1}};
+  };
+  nlohmann::json& s = (*report)["summary"];
+  s["stage_order"] = nlohmann::json::array();
+  for (const auto& [name, ms] : stages) {
+    s["stage_order"].push_back(name);
+    s["stages_ms"][name] = summary(ms);
+  }
+  for (const auto& [name, ms] : web) s["server_timing_ms"][name] = summary(ms);
 }
 
 }  // namespace fib

@@ -29,6 +29,9 @@ struct FixtureOptions {
 
 // Returns the report as fibtastic-loadgen --json would write it for these latencies.
 nlohmann::json MakeFixtureReport(const FixtureOptions& options);
+// Adds the lesson's stages as fibtastic-loadgen --mail writes them (summary.stage_order,
+// stages_ms, server_timing_ms), each p50 the lesson's figure plus `extra_ms`, p99 10% higher.
+void AddLessonStages(nlohmann::json* report, bool background, double extra_ms);
 // Returns `n` latencies (µs) spread over [low_us, high_us] deterministically from `seed`, with
 // a long tail (every 100th value 10x larger): realistic enough to exercise every percentile.
 std::vector<int64_t> FixtureLatencies(size_t n, int64_t low_us, int64_t high_us, uint32_t seed);

@@ -1,5 +1,6 @@
 #include "bench/report/report_reader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -167,6 +168,95 @@ Status ReadSeries(const json& root, Report* report) {
   return Status::Ok();
 }
 
+// Returns Ok when `name` can be shown in a table, a chart and a message: 1 to
+// kMaxStageNameBytes bytes, none of them a control character.
+Status CheckStageName(const std::string& name, const std::string& where) {
+  if (name.empty() || name.size() > kMaxStageNameBytes) {
+    return Status::Error(where + ": a stage name must be 1 to " +
+                         std::to_string(kMaxStageNameBytes) + " bytes, got " +
+                         std::to_string(name.size()));
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return Status::Error(where + ": stage name " + Shown(json(name)) +
+                           " has a control character (byte " + std::to_string(c) + " at offset " +
+                           std::to_string(i) + "); stage names must be printable text");
+    }
+  }
+  return Status::Ok();
+}
+
+// Returns obj[key] in ms when it is a number from 0 to 1e9 (absent: NaN); error otherwise.
+Status StageFigure(const json& obj, const char* key, const std::string& where, double* out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  double v = it->is_number() ? it->get<double>() : -1;
+  if (!(v >= 0 && v <= 1e9)) {
+    return Status::Error(where + "." + key + " must be a time from 0 to 1e9 ms, got " + Shown(*it));
+  }
+  *out = v;
+  return Status::Ok();
+}
+
+// Reads summary.<key> ({name: {"p50", "p99", ...}}) into *out, in `order` first.
+Status ReadStageSection(const json& summary, const char* key, const std::vector<std::string>& order,
+                        std::vector<StageLatency>* out) {
+  auto section = summary.find(key);
+  if (section == summary.end() || section->is_null()) return Status::Ok();
+  std::string where = std::string("summary.") + key;
+  if (!section->is_object())
+    return Status::Error(where + " must be an object, got " + Shown(*section));
+  if (section->size() > kMaxStages) {
+    return Status::Error(where + " has " + std::to_string(section->size()) + " stages; at most " +
+                         std::to_string(kMaxStages) + " are read");
+  }
+  std::vector<std::string> names;
+  for (const std::string& name : order) {
+    if (section->contains(name)) names.push_back(name);
+  }
+  for (const auto& [name, value] : section->items()) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  for (const std::string& name : names) {
+    if (Status s = CheckStageName(name, where); !s.ok()) return s;
+    const json& v = (*section)[name];
+    if (!v.is_object())
+      return Status::Error(where + "[" + Shown(json(name)) + "] must be an object");
+    StageLatency stage{name};
+    Status s = StageFigure(v, "p50", where, &stage.p50_ms);
+    if (s.ok()) s = StageFigure(v, "p99", where, &stage.p99_ms);
+    if (!s.ok()) return s;
+    out->push_back(std::move(stage));
+  }
+  return Status::Ok();
+}
+
+// Reads the waterfall's segments (summary.stages_ms in summary.stage_order) and the web's
+// Server-Timing metrics. Names are untrusted: they reach tables and gnuplot, so they are checked.
+Status ReadStages(const json& root, Report* report) {
+  const json& summary = root["summary"];
+  std::vector<std::string> order;
+  auto order_it = summary.find("stage_order");
+  if (order_it != summary.end() && !order_it->is_null()) {
+    if (!order_it->is_array() || order_it->size() > kMaxStages) {
+      return Status::Error("summary.stage_order must be an array of at most " +
+                           std::to_string(kMaxStages) + " stage names");
+    }
+    for (const json& name : *order_it) {
+      if (!name.is_string())
+        return Status::Error("summary.stage_order holds a non-string " + Shown(name));
+      if (Status s = CheckStageName(name.get<std::string>(), "summary.stage_order"); !s.ok()) {
+        return s;
+      }
+      order.push_back(name.get<std::string>());
+    }
+  }
+  Status s = ReadStageSection(summary, "stages_ms", order, &report->stages);
+  if (!s.ok()) return s;
+  return ReadStageSection(summary, "server_timing_ms", {}, &report->web_stages);
+}
+
 Status ParseInto(const json& root, Report* report) {
   Status s = CheckSchema(root);
   if (!s.ok()) return s;
@@ -187,6 +277,7 @@ Status ParseInto(const json& root, Report* report) {
     return s;
   }
   if (!(s = ReadLatency(root, "e2e", "e2e_ms", "e2e_", report, &report->e2e)).ok()) return s;
+  if (!(s = ReadStages(root, report)).ok()) return s;
   return ReadSeries(root, report);
 }
 
