@@ -72,7 +72,10 @@ TEST_CASE("The lesson's background waterfall: stages measured per request add up
   CHECK(s["stage_join"]["with_timing"] == s["e2e"]["received"]);
   CHECK(s["stage_join"]["negative"].empty());
   CHECK(P50(s, "queue wait") < 5);
-  CHECK(P50(s, "generate recommendations") == Approx(100).margin(30));
+  // A cpu stage burns 100 ms of its thread's CPU time: its wall time is never less, and more
+  // only while other processes hold the cores (a busy machine), so the bound above is wide.
+  CHECK(P50(s, "generate recommendations") >= 99);
+  CHECK(P50(s, "generate recommendations") <= 160);
   CHECK(P50(s, "smtp") == Approx(100).margin(30));  // the sink's --delay-ms
   double sum = 0;
   for (const auto& name : s["stage_order"]) sum += P50(s, name);
@@ -115,7 +118,8 @@ TEST_CASE(
   REQUIRE(s["e2e"]["missing"] == 0);
   CHECK(s["stages_ms"]["queue wait"]["p99"].get<double>() > 1000);
   // The median job did not get slower (its wall time stretches only when cores are shared).
-  CHECK(P50(s, "generate recommendations") == Approx(100).margin(50));
+  CHECK(P50(s, "generate recommendations") >= 99);
+  CHECK(P50(s, "generate recommendations") <= 200);
   CHECK(P50(s, "smtp") == Approx(100).margin(30));
   const auto& law = s["littles_law"];
   CHECK(law["l_mean"] == 0);
