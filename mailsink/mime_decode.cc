@@ -6,15 +6,6 @@
 namespace fib {
 namespace {
 
-int Base64Value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 int HexValue(unsigned char c) {
   if (c >= '0' && c <= '9') return c - '0';
   c = static_cast<unsigned char>(std::toupper(c));
@@ -97,6 +88,15 @@ class EncodedWordScanner {
 };
 
 }  // namespace
+
+int Base64Value(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
 
 std::string DecodeBase64(std::string_view text) {
   std::string out;

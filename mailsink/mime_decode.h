@@ -8,6 +8,8 @@
 
 namespace fib {
 
+// Returns the value 0..63 of a base64 alphabet byte (RFC 4648 §4), or -1 for any other byte.
+int Base64Value(unsigned char c);
 // Decodes base64, skipping line breaks and other non-alphabet bytes; stops at '='.
 std::string DecodeBase64(std::string_view text);
 // Decodes quoted-printable: =XX escapes and soft line breaks ("=" at line end). Malformed

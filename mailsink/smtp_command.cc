@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "mailsink/mime_decode.h"
+
 namespace fib {
 namespace {
 
@@ -123,14 +125,7 @@ Result<SmtpPathArgument> ParsePathArgument(std::string_view args, std::string_vi
 bool DecodeBase64(std::string_view in, std::string* out) {
   out->clear();
   if (in.size() % 4 != 0) return false;
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
+  auto value = [](char c) { return Base64Value(static_cast<unsigned char>(c)); };
   for (size_t i = 0; i < in.size(); i += 4) {
     bool last = i + 4 == in.size();
     int pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=') : 0;
