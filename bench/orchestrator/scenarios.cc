@@ -1,6 +1,7 @@
 #include "bench/orchestrator/scenarios.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -85,6 +86,18 @@ std::vector<std::string> JobStageNames(const BenchOptions& options, const std::s
     names.push_back(stage.name);
   }
   return names;
+}
+
+// The lesson profile's CPU per job and the cores the workers may use (split: CPU 1 only).
+WorkerCpu WorkersCpu(const BenchOptions& options, const std::string& profile) {
+  WorkerCpu cpu;
+  cpu.cores = options.split_placement ? 1 : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  auto loaded = LoadProfile(profile, options.profiles_dir);
+  if (!loaded.ok()) return cpu;
+  for (const Stage& stage : loaded->job) {
+    if (stage.kind == StageKind::kCpu) cpu.cpu_ms_per_job += stage.ms;
+  }
+  return cpu;
 }
 
 // One keep-alive connection per web thread: cpp-httplib (unlike Puma) holds a thread for each
@@ -542,7 +555,9 @@ Result<Section> Scenarios::Saturation() {
   std::string intro = SaturationIntro(q ? 3 : 8, options_, placement, rows) +
                       "Background, where the time goes at each rate (p50 of each stage, joined "
                       "per request from the emails' X-Fib-Timing):\n\n" +
-                      SaturationStageTable(stage_steps, JobStageNames(options_, "lesson")) + "\n";
+                      SaturationStageTable(stage_steps, JobStageNames(options_, "lesson"),
+                                           WorkersCpu(options_, "lesson")) +
+                      "\n";
   return Finish({"saturation",
                  "Saturation: when work arrives faster than it drains",
                  intro,

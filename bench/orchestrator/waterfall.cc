@@ -125,8 +125,39 @@ std::string StageTable(const nlohmann::json& figures) {
   return t;
 }
 
+namespace {
+
+// The sentence's conclusion: the job waited (queue wait grew, its stages did not), or its stages
+// grew too and why: the CPU its jobs asked for against the cores its workers run on.
+std::string SaturationVerdict(double wait0_ms, double wait1_ms, double most_stage_change_pct,
+                              double rate_rps, WorkerCpu cpu) {
+  bool waited = wait1_ms > 2 * std::max(wait0_ms, 1.0);
+  if (most_stage_change_pct < 25) {
+    return waited ? "under load the job did not get slower, it waited."
+                  : "neither the queue wait nor the job's own stages grew much.";
+  }
+  double demand = rate_rps * cpu.cpu_ms_per_job / 1000;
+  std::string head = waited ? "the job waited longer and also got slower" : "the job got slower";
+  if (cpu.cpu_ms_per_job <= 0) {
+    return head + ", though it has no cpu stage: look at the machine's load (conditions above).";
+  }
+  if (demand > cpu.cores) {
+    return fmt::format(
+        "{}: at {:.0f} req/s its cpu stages ask for {:.0f} × {:.0f} ms = {:.1f} CPU-seconds per "
+        "second, more than the {} core{} its workers run on, so each cpu stage also waits for a "
+        "core. A CPU-bound job needs cores, not only worker threads.",
+        head, rate_rps, rate_rps, cpu.cpu_ms_per_job, demand, cpu.cores, cpu.cores == 1 ? "" : "s");
+  }
+  return fmt::format(
+      "{}, though its cpu stages ask for only {:.1f} of the {} core{} its workers run on: look at "
+      "the machine's load (conditions above).",
+      head, demand, cpu.cores, cpu.cores == 1 ? "" : "s");
+}
+
+}  // namespace
+
 std::string SaturationStageTable(const std::vector<SaturationStages>& steps,
-                                 const std::vector<std::string>& job_stages) {
+                                 const std::vector<std::string>& job_stages, WorkerCpu cpu) {
   if (steps.empty()) return "";
   std::vector<std::string> columns = {"queue wait", "pickup"};
   columns.insert(columns.end(), job_stages.begin(), job_stages.end());
@@ -157,9 +188,7 @@ std::string SaturationStageTable(const std::vector<SaturationStages>& steps,
       "the job's own stages changed by at most {:.0f}% ({}): {}\n",
       steps.front().rate_rps, steps.back().rate_rps, wait0, wait1,
       wait0 > 0 ? fmt::format("×{:.1f}", wait1 / wait0) : std::string("from zero"), most, most_name,
-      wait1 > 2 * std::max(wait0, 1.0) && most < 25
-          ? "under load the job did not get slower, it waited."
-          : "here the queue wait did not clearly outgrow the job's own time.");
+      SaturationVerdict(wait0, wait1, most, steps.back().rate_rps, cpu));
   return t;
 }
 

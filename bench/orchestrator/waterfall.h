@@ -28,9 +28,16 @@ struct SaturationStages {
   double rate_rps = 0;
   nlohmann::json figures;
 };
+// What the workers' CPU could give: the profile's CPU time per job (its cpu stages, ms) and the
+// cores the workers may run on (1 when pinned, every core when shared).
+struct WorkerCpu {
+  double cpu_ms_per_job = 0;
+  int cores = 1;
+};
 // Returns the per-stage table across offered rates and one sentence computed from it: what grew
-// (queue wait) and what did not (the job's own stages).
+// (queue wait) and what did not (the job's own stages); when the job's stages grew too, the
+// sentence says whether the jobs asked for more CPU than the workers' cores give.
 std::string SaturationStageTable(const std::vector<SaturationStages>& steps,
-                                 const std::vector<std::string>& job_stages);
+                                 const std::vector<std::string>& job_stages, WorkerCpu cpu);
 
 }  // namespace fib::bench
