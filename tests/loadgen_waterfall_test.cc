@@ -73,9 +73,10 @@ TEST_CASE("The lesson's background waterfall: stages measured per request add up
   CHECK(s["stage_join"]["negative"].empty());
   CHECK(P50(s, "queue wait") < 5);
   // A cpu stage burns 100 ms of its thread's CPU time: its wall time is never less, and more
-  // only while other processes hold the cores (a busy machine), so the bound above is wide.
+  // only while other processes hold the cores (a busy machine: 190 ms seen under a parallel
+  // build), so the upper bound is wide; smtp (an io wait) and the sum below pin the join down.
   CHECK(P50(s, "generate recommendations") >= 99);
-  CHECK(P50(s, "generate recommendations") <= 160);
+  CHECK(P50(s, "generate recommendations") <= 250);
   CHECK(P50(s, "smtp") == Approx(100).margin(30));  // the sink's --delay-ms
   double sum = 0;
   for (const auto& name : s["stage_order"]) sum += P50(s, name);
@@ -119,7 +120,7 @@ TEST_CASE(
   CHECK(s["stages_ms"]["queue wait"]["p99"].get<double>() > 1000);
   // The median job did not get slower (its wall time stretches only when cores are shared).
   CHECK(P50(s, "generate recommendations") >= 99);
-  CHECK(P50(s, "generate recommendations") <= 200);
+  CHECK(P50(s, "generate recommendations") <= 250);
   CHECK(P50(s, "smtp") == Approx(100).margin(30));
   const auto& law = s["littles_law"];
   CHECK(law["l_mean"] == 0);

@@ -1,8 +1,10 @@
 #include "bench/loadgen/email_join.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -32,6 +34,32 @@ std::string RequestIdOf(const nlohmann::json& message) {
   if (id != message.end() && id->is_string()) return *id;
   const std::string* header = HeaderOf(message, "x-request-id");
   return header ? *header : "";
+}
+
+// Percent-encodes `text` for a query string (RFC 3986 unreserved characters kept).
+std::string QueryEncode(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+// Long-polls the sink until the email with X-Request-Id `id` is in or `timeout_ms` passed.
+// Returns false when the sink has no wait endpoint (an unknown page, e.g. mailcatcher) or did
+// not answer: the caller then sleeps between pages instead.
+bool WaitForEmail(httplib::Client& client, const std::string& id, int64_t timeout_ms) {
+  if (id.empty()) return false;
+  auto response = client.Get("/messages/wait?request_id=" + QueryEncode(id) +
+                             "&timeout_ms=" + std::to_string(timeout_ms));
+  if (!response) return false;
+  // 404 is also the wait's own "not within timeout_ms"; its text says so.
+  return response->status == 200 ||
+         (response->status == 404 && response->body.find("arrived within") != std::string::npos);
 }
 
 }  // namespace
@@ -84,6 +112,14 @@ EmailJoinResult EmailJoin::Finish() {
   return result_;
 }
 
+std::string EmailJoin::OldestMissingId() {
+  while (missing_cursor_ < order_.size() && pending_[order_[missing_cursor_]].emails > 0) {
+    ++missing_cursor_;
+  }
+  if (missing_cursor_ == order_.size()) return "";
+  return prefix_ + std::to_string(order_[missing_cursor_]);
+}
+
 Result<EmailJoinResult> EmailJoin::Run(const HttpUrl& mail, std::string run_id,
                                        const std::vector<SentRequest>& expected, double drain_s) {
   EmailJoin join(std::move(run_id), expected);
@@ -91,6 +127,7 @@ Result<EmailJoinResult> EmailJoin::Run(const HttpUrl& mail, std::string run_id,
   client.set_connection_timeout(2, 0);
   client.set_read_timeout(10, 0);
   int64_t deadline = MonoMicros() + static_cast<int64_t>(drain_s * 1e6);
+  bool can_wait = true;  // until the sink shows it has no GET /messages/wait
   for (;;) {
     std::string path = "/messages?since_id=" + std::to_string(join.last_id()) + "&limit=100000";
     auto response = client.Get(path);
@@ -107,7 +144,11 @@ Result<EmailJoinResult> EmailJoin::Run(const HttpUrl& mail, std::string run_id,
     }
     join.AddMessages(json);
     if (join.complete() || MonoMicros() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    int64_t wait_ms = std::clamp<int64_t>((deadline - MonoMicros()) / 1000, 1, 1000);
+    if (!can_wait || !WaitForEmail(client, join.OldestMissingId(), wait_ms)) {
+      can_wait = false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
   }
   return join.Finish();
 }

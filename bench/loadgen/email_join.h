@@ -38,10 +38,16 @@ class EmailJoin {
   void AddMessages(const nlohmann::json& messages);
   bool complete() const { return result_.received == result_.expected; }
   int64_t last_id() const { return last_id_; }
+  // Returns the X-Request-Id of the oldest expected request still without an email ("" when
+  // none). Amortised O(1): emails only ever arrive, so a cursor moves forward.
+  std::string OldestMissingId();
   // Returns the result; fills missing and missing_ids.
   EmailJoinResult Finish();
 
-  // Polls `mail` until complete or `drain_s` passed. Error when the inbox cannot be read.
+  // Pages `mail`'s GET /messages?since_id until complete or `drain_s` passed; between pages it
+  // long-polls GET /messages/wait for the oldest missing email (fibtastic-mailsink), so it pages
+  // again as soon as that one is in, or sleeps 200 ms on a sink without it (mailcatcher). Error
+  // when the inbox cannot be read.
   static Result<EmailJoinResult> Run(const HttpUrl& mail, std::string run_id,
                                      const std::vector<SentRequest>& expected, double drain_s);
 
@@ -57,6 +63,7 @@ class EmailJoin {
   EmailJoinResult result_;
   StageJoin stages_;
   int64_t last_id_ = 0;
+  size_t missing_cursor_ = 0;  // order_[0, cursor) all have their email
 };
 
 }  // namespace fib

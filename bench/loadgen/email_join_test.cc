@@ -45,3 +45,20 @@ TEST_CASE("EmailJoin joins by X-Request-Id and records intended send -> received
   CHECK(r.e2e.Max() == r.e2e.HighestEquivalentValue(40'000));
   CHECK(r.e2e.Min() == 1'000);
 }
+
+// The load generator long-polls the sink for the oldest email still missing (GET /messages/wait),
+// so it must name that one, in send order, whatever order the emails arrive in.
+TEST_CASE("EmailJoin names the oldest request still without its email", "[e2e]") {
+  std::vector<fib::SentRequest> sent;
+  for (int64_t n : {3, 1, 2, 4}) sent.push_back({n, 1'000'000 * n, 5'000});
+  fib::EmailJoin join("run1", sent);
+  CHECK(join.OldestMissingId() == "run1-1");
+  join.AddMessages(nlohmann::json::array({Message(1, "run1-2", 2'100'000)}));
+  CHECK(join.OldestMissingId() == "run1-1");  // 2 arrived first; 1 is still the oldest missing
+  join.AddMessages(nlohmann::json::array({Message(2, "run1-1", 1'100'000)}));
+  CHECK(join.OldestMissingId() == "run1-3");
+  join.AddMessages(
+      nlohmann::json::array({Message(3, "run1-3", 3'100'000), Message(4, "run1-4", 4'100'000)}));
+  CHECK(join.OldestMissingId().empty());
+  CHECK(join.complete());
+}
