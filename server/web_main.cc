@@ -82,12 +82,7 @@ void RegisterFlags(WebFlags* f, FlagSet* flags) {
              "open connections served at once, each on its own thread (slow or idle clients "
              "wait there without taking a request thread); more wait to be accepted");
   flags->String("smtp-url", 0, &f->smtp.url, "URL", "SMTP server for inline mode (env SMTP_URL)");
-  flags->String("smtp-ca-file", 0, &f->smtp.ca_file, "PATH",
-                "PEM CA certificates to verify the SMTP server's TLS certificate (env "
-                "SMTP_CA_FILE); default: the system's");
-  flags->Bool("smtp-tls-insecure", 0, &f->smtp.tls_insecure,
-              "skip the SMTP server's certificate checks, e.g. for the mail sink's self-signed "
-              "certificate (env SMTP_TLS_INSECURE=1); default: checked");
+  RegisterSmtpTlsFlags(flags, &f->smtp.ca_file, &f->smtp.tls_insecure);
   flags->Int("smtp-connect-timeout-ms", 0, &f->smtp.connect_timeout_ms, "MS",
              "SMTP connect timeout");
   flags->Int("smtp-timeout-ms", 0, &f->smtp.timeout_ms, "MS", "whole SMTP send timeout");

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/flags.h"
 #include "common/text.h"
 
 namespace fib {
@@ -242,6 +243,15 @@ void SmtpMailer::ConfigureTls(void* handle) const {
   }
   // The lesson's `authentication: :plain`; libcurl would otherwise prefer LOGIN.
   if (has_user_) curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN");
+}
+
+void RegisterSmtpTlsFlags(FlagSet* flags, std::string* ca_file, bool* tls_insecure) {
+  flags->String("smtp-ca-file", 0, ca_file, "PATH",
+                "PEM CA certificates to verify the SMTP server's TLS certificate (env "
+                "SMTP_CA_FILE); none: the system's CAs");
+  flags->Bool("smtp-tls-insecure", 0, tls_insecure,
+              "skip the SMTP server's certificate checks, e.g. for the mail sink's self-signed "
+              "certificate (env SMTP_TLS_INSECURE=1)");
 }
 
 }  // namespace fib

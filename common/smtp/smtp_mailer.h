@@ -44,4 +44,10 @@ class SmtpMailer : public Mailer {
   std::vector<std::string> secrets_;  // the password as written and percent-decoded
 };
 
+class FlagSet;
+
+// Registers --smtp-ca-file and --smtp-tls-insecure (the web's and the worker's, one wording).
+// Fill the targets from SMTP_CA_FILE / SMTP_TLS_INSECURE=1 first: the flags override them.
+void RegisterSmtpTlsFlags(FlagSet* flags, std::string* ca_file, bool* tls_insecure);
+
 }  // namespace fib

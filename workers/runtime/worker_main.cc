@@ -93,12 +93,7 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
   flags->String("smtp-url", 0, &o->smtp_url, "url",
                 "SMTP server; none given: SMTP_URL, else "
                 "smtp://127.0.0.1:1025");
-  flags->String("smtp-ca-file", 0, &o->smtp_ca_file, "path",
-                "PEM CA certificates to verify the SMTP server's TLS certificate; none given: "
-                "SMTP_CA_FILE, else the system's");
-  flags->Bool("smtp-tls-insecure", 0, &o->smtp_tls_insecure,
-              "skip the SMTP server's certificate checks, e.g. for the mail sink's self-signed "
-              "certificate (also SMTP_TLS_INSECURE=1); default: checked");
+  RegisterSmtpTlsFlags(flags, &o->smtp_ca_file, &o->smtp_tls_insecure);
   flags->Double("retry-delay-scale", 0, &w.retry_delay_scale, "factor",
                 "multiplies Sidekiq's retry backoff (count^4 + 15 + rand(10)*(count+1) s); "
                 "e.g. 0.01 for demos and tests");
@@ -356,6 +351,7 @@ int main(int argc, char** argv) {
   MainOptions options;
   FlagSet flags("fibtastic-worker", "[flags]", kAbout);
   RegisterFlags(&flags, &options);
+  options.smtp_ca_file = EnvOr("SMTP_CA_FILE", "");
   options.smtp_tls_insecure = EnvOr("SMTP_TLS_INSECURE", "") == "1";
   flags.ParseOrExit(argc, argv);
   if (std::string problem = CheckOptions(options); !problem.empty()) UsageError(problem);
@@ -368,7 +364,6 @@ int main(int argc, char** argv) {
   if (!redis.ok()) UsageError(redis.message());
   options.redis_url = *url;
   if (options.smtp_url.empty()) options.smtp_url = EnvOr("SMTP_URL", "smtp://127.0.0.1:1025");
-  if (options.smtp_ca_file.empty()) options.smtp_ca_file = EnvOr("SMTP_CA_FILE", "");
   if (Status url = CheckSmtpUrl(options.smtp_url); !url.ok()) UsageError(url.message());
   if (options.run_isolated > 0) return RunIsolatedJob(options);
   return RunWorker(options, *redis, std::vector<std::string>(argv, argv + argc));
