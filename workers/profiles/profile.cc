@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
+
+#include "workers/profiles/stage_sampler.h"
 
 namespace fib {
 
@@ -22,10 +25,19 @@ namespace fs = std::filesystem;
 constexpr int64_t kMaxStageMs = 600000;
 constexpr size_t kMaxStageNameLength = 80;
 
-const std::vector<std::string> kTopLevelKeys = {"name", "description", "job_class", "mail_delay_ms",
-                                                "args", "request",     "job",       "response"};
+const std::vector<std::string> kTopLevelKeys = {"name",          "description", "job_class",
+                                                "mail_delay_ms", "seed",        "args",
+                                                "request",       "job",         "response"};
 const char kTop[] = "at the top of the profile";
-const std::vector<std::string> kStageKeys = {"name", "kind", "ms", "jitter_ms"};
+const std::vector<std::string> kStageKeys = {"name",   "kind",   "distribution", "ms",  "jitter_ms",
+                                             "p50_ms", "p99_ms", "max_ms",       "seed"};
+// The duration keys each distribution takes; the others are mistakes, not silently ignored.
+const std::map<std::string, std::pair<StageDistribution, std::vector<std::string>>> kDistributions =
+    {{"fixed", {StageDistribution::kFixed, {"ms", "jitter_ms", "seed"}}},
+     {"exponential", {StageDistribution::kExponential, {"ms", "max_ms", "seed"}}},
+     {"lognormal", {StageDistribution::kLogNormal, {"p50_ms", "p99_ms", "max_ms", "seed"}}}};
+const char* const kDurationKeys[] = {"distribution", "ms",     "jitter_ms", "p50_ms",
+                                     "p99_ms",       "max_ms", "seed"};
 
 std::string TypeName(const toml::node& node) {
   switch (node.type()) {
@@ -137,7 +149,23 @@ class ProfileParser {
     return Status::Ok();
   }
 
+  // Reads an optional seed: a whole number in [0, 2^63).
+  Status Seed(const toml::table& table, const std::string& where,
+              std::optional<int64_t>* out) const {
+    const toml::node* node = table.get("seed");
+    if (!node) return Status::Ok();
+    if (!node->is_integer() || node->as_integer()->get() < 0) {
+      return Error(node->source(), fmt::format("'seed' {} must be a whole number >= 0", where));
+    }
+    *out = node->as_integer()->get();
+    return Status::Ok();
+  }
+
   Result<Stage> ParseStage(const toml::table& table, const std::string& where) const;
+  Status ParseStageTime(const toml::table& table, const std::string& where, const std::string& kind,
+                        Stage* stage) const;
+  Status CheckStageTime(const toml::table& table, const std::string& where, const std::string& kind,
+                        const std::string& distribution, Stage* stage) const;
   Status ParsePhase(const toml::table& root, StagePhase phase, std::vector<Stage>* out) const;
   Result<Profile> ParseRoot(const toml::table& root, const std::string& default_name) const;
 
@@ -179,12 +207,9 @@ Result<Stage> ProfileParser::ParseStage(const toml::table& table, const std::str
                  fmt::format("unknown kind '{}' in {} (one of cpu, io, smtp)", kind, where));
   }
   stage.kind = found->second;
-  std::optional<int> ms, jitter_ms;
-  if (Status s = Millis(table, "ms", "in " + where, &ms); !s.ok()) return s;
-  if (Status s = Millis(table, "jitter_ms", "in " + where, &jitter_ms); !s.ok()) return s;
   if (stage.kind == StageKind::kSmtp) {
     // An smtp stage lasts as long as the mail sink makes it; a fixed ms would be a lie.
-    for (const char* key : {"ms", "jitter_ms"}) {
+    for (const char* key : kDurationKeys) {
       if (const toml::node* node = table.get(key)) {
         return Error(node->source(),
                      fmt::format("'{}' is not allowed in an smtp stage ({}): its duration is "
@@ -194,19 +219,102 @@ Result<Stage> ProfileParser::ParseStage(const toml::table& table, const std::str
     }
     return stage;
   }
-  if (!ms) {
-    return Error(table.source(), fmt::format("{} ({} stage) has no 'ms' (its duration in "
-                                             "milliseconds, e.g. ms = 100)",
-                                             where, kind));
-  }
-  stage.ms = *ms;
-  stage.jitter_ms = jitter_ms.value_or(0);
-  if (stage.jitter_ms > stage.ms) {
-    return Error(table.get("jitter_ms")->source(),
-                 fmt::format("'jitter_ms' ({}) in {} must not exceed its 'ms' ({})",
-                             stage.jitter_ms, where, stage.ms));
-  }
+  if (Status s = ParseStageTime(table, where, kind, &stage); !s.ok()) return s;
   return stage;
+}
+
+Status ProfileParser::ParseStageTime(const toml::table& table, const std::string& where,
+                                     const std::string& kind, Stage* stage) const {
+  std::string distribution = "fixed";
+  if (Status s = String(table, "distribution", "in " + where, &distribution); !s.ok()) return s;
+  auto found = kDistributions.find(distribution);
+  if (found == kDistributions.end()) {
+    return Error(table.get("distribution")->source(),
+                 fmt::format("unknown distribution '{}' in {} (one of fixed, exponential, "
+                             "lognormal)",
+                             distribution, where));
+  }
+  stage->distribution = found->second.first;
+  const std::vector<std::string>& allowed = found->second.second;
+  for (const char* key : kDurationKeys) {
+    const toml::node* node = table.get(key);
+    if (node && key != std::string("distribution") &&
+        std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return Error(node->source(),
+                   fmt::format("'{}' is not allowed with distribution = \"{}\" in {}; it takes {}",
+                               key, distribution, where, fmt::join(allowed, ", ")));
+    }
+  }
+  std::optional<int> ms, jitter_ms, p50_ms, p99_ms, max_ms;
+  for (auto [key, out] :
+       {std::pair{"ms", &ms}, std::pair{"jitter_ms", &jitter_ms}, std::pair{"p50_ms", &p50_ms},
+        std::pair{"p99_ms", &p99_ms}, std::pair{"max_ms", &max_ms}}) {
+    if (Status s = Millis(table, key, "in " + where, out); !s.ok()) return s;
+  }
+  if (Status s = Seed(table, "in " + where, &stage->seed); !s.ok()) return s;
+  stage->ms =
+      stage->distribution == StageDistribution::kLogNormal ? p50_ms.value_or(0) : ms.value_or(0);
+  stage->jitter_ms = jitter_ms.value_or(0);
+  stage->p99_ms = p99_ms.value_or(0);
+  stage->max_ms = max_ms.value_or(0);
+  return CheckStageTime(table, where, kind, distribution, stage);
+}
+
+// Checks the values of the keys ParseStageTime read, and sets the default cap.
+Status ProfileParser::CheckStageTime(const toml::table& table, const std::string& where,
+                                     const std::string& kind, const std::string& distribution,
+                                     Stage* stage) const {
+  auto missing = [&](const char* key, const char* what) {
+    return Error(table.source(),
+                 fmt::format("{} ({} stage) has no '{}' ({})", where, kind, key, what));
+  };
+  auto at = [&](const char* key) { return table.get(key)->source(); };
+  switch (stage->distribution) {
+    case StageDistribution::kFixed:
+      if (!table.contains("ms"))
+        return missing("ms", "its duration in milliseconds, e.g. ms = 100");
+      if (stage->jitter_ms > stage->ms) {
+        return Error(at("jitter_ms"), fmt::format("'jitter_ms' ({}) in {} must not exceed its "
+                                                  "'ms' ({})",
+                                                  stage->jitter_ms, where, stage->ms));
+      }
+      if (stage->seed && stage->jitter_ms == 0) {
+        return Error(at("seed"), fmt::format("'seed' in {} has nothing to seed: a fixed stage "
+                                             "without jitter_ms always lasts its ms",
+                                             where));
+      }
+      return Status::Ok();
+    case StageDistribution::kExponential:
+      if (!table.contains("ms")) return missing("ms", "the mean in milliseconds, e.g. ms = 10");
+      if (stage->ms == 0)
+        return Error(at("ms"), fmt::format("'ms' (the mean) in {} must be > 0", where));
+      break;
+    case StageDistribution::kLogNormal:
+      if (!table.contains("p50_ms")) return missing("p50_ms", "the median in milliseconds");
+      if (!table.contains("p99_ms"))
+        return missing("p99_ms", "the 99th percentile in milliseconds");
+      if (stage->ms == 0)
+        return Error(at("p50_ms"), fmt::format("'p50_ms' in {} must be > 0", where));
+      if (stage->p99_ms <= stage->ms) {
+        return Error(at("p99_ms"), fmt::format("'p99_ms' ({}) in {} must exceed its 'p50_ms' ({})",
+                                               stage->p99_ms, where, stage->ms));
+      }
+      break;
+  }
+  // The cap: one unlucky draw must not hold a worker thread for minutes.
+  int floor_ms = stage->distribution == StageDistribution::kLogNormal ? stage->p99_ms : stage->ms;
+  if (!table.contains("max_ms")) {
+    double cap = std::ceil(kDefaultCapFactor * UncappedMeanMs(*stage));
+    stage->max_ms = static_cast<int>(std::min<double>(cap, kMaxStageMs));
+  } else if (stage->max_ms <= floor_ms) {
+    return Error(at("max_ms"),
+                 fmt::format("'max_ms' ({}) in {} must exceed its '{}' ({}): it caps "
+                             "the rare long draws of a {} stage",
+                             stage->max_ms, where,
+                             stage->distribution == StageDistribution::kLogNormal ? "p99_ms" : "ms",
+                             floor_ms, distribution));
+  }
+  return Status::Ok();
 }
 
 Status ProfileParser::ParsePhase(const toml::table& root, StagePhase phase,
@@ -240,6 +348,21 @@ std::vector<Stage>* MutableStages(Profile* profile, StagePhase phase) {
       return &profile->response;
   }
   return &profile->job;
+}
+
+// Gives each stage whose duration varies its stream of draws (stage_sampler.h).
+void AttachSamplers(Profile* profile) {
+  for (StagePhase phase : {StagePhase::kRequest, StagePhase::kJob, StagePhase::kResponse}) {
+    std::vector<Stage>& stages = *MutableStages(profile, phase);
+    for (size_t i = 0; i < stages.size(); ++i) {
+      Stage& stage = stages[i];
+      bool varies = stage.kind != StageKind::kSmtp &&
+                    (stage.distribution != StageDistribution::kFixed || stage.jitter_ms > 0);
+      if (!varies) continue;
+      std::optional<int64_t> seed = stage.seed ? stage.seed : profile->seed;
+      stage.sampler = std::make_shared<StageSampler>(stage, StreamSeed(seed, phase, i));
+    }
+  }
 }
 
 bool IsClassName(const std::string& name) {
@@ -290,9 +413,11 @@ Result<Profile> ProfileParser::ParseRoot(const toml::table& root,
       }
     }
   }
+  if (Status s = Seed(root, kTop, &profile.seed); !s.ok()) return s;
   for (StagePhase phase : {StagePhase::kRequest, StagePhase::kJob, StagePhase::kResponse}) {
     if (Status s = ParsePhase(root, phase, MutableStages(&profile, phase)); !s.ok()) return s;
   }
+  AttachSamplers(&profile);
   return profile;
 }
 
@@ -339,6 +464,18 @@ const char* StageKindName(StageKind kind) {
   return "?";
 }
 
+const char* StageDistributionName(StageDistribution distribution) {
+  switch (distribution) {
+    case StageDistribution::kFixed:
+      return "fixed";
+    case StageDistribution::kExponential:
+      return "exponential";
+    case StageDistribution::kLogNormal:
+      return "lognormal";
+  }
+  return "?";
+}
+
 const char* StagePhaseName(StagePhase phase) {
   switch (phase) {
     case StagePhase::kRequest:
@@ -371,6 +508,31 @@ int Profile::NominalMs(StagePhase phase) const {
   int total = 0;
   for (const Stage& stage : Stages(phase)) total += NominalMs(stage);
   return total;
+}
+
+double Profile::MeanMs(const Stage& stage) const {
+  return stage.kind == StageKind::kSmtp ? mail_delay_ms : StageMeanMs(stage);
+}
+
+double Profile::VarianceMs2(const Stage& stage) const {
+  return stage.kind == StageKind::kSmtp ? 0 : StageVarianceMs2(stage);
+}
+
+double Profile::MeanMs(StagePhase phase) const {
+  double total = 0;
+  for (const Stage& stage : Stages(phase)) total += MeanMs(stage);
+  return total;
+}
+
+double Profile::VarianceMs2(StagePhase phase) const {
+  double total = 0;
+  for (const Stage& stage : Stages(phase)) total += VarianceMs2(stage);
+  return total;
+}
+
+double Profile::SquaredCv(StagePhase phase) const {
+  double mean = MeanMs(phase);
+  return mean > 0 ? VarianceMs2(phase) / (mean * mean) : 0;
 }
 
 Result<Profile> ParseProfile(std::string_view toml_text, const std::string& source_name) {

@@ -1,10 +1,14 @@
 // Profile: a request/job shape as data (a TOML file in bench/profiles/, format in
 // docs/profiles.md): the stages the web request runs before and after the job point, and either
 // the job's own stages or the name of a C++ job type that does the job.
-// Thread-safety: Profile is an immutable value once loaded; the functions are thread-compatible.
+// Thread-safety: Profile is an immutable value once loaded, apart from each variable stage's
+// StageSampler (shared by copies, internally locked); the functions are thread-compatible.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,24 +22,42 @@ enum class StageKind { kCpu, kIo, kSmtp };
 // Where a stage runs: in the web request before the job point, in the job, or after the job point.
 enum class StagePhase { kRequest, kJob, kResponse };
 
+// How a cpu or io stage's duration varies from run to run (docs/profiles.md, "Variable stage
+// times"): fixed (ms, or ms ± a uniform jitter), exponential (mean ms), log-normal (p50, p99).
+enum class StageDistribution { kFixed, kExponential, kLogNormal };
+
+class StageSampler;  // workers/profiles/stage_sampler.h: a stage's seeded stream of draws
+
 // Returns "cpu", "io" or "smtp".
 const char* StageKindName(StageKind kind);
+// Returns "fixed", "exponential" or "lognormal" (the TOML values).
+const char* StageDistributionName(StageDistribution distribution);
 // Returns "request", "job" or "response" (the TOML array names).
 const char* StagePhaseName(StagePhase phase);
 
 struct Stage {
   std::string name;  // shown in logs, email subjects and Server-Timing
   StageKind kind = StageKind::kIo;
-  int ms = 0;         // cpu: CPU time to burn; io: time to sleep; smtp: unused (the sink's delay)
-  int jitter_ms = 0;  // cpu/io: the duration varies uniformly by ± this much (never below 0)
-  int line = 0;       // where the stage starts in its file, for messages
+  StageDistribution distribution = StageDistribution::kFixed;  // cpu/io; smtp: kFixed
+  // cpu: CPU time to burn; io: time to sleep; smtp: unused (the sink's delay). For a variable
+  // stage: exponential, its mean; lognormal, its median (= p50_ms).
+  int ms = 0;
+  int jitter_ms = 0;  // fixed cpu/io: the duration varies uniformly by ± this much (never below 0)
+  int p99_ms = 0;     // lognormal: the 99th percentile (p50 is `ms`)
+  int max_ms = 0;     // exponential/lognormal: no draw exceeds this (the cap); 0 for fixed
+  std::optional<int64_t> seed;  // the stage's own `seed` key, when given
+  // Draws this stage's durations; null when the duration is fixed (no jitter). Shared by copies
+  // of the Profile, so they draw from one stream (stage_sampler.h states the guarantee).
+  std::shared_ptr<StageSampler> sampler;
+  int line = 0;  // where the stage starts in its file, for messages
 };
 
 struct Profile {
-  std::string name;         // the file's stem ("lesson" for lesson.toml)
-  std::string description;  // one line for --help and reports
-  std::string job_class;    // Sidekiq class the job is registered and enqueued under
-  int mail_delay_ms = 0;    // the mail sink --delay-ms this profile assumes (what smtp costs)
+  std::string name;             // the file's stem ("lesson" for lesson.toml)
+  std::string description;      // one line for --help and reports
+  std::string job_class;        // Sidekiq class the job is registered and enqueued under
+  int mail_delay_ms = 0;        // the mail sink --delay-ms this profile assumes (what smtp costs)
+  std::optional<int64_t> seed;  // top-level `seed`: seeds every variable stage without its own
   // The job's args as the web builds them from the form: strings "{email}" and
   // "{sequence_length}" are replaced; empty = ["{email}", "{sequence_length}"].
   nlohmann::json args = nlohmann::json::array();
@@ -47,10 +69,22 @@ struct Profile {
   const std::vector<Stage>& Stages(StagePhase phase) const;
   // Returns true when the profile defines the job ([[job]] stages) rather than naming a C++ job.
   bool DefinesJob() const { return !job.empty(); }
-  // Returns the intended duration of one stage: ms for cpu/io, mail_delay_ms for smtp.
+  // Returns the intended duration of one stage, for diagrams and nominal totals: ms for cpu/io
+  // (for a variable stage: the exponential's mean, the log-normal's median), mail_delay_ms for
+  // smtp. Queueing formulas want MeanMs and VarianceMs2 instead.
   int NominalMs(const Stage& stage) const;
   // Returns the sum of NominalMs over one phase (0 for kJob when the job is a C++ class).
   int NominalMs(StagePhase phase) const;
+  // Returns the theoretical mean (E[S], ms) and variance (Var[S], ms²) of one stage's duration
+  // as drawn, the cap included. smtp counts as mail_delay_ms with variance 0. cpu stages are
+  // CPU time: their wall time grows when threads compete for cores.
+  double MeanMs(const Stage& stage) const;
+  double VarianceMs2(const Stage& stage) const;
+  // Returns the sums over one phase (the stages draw independently, so variances add); 0 for
+  // kJob when the job is a C++ class. SquaredCv = VarianceMs2 / MeanMs² (0 when the mean is 0).
+  double MeanMs(StagePhase phase) const;
+  double VarianceMs2(StagePhase phase) const;
+  double SquaredCv(StagePhase phase) const;
 };
 
 // Returns the job args the web dispatches for a valid form: `args_template` (Profile::args) with

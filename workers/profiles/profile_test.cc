@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -62,7 +63,8 @@ TEST_CASE("The lesson profile adds up to the lesson's 223 ms, 23 ms outside the 
 
 TEST_CASE("Every shipped profile loads, and a path works as well as a name", "[profile]") {
   std::vector<std::string> names = fib::ListProfiles(kProfilesDir);
-  CHECK(names == std::vector<std::string>{"fibtastic", "lesson", "thumbnail", "welcome"});
+  CHECK(names == std::vector<std::string>{"fibtastic", "lesson", "queue-exponential", "queue-fixed",
+                                          "queue-lognormal", "thumbnail", "welcome"});
   auto all = fib::LoadAllProfiles(kProfilesDir);
   REQUIRE(all.ok());
   CHECK(all->size() == names.size());
@@ -80,8 +82,8 @@ TEST_CASE("An unknown profile name lists the available ones", "[profile]") {
   auto missing = fib::LoadProfile("lesons", kProfilesDir);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.message().find("unknown profile 'lesons'") != std::string::npos);
-  CHECK(missing.message().find("available: fibtastic, lesson, thumbnail, welcome") !=
-        std::string::npos);
+  CHECK(missing.message().find("available: fibtastic, lesson, queue-exponential, queue-fixed, "
+                               "queue-lognormal, thumbnail, welcome") != std::string::npos);
   auto no_file = fib::LoadProfile("/nonexistent/x.toml", kProfilesDir);
   REQUIRE_FALSE(no_file.ok());
   CHECK(no_file.message().find("cannot read profile file '/nonexistent/x.toml'") !=
@@ -174,8 +176,9 @@ TEST_CASE("RegisterProfileJobs adds profile-defined jobs and leaves C++ jobs alo
   const fib::Job* sequence_job = registry.Find("SequenceEmailWorker");
   REQUIRE(fib::RegisterProfileJobs(*profiles, &registry).ok());
   CHECK(registry.Names() == std::vector<std::string>{"LessonEmailWorker", "NoopWorker",
-                                                     "SequenceEmailWorker", "ThumbnailWorker",
-                                                     "WelcomeEmailWorker"});
+                                                     "QueueExponentialWorker", "QueueFixedWorker",
+                                                     "QueueLognormalWorker", "SequenceEmailWorker",
+                                                     "ThumbnailWorker", "WelcomeEmailWorker"});
   CHECK(registry.Find("SequenceEmailWorker") == sequence_job);  // fibtastic added nothing
   auto* lesson = dynamic_cast<const fib::ProfileJob*>(registry.Find("LessonEmailWorker"));
   REQUIRE(lesson != nullptr);
@@ -214,4 +217,110 @@ TEST_CASE("A profile's args template fills in the form's values", "[profile]") {
   REQUIRE(!bad.ok());
   CHECK(bad.message().find("bad.toml:2:") == 0);
   CHECK(bad.message().find("only strings and whole numbers") != std::string::npos);
+}
+
+TEST_CASE("Variable stage times parse, with their mean, variance and cap", "[profile]") {
+  auto profile = fib::ParseProfile(
+      "job_class = \"W\"\nseed = 9\nmail_delay_ms = 5\n"
+      "[[job]]\nname = \"e\"\nkind = \"io\"\ndistribution = \"exponential\"\nms = 10\n"
+      "[[job]]\nname = \"l\"\nkind = \"cpu\"\ndistribution = \"lognormal\"\np50_ms = 8\n"
+      "p99_ms = 40\nmax_ms = 500\nseed = 3\n"
+      "[[job]]\nname = \"f\"\nkind = \"io\"\ndistribution = \"fixed\"\nms = 4\n"
+      "[[job]]\nname = \"mail\"\nkind = \"smtp\"\n",
+      "variable.toml");
+  INFO(profile.message());
+  REQUIRE(profile.ok());
+  CHECK(profile->seed == 9);
+  const fib::Stage& exponential = profile->job[0];
+  CHECK(exponential.distribution == fib::StageDistribution::kExponential);
+  CHECK(exponential.max_ms == 1000);
+  CHECK_FALSE(exponential.seed.has_value());
+  const fib::Stage& lognormal = profile->job[1];
+  CHECK(lognormal.distribution == fib::StageDistribution::kLogNormal);
+  CHECK(lognormal.ms == 8);  // the median: what NominalMs shows
+  CHECK(lognormal.p99_ms == 40);
+  CHECK(lognormal.max_ms == 500);
+  CHECK(lognormal.seed == 3);
+  CHECK(profile->job[2].sampler == nullptr);
+  CHECK(profile->NominalMs(fib::StagePhase::kJob) == 10 + 8 + 4 + 5);
+  // E[S]: 10 + 8·e^(σ²/2) + 4 + 5 with σ = ln 5 / 2.326; Var[S]: 100 + the log-normal's.
+  double sigma = std::log(5.0) / 2.3263478740;
+  double lognormal_mean = 8 * std::exp(sigma * sigma / 2);
+  double lognormal_variance = (std::exp(sigma * sigma) - 1) * lognormal_mean * lognormal_mean;
+  CHECK(profile->MeanMs(fib::StagePhase::kJob) == Approx(10 + lognormal_mean + 4 + 5));
+  CHECK(profile->VarianceMs2(fib::StagePhase::kJob) ==
+        Approx(100 + lognormal_variance).epsilon(1e-4));
+  CHECK(profile->MeanMs(profile->job[3]) == 5);
+  CHECK(profile->VarianceMs2(profile->job[3]) == 0);
+  CHECK(profile->SquaredCv(fib::StagePhase::kJob) ==
+        Approx(profile->VarianceMs2(fib::StagePhase::kJob) /
+               std::pow(profile->MeanMs(fib::StagePhase::kJob), 2)));
+}
+
+TEST_CASE("Bad variable stage times are errors naming the line, column and key", "[profile]") {
+  const std::string stage = std::string(kMinimal) + "[[job]]\nname = \"t\"\nkind = \"io\"\n";
+  std::string unknown = ParseError(stage + "distribution = \"gamma\"\nms = 3\n");
+  CHECK(unknown.rfind("profiles/bad.toml:5:16: unknown distribution 'gamma' in [[job]] stage 1",
+                      0) == 0);
+  CHECK(unknown.find("(one of fixed, exponential, lognormal)") != std::string::npos);
+  std::string order =
+      ParseError(stage + "distribution = \"lognormal\"\np50_ms = 50\np99_ms = 40\n");
+  CHECK(order.rfind("profiles/bad.toml:7:10: 'p99_ms' (40) in [[job]] stage 1 must exceed its "
+                    "'p50_ms' (50)",
+                    0) == 0);
+  std::string zero = ParseError(stage + "distribution = \"lognormal\"\np50_ms = 0\np99_ms = 40\n");
+  CHECK(zero.rfind("profiles/bad.toml:6:10: 'p50_ms' in [[job]] stage 1 must be > 0", 0) == 0);
+  std::string no_p99 = ParseError(stage + "distribution = \"lognormal\"\np50_ms = 8\n");
+  CHECK(no_p99.find("[[job]] stage 1 (io stage) has no 'p99_ms'") != std::string::npos);
+  std::string wrong_key = ParseError(stage + "distribution = \"lognormal\"\nms = 8\np99_ms = 9\n");
+  CHECK(wrong_key.rfind("profiles/bad.toml:6:6: 'ms' is not allowed with distribution = "
+                        "\"lognormal\" in [[job]] stage 1; it takes p50_ms, p99_ms, max_ms, seed",
+                        0) == 0);
+  std::string jitter =
+      ParseError(stage + "distribution = \"exponential\"\nms = 8\njitter_ms = 1\n");
+  CHECK(jitter.find("'jitter_ms' is not allowed with distribution = \"exponential\"") !=
+        std::string::npos);
+  CHECK(ParseError(stage + "ms = 8\nmax_ms = 100\n")
+            .find("'max_ms' is not allowed with distribution = \"fixed\"") != std::string::npos);
+  CHECK(ParseError(stage + "distribution = \"exponential\"\nms = 0\n")
+            .find("'ms' (the mean) in [[job]] stage 1 must be > 0") != std::string::npos);
+  CHECK(ParseError(stage + "distribution = \"exponential\"\nms = 10\nmax_ms = 10\n")
+            .find("'max_ms' (10) in [[job]] stage 1 must exceed its 'ms' (10)") !=
+        std::string::npos);
+  CHECK(ParseError(stage + "distribution = \"lognormal\"\np50_ms = 8\np99_ms = 40\nmax_ms = 30\n")
+            .find("'max_ms' (30) in [[job]] stage 1 must exceed its 'p99_ms' (40)") !=
+        std::string::npos);
+  CHECK(ParseError(stage + "ms = 8\nseed = 1\n")
+            .find("'seed' in [[job]] stage 1 has nothing to seed") != std::string::npos);
+  CHECK(ParseError(stage + "distribution = \"exponential\"\nms = 8\nseed = -1\n")
+            .find("'seed' in [[job]] stage 1 must be a whole number >= 0") != std::string::npos);
+  CHECK(ParseError("job_class = \"W\"\nseed = \"x\"\n")
+            .rfind("profiles/bad.toml:2:8: 'seed' at the top of the profile must be a whole", 0) ==
+        0);
+  CHECK(ParseError(std::string(kMinimal) +
+                   "[[job]]\nname = \"m\"\nkind = \"smtp\"\ndistribution = \"exponential\"\n")
+            .find("'distribution' is not allowed in an smtp stage") != std::string::npos);
+}
+
+TEST_CASE("The queueing profiles' jobs have a 10 ms mean and the variability their name says",
+          "[profile]") {
+  struct Expected {
+    const char* name;
+    double mean_ms;
+    double squared_cv;
+  };
+  for (Expected e : {Expected{"queue-fixed", 10, 0}, Expected{"queue-exponential", 10, 1},
+                     Expected{"queue-lognormal", 10.163, 0.6139}}) {
+    INFO(e.name);
+    auto profile = fib::LoadProfile(e.name, kProfilesDir);
+    REQUIRE(profile.ok());
+    CHECK(profile->mail_delay_ms == 0);
+    CHECK(profile->request.empty());
+    CHECK(profile->response.empty());
+    REQUIRE(profile->job.size() == 2);
+    CHECK(profile->job[0].kind == fib::StageKind::kIo);
+    CHECK(profile->job[1].kind == fib::StageKind::kSmtp);  // the email times the job end to end
+    CHECK(profile->MeanMs(fib::StagePhase::kJob) == Approx(e.mean_ms).epsilon(1e-3));
+    CHECK(profile->SquaredCv(fib::StagePhase::kJob) == Approx(e.squared_cv).margin(1e-3));
+  }
 }

@@ -5,7 +5,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <random>
+#include <cmath>
 #include <thread>
 
 #include "common/clock.h"
@@ -13,6 +13,7 @@
 #include "common/text.h"
 #include "workers/jobs/sequence_email_job.h"
 #include "workers/jobs/trace_headers.h"
+#include "workers/profiles/stage_sampler.h"
 
 namespace fib {
 
@@ -26,14 +27,10 @@ int64_t MonotonicMicros(const JobContext& context) {
   return clock->MonotonicMicros();
 }
 
-// Returns the stage's duration for this run: ms ± a uniform jitter, never below 0.
+// Returns the stage's duration for this run: its ms, or the next draw of its sampler.
 int64_t DurationMicros(const Stage& stage) {
-  int64_t ms = stage.ms;
-  if (stage.jitter_ms > 0) {
-    thread_local std::mt19937 engine{std::random_device{}()};
-    ms += std::uniform_int_distribution<int>(-stage.jitter_ms, stage.jitter_ms)(engine);
-  }
-  return std::max<int64_t>(ms, 0) * 1000;
+  if (!stage.sampler) return static_cast<int64_t>(stage.ms) * 1000;
+  return std::max<int64_t>(0, std::llround(stage.sampler->DrawMs() * 1000));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // StageRunner: runs a profile's stages for real — cpu burns CPU time on the calling thread, io
 // sleeps, smtp sends an email through the JobContext's Mailer — and times each one.
-// Thread-safety: stateless apart from a per-thread jitter generator; run from any thread at once.
+// Thread-safety: stateless (variable stages draw from their StageSampler, which locks); run from
+// any thread at once.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +32,8 @@ class StageRunner {
   // REQUIRES: `profile` outlives the runner.
   explicit StageRunner(const Profile& profile) : profile_(profile) {}
 
-  // Runs one stage. `args` are the job's args (args[0], if a string, is the smtp recipient).
+  // Runs one stage; a variable cpu/io stage lasts its sampler's next draw. `args` are the job's
+  // args (args[0], if a string, is the smtp recipient).
   // Returns a failure (SmtpError) when an smtp stage cannot send; cpu and io stages never fail.
   JobStatus Run(const Stage& stage, const nlohmann::json& args, const JobContext& context,
                 StageTiming* timing) const;

@@ -2,11 +2,13 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdint>
 
 #include "common/fib_timing.h"
 #include "common/smtp/mailer.h"
 #include "tests/support/recording_mailer.h"
 #include "workers/profiles/profile_job.h"
+#include "workers/profiles/stage_sampler.h"
 
 namespace {
 
@@ -141,4 +143,23 @@ TEST_CASE("Stage failures are SmtpError or ArgumentError and stop the job", "[st
   CHECK(no_mailer.message().find("no mailer configured") != std::string::npos);
   fib::Status web = fib::RunRequestStages(profile, fib::StagePhase::kJob, context);
   CHECK(web.message().rfind("SmtpError: stage 'send email'", 0) == 0);
+}
+
+TEST_CASE("An exponential io stage sleeps its seeded draws, which vary", "[stages]") {
+  const std::string text =
+      "job_class = \"W\"\nseed = 11\n[[job]]\nname = \"db\"\nkind = \"io\"\n"
+      "distribution = \"exponential\"\nms = 10\n";
+  fib::Profile profile = ProfileFrom(text);
+  fib::Profile replay = ProfileFrom(text);  // the same seed: the same draws, to compare with
+  int64_t shortest_us = INT64_MAX, longest_us = 0;
+  for (int i = 0; i < 20; ++i) {
+    fib::StageTiming timing;
+    REQUIRE(fib::StageRunner(profile).Run(profile.job[0], {}, {}, &timing).ok());
+    auto drawn_us = static_cast<int64_t>(replay.job[0].sampler->DrawMs() * 1000);
+    CHECK(timing.wall_us >= drawn_us);          // it slept at least its draw ...
+    CHECK(timing.wall_us < drawn_us + 100000);  // ... and not wildly more (a busy machine)
+    shortest_us = std::min(shortest_us, timing.wall_us);
+    longest_us = std::max(longest_us, timing.wall_us);
+  }
+  CHECK(longest_us - shortest_us > 10000);  // 20 exponential draws of mean 10 ms spread widely
 }
