@@ -81,7 +81,7 @@ bench: build
 demo: build
 	BIN_DIR=$(BUILD_DIR)/bin scripts/demo
 
-# make soak [SOAK_SECONDS=600]: web (both modes) + worker at a steady rate; RSS and open fds of
+# make soak [SOAK_SECONDS=600] (or 10m, 1h): web (both modes) + worker at a steady rate; RSS and open fds of
 # every process must stay within 10% after warm-up. `make test` runs the same test for 60 s.
 SOAK_SECONDS ?= 600
 .PHONY: soak
@@ -89,7 +89,7 @@ soak: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target soak_test
 	SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD_DIR)/bin/soak_test
 
-# make fuzz [FUZZ_SECONDS=300] [FUZZ_TARGETS="payload_fuzz ..."]: builds the libFuzzer targets
+# make fuzz [FUZZ_SECONDS=300] (or 5m) [FUZZ_TARGETS="payload_fuzz ..."]: builds the libFuzzer targets
 # (clang, ASan+UBSan) in build-fuzz and runs each for FUZZ_SECONDS on a copy of fuzz/corpus/.
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS ?=

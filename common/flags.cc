@@ -1,5 +1,6 @@
 #include "common/flags.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -29,6 +30,27 @@ Result<double> ParseDouble(const std::string& text, const std::string& what) {
   return v;
 }
 
+namespace {
+// Returns "milliseconds" for a bare unit of 0.001 s, "seconds" for 1 s, ... for messages.
+std::string BareUnitName(double bare_unit_seconds) {
+  if (bare_unit_seconds == 1e-6) return "microseconds";
+  if (bare_unit_seconds == 1e-3) return "milliseconds";
+  if (bare_unit_seconds == 60) return "minutes";
+  if (bare_unit_seconds == 3600) return "hours";
+  return "seconds";
+}
+
+// Seconds in one unit of a duration flag (MS, S or SECONDS, in either case); 0 when the unit is
+// not a duration.
+double DurationUnitSeconds(const std::string& unit) {
+  std::string lower;
+  for (char c : unit) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "ms") return 1e-3;
+  if (lower == "s" || lower == "seconds") return 1;
+  return 0;
+}
+}  // namespace
+
 Result<double> ParseDuration(const std::string& text, double bare_unit_seconds,
                              const std::string& what) {
   errno = 0;
@@ -42,20 +64,16 @@ Result<double> ParseDuration(const std::string& text, double bare_unit_seconds,
     if (suffix == name) scale = *name ? seconds : bare_unit_seconds;
   }
   if (text.empty() || end == text.c_str() || errno == ERANGE || !std::isfinite(v) || scale < 0) {
-    return Status::Error(what + " takes a duration such as 500ms, 30s or 2m, got '" + text + "'");
+    return Status::Error(what +
+                         " takes a duration: a number with a unit us, ms, s, m (or min) or " +
+                         "h, e.g. 500ms, 30s, 2m; a bare number is " +
+                         BareUnitName(bare_unit_seconds) + "; got '" + text + "'");
   }
   if (v < 0) return Status::Error(what + " must not be negative, got '" + text + "'");
   return v * scale;
 }
 
 namespace {
-// Seconds in one unit of a duration flag; 0 when the unit is not a duration.
-double DurationUnitSeconds(const std::string& unit) {
-  if (unit == "MS") return 1e-3;
-  if (unit == "S" || unit == "SECONDS") return 1;
-  return 0;
-}
-
 // Parses an integer flag value; a duration flag also takes units, converted to its own unit.
 Result<int64_t> ParseIntFlag(const std::string& text, const std::string& unit,
                              const std::string& flag_name) {
@@ -66,8 +84,8 @@ Result<int64_t> ParseIntFlag(const std::string& text, const std::string& unit,
   if (!seconds.ok()) return seconds.status();
   double count = *seconds / unit_seconds;
   if (count > 9e15 || std::abs(count - std::round(count)) > 1e-6) {
-    return Status::Error(flag_name + " counts whole " +
-                         (unit == "MS" ? "milliseconds" : "seconds") + ", got '" + text + "'");
+    return Status::Error(flag_name + " counts whole " + BareUnitName(unit_seconds) + ", got '" +
+                         text + "'");
   }
   return static_cast<int64_t>(std::llround(count));
 }
@@ -254,7 +272,9 @@ std::string FlagSet::Usage() const {
   bool has_duration = false;
   for (const auto& f : flags_) has_duration = has_duration || DurationUnitSeconds(f.unit) > 0;
   if (has_duration) {
-    out << "\nDurations (MS, S, SECONDS) also take a unit: 250us, 500ms, 30s, 2m, 1h.\n";
+    out << "\nDurations (MS, S, SECONDS) also take a unit: 250us, 500ms, 30s, 2m, 1h; a bare "
+           "number\n"
+           "is in the flag's own unit.\n";
   }
   if (!epilog_.empty()) out << "\n" << epilog_ << "\n";
   out << "\nExit codes: 0 ok, 1 failure, 2 bad usage.\n";

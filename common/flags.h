@@ -20,7 +20,8 @@ class FlagSet {
 
   // Each registration: long name without dashes, optional short letter (0 for none), target,
   // unit (shown in help, may be ""), help text. The default shown is the target's current value.
-  // Flags whose unit is MS, S or SECONDS are durations: they also take "500ms", "30s", "2m".
+  // Flags whose unit is MS, S or SECONDS (either case) are durations: they also take "500ms",
+  // "30s", "2m"; a bare number is in the flag's unit; a bad unit is an error naming the flag.
   void Int(const std::string& name, char short_name, int64_t* target, const std::string& unit,
            const std::string& help);
   void Int(const std::string& name, char short_name, int* target, const std::string& unit,

@@ -87,3 +87,25 @@ TEST_CASE("duration flags take units and keep their bare unit", "[flags]") {
   CHECK(fib::ParseDuration("250us", 1, "x").value() == Approx(250e-6));
   CHECK(fib::ParseDuration("1h", 1, "x").value() == Approx(3600));
 }
+
+TEST_CASE("lower-case duration units (ms, s) are durations too, and a bad unit lists the units",
+          "[flags]") {
+  int timeout_s = 25;
+  double interval_ms = 2;
+  fib::FlagSet flags("prog", "[options]", "about");
+  flags.Int("timeout", 't', &timeout_s, "s", "timeout");
+  flags.Double("interval-ms", 0, &interval_ms, "ms", "interval");
+  Argv a({"prog", "-t", "1m", "--interval-ms", "0.5s"});
+  REQUIRE(flags.Parse(a.argc(), a.argv()).ok());
+  CHECK(timeout_s == 60);
+  CHECK(interval_ms == Approx(500));
+  Argv bad({"prog", "--timeout", "5parsecs"});
+  fib::Status status = flags.Parse(bad.argc(), bad.argv());
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() ==
+        "--timeout takes a duration: a number with a unit us, ms, s, m (or min) or h, e.g. "
+        "500ms, 30s, 2m; a bare number is seconds; got '5parsecs'");
+  Argv fraction({"prog", "--timeout", "1500ms"});
+  CHECK(flags.Parse(fraction.argc(), fraction.argv()).message() ==
+        "--timeout counts whole seconds, got '1500ms'");
+}

@@ -2,9 +2,12 @@
 
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <limits>
 #include <string_view>
 #include <utility>
+
+#include "common/flags.h"
 
 namespace fib {
 namespace {
@@ -45,16 +48,18 @@ Result<int64_t> ParseScaled(const std::string& text, const std::string& flag,
 }  // namespace
 
 Result<int64_t> ParseDurationMs(const std::string& text, const std::string& flag, int64_t max_ms) {
-  static constexpr std::array<Unit, 4> kUnits = {
-      {{"ms", 1}, {"s", 1000}, {"min", 60 * 1000}, {"h", 3600 * 1000}}};
-  auto ms = ParseScaled(text, flag, kUnits, 1000,
-                        "a whole number with a unit: ms, s, min or h (e.g. 10min; bare: s)");
-  if (!ms.ok()) return ms;
-  if (*ms < 1 || *ms > max_ms) {
+  // The same units as every other duration flag (common/flags.h); a bare number is seconds.
+  auto seconds = ParseDuration(text, 1, flag);
+  if (!seconds.ok()) return seconds.status();
+  double ms = *seconds * 1000;
+  if (std::abs(ms - std::round(ms)) > 1e-6) {
+    return Status::Error(flag + " counts whole milliseconds, got '" + text + "'");
+  }
+  if (ms < 1 || ms > static_cast<double>(max_ms)) {
     return Status::Error(flag + " must be 1ms.." + std::to_string(max_ms / 3600000) + "h, got '" +
                          text + "'");
   }
-  return ms;
+  return static_cast<int64_t>(std::llround(ms));
 }
 
 Result<int64_t> ParseByteSize(const std::string& text, const std::string& flag) {

@@ -67,8 +67,8 @@ void RegisterFlags(fib::FlagSet* flags, fib::MailsinkOptions* o, UnitFlags* u) {
              "close an SMTP session (421) that makes no progress for this long (NOOP, RSET, "
              "HELP, VRFY and refused commands are not progress); at most 604800000 (7 days)");
   flags->String("session-timeout", 0, &u->session_timeout, "DURATION",
-                "close any SMTP session (421) this long after it opened; ms, s, min or h "
-                "(a bare number is seconds); at most 168h");
+                "close any SMTP session (421) this long after it opened; with a unit (500ms, "
+                "90s, 10m, 1h) or a bare number of seconds; at most 168h");
   flags->Int("max-connections", 0, &o->max_connections, "COUNT",
              "concurrent SMTP sessions; more get 421");
   flags->Int("max-connections-per-client", 0, &o->max_connections_per_client, "COUNT",

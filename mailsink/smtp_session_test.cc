@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "mailsink/flag_units.h"
 #include "mailsink/smtp_command.h"
@@ -21,7 +22,7 @@ std::string Send(SmtpSession& session, std::string_view bytes, size_t* consumed 
 
 // Opens a session that has said EHLO.
 SmtpSession Greeted(SmtpSessionOptions options = {}) {
-  SmtpSession session(options);
+  SmtpSession session(std::move(options));
   Send(session, "EHLO client.test\r\n");
   return session;
 }
@@ -227,8 +228,10 @@ TEST_CASE("ParseDurationMs and ParseByteSize take units and refuse bad values na
   CHECK(*ParseDurationMs("1500ms", "--t", kWeek) == 1500);
   CHECK(*ParseDurationMs("90", "--t", kWeek) == 90000);
   CHECK(*ParseDurationMs("2h", "--t", kWeek) == 7200000);
+  CHECK(*ParseDurationMs("1.5s", "--t", kWeek) == 1500);  // the units of every duration flag
+  CHECK(*ParseDurationMs("10m", "--t", kWeek) == 600000);
   for (const char* bad :
-       {"", "-1s", "1.5s", "10 min", "5days", "0", "169h", "99999999999999999999"}) {
+       {"", "-1s", "1500us", "10 min", "5days", "5parsecs", "0", "169h", "99999999999999999999"}) {
     auto parsed = ParseDurationMs(bad, "--session-timeout", kWeek);
     INFO(bad);
     REQUIRE_FALSE(parsed.ok());

@@ -1,9 +1,10 @@
 // Soak: the whole stack — redis-server, fibtastic-mailsink, fibtastic-web in both variants
 // (background and inline) and a fibtastic-worker — at a moderate steady rate for SOAK_SECONDS
-// (default 60: the CI mode; `make soak` runs 600). Every few seconds the RSS and open file
-// descriptors of each process are sampled; after a warm-up (the first 20% of the run) each must
-// stay within 10% of its post-warm-up baseline. Every accepted request's email must arrive.
-// SOAK_RATE_RPS (per variant, default 10) sets the rate; SOAK_SAMPLES_CSV=FILE keeps all samples.
+// (default 60: the CI mode; `make soak` runs 600; units as the programs' flags: 10m, 90s). Every
+// few seconds the RSS and open file descriptors of each process are sampled; after a warm-up (the
+// first 20% of the run) each must stay within 10% of its post-warm-up baseline. Every accepted
+// request's email must arrive. SOAK_RATE_RPS (per variant, default 10) sets the rate;
+// SOAK_SAMPLES_CSV=FILE keeps all samples.
 //
 // The mail sink keeps messages in memory, so on its own it would grow with every email. It runs
 // with a small ring (--max-messages) that fills during the warm-up; an InboxReader follows the
@@ -23,6 +24,7 @@
 #include <thread>
 
 #include "common/build_info.h"
+#include "common/flags.h"
 #include "common/text.h"
 #include "tests/soak/flatness.h"
 #include "tests/soak/inbox_reader.h"
@@ -46,7 +48,7 @@ struct SoakPlan {
   int sink_ring_messages = 300;
 };
 
-double EnvSeconds(const char* name, double fallback) {
+double EnvPositiveNumber(const char* name, double fallback) {
   const char* text = std::getenv(name);
   if (text == nullptr || *text == '\0') return fallback;
   char* end = nullptr;
@@ -57,11 +59,23 @@ double EnvSeconds(const char* name, double fallback) {
   return value;
 }
 
+// Reads a duration from the environment as the programs' duration flags do: "10m", "90s", or a
+// bare number of seconds.
+double EnvDurationSeconds(const char* name, double fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  fib::Result<double> seconds = fib::ParseDuration(text, 1, name);
+  if (!seconds.ok() || *seconds <= 0) {
+    FAIL(name << " must be a positive duration (e.g. 600, 90s, 10m): " << seconds.message());
+  }
+  return *seconds;
+}
+
 SoakPlan PlanFromEnv() {
   SoakPlan plan;
-  plan.seconds = EnvSeconds("SOAK_SECONDS", 60);
+  plan.seconds = EnvDurationSeconds("SOAK_SECONDS", 60);
   // Sanitized programs are 2-15x slower: half the rate keeps the load "moderate" for them.
-  plan.rate_rps = EnvSeconds("SOAK_RATE_RPS", kSanitizedBuild ? 5 : 10);
+  plan.rate_rps = EnvPositiveNumber("SOAK_RATE_RPS", kSanitizedBuild ? 5 : 10);
   plan.warmup_s = plan.seconds * 0.2;
   // At least ~12 samples over the run, at most one every 5 s.
   plan.sample_interval_ms = static_cast<int>(std::clamp(plan.seconds * 1000 / 30, 1000.0, 5000.0));

@@ -9,12 +9,17 @@
 #
 # Usage: bench/calibration/compare_wrk.sh [BIN_DIR]   (default: build/bin)
 # Env:   THREADS=2 CONNECTIONS=64 DURATION_S=10 LATENCY_CONNECTIONS=8 ROUNDS=3 REQUESTS=1000000
+#        DURATION_S is seconds, or takes a unit both generators read: 30s, 2m, 1h.
 set -euo pipefail
 
 BIN_DIR=${1:-build/bin}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION_S=${DURATION_S:-10}
+if ! [[ $DURATION_S =~ ^[0-9]+[smh]?$ ]]; then
+  echo "compare_wrk: DURATION_S takes whole seconds, or a whole number with a unit s, m or h (e.g. 10, 30s, 2m), got '$DURATION_S'" >&2
+  exit 2
+fi
 LATENCY_CONNECTIONS=${LATENCY_CONNECTIONS:-8}
 ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-1000000}
@@ -50,9 +55,9 @@ echo "  $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loada
 echo "  $(wrk --version 2>&1 | head -1)"
 "$LOADGEN" --url "$URL" -d 0.2 -c 1 -t 1 | grep -E 'build|WARNING' | sed 's/^ */  /'
 
-echo "== 1. maximum rate, closed loop, -t$THREADS -c$CONNECTIONS, ${DURATION_S}s, $ROUNDS rounds"
+echo "== 1. maximum rate, closed loop, -t$THREADS -c$CONNECTIONS, -d $DURATION_S, $ROUNDS rounds"
 for round in $(seq "$ROUNDS"); do
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION_S}s" "$URL" >"$WORK/wrk-rate-$round.txt"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION_S" "$URL" >"$WORK/wrk-rate-$round.txt"
   "$LOADGEN" --url "$URL" -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION_S" --rate 0 \
     --json "$WORK/ours-rate-$round.json" >/dev/null
   printf '  round %d: wrk %10.0f req/s   ours %10.0f req/s\n' "$round" \
@@ -64,9 +69,9 @@ OURS_RPS=$(for f in "$WORK"/ours-rate-*.json; do ours_json "$f" "r['summary']['r
 printf '  median: wrk %.0f req/s, ours %.0f req/s, ratio ours/wrk %.2f (goal >= 0.90)\n' \
   "$WRK_RPS" "$OURS_RPS" "$(echo "$OURS_RPS / $WRK_RPS" | bc -l)"
 
-echo "== 2. latency, closed loop, -t$THREADS -c$LATENCY_CONNECTIONS, ${DURATION_S}s"
+echo "== 2. latency, closed loop, -t$THREADS -c$LATENCY_CONNECTIONS, -d $DURATION_S"
 for round in $(seq "$ROUNDS"); do
-  wrk -t"$THREADS" -c"$LATENCY_CONNECTIONS" -d"${DURATION_S}s" --latency "$URL" >"$WORK/wrk-lat-$round.txt"
+  wrk -t"$THREADS" -c"$LATENCY_CONNECTIONS" -d"$DURATION_S" --latency "$URL" >"$WORK/wrk-lat-$round.txt"
   "$LOADGEN" --url "$URL" -t "$THREADS" -c "$LATENCY_CONNECTIONS" -d "$DURATION_S" --rate 0 \
     --json "$WORK/ours-lat-$round.json" >/dev/null
 done
