@@ -164,8 +164,16 @@ class ProfileParser {
   Result<Stage> ParseStage(const toml::table& table, const std::string& where) const;
   Status ParseStageTime(const toml::table& table, const std::string& where, const std::string& kind,
                         Stage* stage) const;
-  Status CheckStageTime(const toml::table& table, const std::string& where, const std::string& kind,
-                        const std::string& distribution, Stage* stage) const;
+  Status CheckFixedTime(const toml::table& table, const std::string& where, const std::string& kind,
+                        const Stage& stage) const;
+  Status CheckVariableTime(const toml::table& table, const std::string& where,
+                           const std::string& kind, Stage* stage) const;
+  // A cpu/io stage without a key its distribution needs: "<where> (<kind> stage) has no ...".
+  Status Missing(const toml::table& table, const std::string& where, const std::string& kind,
+                 const char* key, const char* what) const {
+    return Error(table.source(),
+                 fmt::format("{} ({} stage) has no '{}' ({})", where, kind, key, what));
+  }
   Status ParsePhase(const toml::table& root, StagePhase phase, std::vector<Stage>* out) const;
   Result<Profile> ParseRoot(const toml::table& root, const std::string& default_name) const;
 
@@ -257,62 +265,68 @@ Status ProfileParser::ParseStageTime(const toml::table& table, const std::string
   stage->jitter_ms = jitter_ms.value_or(0);
   stage->p99_ms = p99_ms.value_or(0);
   stage->max_ms = max_ms.value_or(0);
-  return CheckStageTime(table, where, kind, distribution, stage);
+  if (stage->distribution == StageDistribution::kFixed) {
+    return CheckFixedTime(table, where, kind, *stage);
+  }
+  return CheckVariableTime(table, where, kind, stage);
 }
 
-// Checks the values of the keys ParseStageTime read, and sets the default cap.
-Status ProfileParser::CheckStageTime(const toml::table& table, const std::string& where,
-                                     const std::string& kind, const std::string& distribution,
-                                     Stage* stage) const {
-  auto missing = [&](const char* key, const char* what) {
-    return Error(table.source(),
-                 fmt::format("{} ({} stage) has no '{}' ({})", where, kind, key, what));
-  };
-  auto at = [&](const char* key) { return table.get(key)->source(); };
-  switch (stage->distribution) {
-    case StageDistribution::kFixed:
-      if (!table.contains("ms"))
-        return missing("ms", "its duration in milliseconds, e.g. ms = 100");
-      if (stage->jitter_ms > stage->ms) {
-        return Error(at("jitter_ms"), fmt::format("'jitter_ms' ({}) in {} must not exceed its "
-                                                  "'ms' ({})",
-                                                  stage->jitter_ms, where, stage->ms));
-      }
-      if (stage->seed && stage->jitter_ms == 0) {
-        return Error(at("seed"), fmt::format("'seed' in {} has nothing to seed: a fixed stage "
-                                             "without jitter_ms always lasts its ms",
-                                             where));
-      }
-      return Status::Ok();
-    case StageDistribution::kExponential:
-      if (!table.contains("ms")) return missing("ms", "the mean in milliseconds, e.g. ms = 10");
-      if (stage->ms == 0)
-        return Error(at("ms"), fmt::format("'ms' (the mean) in {} must be > 0", where));
-      break;
-    case StageDistribution::kLogNormal:
-      if (!table.contains("p50_ms")) return missing("p50_ms", "the median in milliseconds");
-      if (!table.contains("p99_ms"))
-        return missing("p99_ms", "the 99th percentile in milliseconds");
-      if (stage->ms == 0)
-        return Error(at("p50_ms"), fmt::format("'p50_ms' in {} must be > 0", where));
-      if (stage->p99_ms <= stage->ms) {
-        return Error(at("p99_ms"), fmt::format("'p99_ms' ({}) in {} must exceed its 'p50_ms' ({})",
-                                               stage->p99_ms, where, stage->ms));
-      }
-      break;
+// Checks a fixed stage's ms, jitter_ms and seed.
+Status ProfileParser::CheckFixedTime(const toml::table& table, const std::string& where,
+                                     const std::string& kind, const Stage& stage) const {
+  if (!table.contains("ms")) {
+    return Missing(table, where, kind, "ms", "its duration in milliseconds, e.g. ms = 100");
+  }
+  if (stage.jitter_ms > stage.ms) {
+    return Error(table.get("jitter_ms")->source(),
+                 fmt::format("'jitter_ms' ({}) in {} must not exceed its 'ms' ({})",
+                             stage.jitter_ms, where, stage.ms));
+  }
+  if (stage.seed && stage.jitter_ms == 0) {
+    return Error(table.get("seed")->source(),
+                 fmt::format("'seed' in {} has nothing to seed: a fixed stage without jitter_ms "
+                             "always lasts its ms",
+                             where));
+  }
+  return Status::Ok();
+}
+
+// Checks an exponential or log-normal stage's parameters, then its cap (or sets the default).
+Status ProfileParser::CheckVariableTime(const toml::table& table, const std::string& where,
+                                        const std::string& kind, Stage* stage) const {
+  bool lognormal = stage->distribution == StageDistribution::kLogNormal;
+  const char* mean_key = lognormal ? "p50_ms" : "ms";
+  if (!table.contains(mean_key)) {
+    return Missing(table, where, kind, mean_key,
+                   lognormal ? "the median in milliseconds"
+                             : "the mean in milliseconds, e.g. "
+                               "ms = 10");
+  }
+  if (lognormal && !table.contains("p99_ms")) {
+    return Missing(table, where, kind, "p99_ms", "the 99th percentile in milliseconds");
+  }
+  if (stage->ms == 0) {
+    return Error(table.get(mean_key)->source(), fmt::format("'{}'{} in {} must be > 0", mean_key,
+                                                            lognormal ? "" : " (the mean)", where));
+  }
+  if (lognormal && stage->p99_ms <= stage->ms) {
+    return Error(table.get("p99_ms")->source(),
+                 fmt::format("'p99_ms' ({}) in {} must exceed its 'p50_ms' ({})", stage->p99_ms,
+                             where, stage->ms));
   }
   // The cap: one unlucky draw must not hold a worker thread for minutes.
-  int floor_ms = stage->distribution == StageDistribution::kLogNormal ? stage->p99_ms : stage->ms;
   if (!table.contains("max_ms")) {
     double cap = std::ceil(kDefaultCapFactor * UncappedMeanMs(*stage));
     stage->max_ms = static_cast<int>(std::min<double>(cap, kMaxStageMs));
-  } else if (stage->max_ms <= floor_ms) {
-    return Error(at("max_ms"),
-                 fmt::format("'max_ms' ({}) in {} must exceed its '{}' ({}): it caps "
-                             "the rare long draws of a {} stage",
-                             stage->max_ms, where,
-                             stage->distribution == StageDistribution::kLogNormal ? "p99_ms" : "ms",
-                             floor_ms, distribution));
+    return Status::Ok();
+  }
+  int floor_ms = lognormal ? stage->p99_ms : stage->ms;
+  if (stage->max_ms <= floor_ms) {
+    return Error(table.get("max_ms")->source(),
+                 fmt::format("'max_ms' ({}) in {} must exceed its '{}' ({}): it caps the rare "
+                             "long draws of a {} stage",
+                             stage->max_ms, where, lognormal ? "p99_ms" : "ms", floor_ms,
+                             StageDistributionName(stage->distribution)));
   }
   return Status::Ok();
 }
