@@ -272,9 +272,8 @@ std::string FlagSet::Usage() const {
   bool has_duration = false;
   for (const auto& f : flags_) has_duration = has_duration || DurationUnitSeconds(f.unit) > 0;
   if (has_duration) {
-    out << "\nDurations (MS, S, SECONDS) also take a unit: 250us, 500ms, 30s, 2m, 1h; a bare "
-           "number\n"
-           "is in the flag's own unit.\n";
+    out << "\nDurations (MS, S, SECONDS, in either case) also take a unit: 250us, 500ms, 30s, 2m,\n"
+           "1h; a bare number is in the flag's own unit.\n";
   }
   if (!epilog_.empty()) out << "\n" << epilog_ << "\n";
   out << "\nExit codes: 0 ok, 1 failure, 2 bad usage.\n";
