@@ -48,6 +48,7 @@ struct Stage {
   std::optional<int64_t> seed;  // the stage's own `seed` key, when given
   // Draws this stage's durations; null when the duration is fixed (no jitter). Shared by copies
   // of the Profile, so they draw from one stream (stage_sampler.h states the guarantee).
+  // ParseProfile sets it and max_ms; a Stage built by hand without a sampler always lasts ms.
   std::shared_ptr<StageSampler> sampler;
   int line = 0;  // where the stage starts in its file, for messages
 };
