@@ -134,6 +134,49 @@ TEST_CASE("make bench QUICK=1 on the lesson writes the report, summary and plots
   fs::remove_all(dir);
 }
 
+TEST_CASE("make bench: queueing puts theory beside each run, scaling drains exactly its burst",
+          "[bench]") {
+  std::string dir = TempDir();
+  std::string out;
+  int code = RunCommand({BinPath("fibtastic-bench"), "--quick", "--scenario", "queueing,scaling",
+                         "--results-dir", dir},
+                        &out, 300000);
+  INFO(out);
+  REQUIRE(code == 0);
+  std::ifstream in(dir + "/latest/summary.json");
+  nlohmann::json summary = nlohmann::json::parse(in);
+  const auto& runs = summary["scenarios"]["queueing"]["runs"];
+  REQUIRE(runs.size() == 3);
+  for (const auto& run : runs) {
+    INFO(run.dump());
+    const auto& m = run["measured"];
+    REQUIRE(m.is_object());
+    CHECK(m["servers"] == 1);  // one worker thread
+    CHECK(m["predicted"]["rho"].get<double>() == Approx(0.7).margin(0.15));
+    CHECK(m["predicted"]["formula"].get<std::string>().find(
+              run["arrivals"] == "poisson" ? "Pollaczek" : "Kingman") == 0);
+    CHECK(m["verdict"].get<std::string>().size() > 10);
+  }
+  // Constant arrivals and a fixed job: (nearly) no wait, as the theory says.
+  CHECK(runs[0]["arrivals"] == "constant");
+  CHECK(runs[0]["measured"]["agrees"] == true);
+  const auto& steps = summary["scenarios"]["scaling"]["steps"];
+  const auto burst = summary["scenarios"]["scaling"]["burst"].get<int64_t>();
+  REQUIRE(steps.size() == 2);
+  for (const auto& step : steps) {
+    CHECK(step["jobs"] == burst);
+    CHECK(step["emails_missing"] == 0);
+  }
+  // Two workers drain the same burst faster than one.
+  CHECK(steps[1]["drain_ms"].get<double>() < steps[0]["drain_ms"].get<double>());
+  std::string report = Slurp(dir + "/latest/report.md");
+  CHECK(report.find("| job time | arrivals | ρ target |") != std::string::npos);
+  CHECK(fs::file_size(dir + "/latest/queueing/queue_wait.png") > 1000);
+  CHECK(ProcessesOfRun(dir).empty());
+  CheckNoSanitizerReports(dir);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("Ctrl-C during make bench stops every process it started", "[bench]") {
   std::string dir = TempDir();
   Subprocess bench(

@@ -16,29 +16,7 @@ using namespace fib::test;
 namespace {
 
 std::vector<std::string> SequenceLoad(int web_port, int mail_port, const std::string& rate) {
-  return {"--url",
-          "http://127.0.0.1:" + std::to_string(web_port) + "/sequences",
-          "--method",
-          "POST",
-          "--form",
-          "--body",
-          "email=u{n}%40example.com&sequence_length=15",
-          "--rate",
-          rate,
-          "-c",
-          "4",
-          "-t",
-          "2",
-          "-d",
-          "3",
-          "--warmup",
-          "1",
-          "--mail",
-          "http://127.0.0.1:" + std::to_string(mail_port),
-          "--drain",
-          "20",
-          "--run-id",
-          "e2e"};
+  return FormLoadArgs({web_port, mail_port, 15, rate, "3", "4", "2", "e2e"});
 }
 
 }  // namespace

@@ -23,33 +23,9 @@ namespace {
 
 std::vector<std::string> LessonLoad(int web_port, const MailSink& sink, const RedisServer& redis,
                                     const std::string& rate, const std::string& duration_s) {
-  return {"--url",
-          "http://127.0.0.1:" + std::to_string(web_port) + "/sequences",
-          "--method",
-          "POST",
-          "--form",
-          "--body",
-          "email=u{n}%40example.com&sequence_length=5",
-          "--rate",
-          rate,
-          "-c",
-          "2",
-          "-t",
-          "1",
-          "-d",
-          duration_s,
-          "--warmup",
-          "1",
-          "--mail",
-          "http://127.0.0.1:" + std::to_string(sink.http_port()),
-          "--drain",
-          "20",
-          "--run-id",
-          "wf",
-          "--redis-url",
-          redis.url(),
-          "--redis-sample",
-          "20"};
+  auto args = FormLoadArgs({web_port, sink.http_port(), 5, rate, duration_s, "2", "1", "wf"});
+  args.insert(args.end(), {"--redis-url", redis.url(), "--redis-sample", "20"});
+  return args;
 }
 
 double P50(const nlohmann::json& summary, const std::string& stage) {

@@ -14,9 +14,15 @@ std::string Pretty(double us) {
 }
 
 std::string ScheduleName(const LoadgenOptions& o) {
-  return o.arrival_process == ArrivalProcess::kPoisson
-             ? fmt::format("Poisson arrivals, seed {}", o.seed)
-             : std::string("wrk2 schedule, evenly spaced");
+  switch (o.arrival_process) {
+    case ArrivalProcess::kPoisson:
+      return fmt::format("Poisson arrivals, seed {}", o.seed);
+    case ArrivalProcess::kBurst:
+      return fmt::format("bursts of {} every {:g} s", o.burst_size, o.burst_every_s);
+    case ArrivalProcess::kConstant:
+      break;
+  }
+  return "wrk2 schedule, evenly spaced";
 }
 
 std::string Header(const LoadgenOptions& o, const RunResult& r) {
@@ -86,6 +92,25 @@ std::string LittlesLawLine(const LittlesLaw& l) {
       l.lambda_per_s, l.w_ms, l.l_mean, l.ratio, l.checked ? "" : "    " + l.note + "\n");
 }
 
+std::string QueueingLines(const QueueComparison& q) {
+  const QueueMeasurement& m = q.measured;
+  std::string out = fmt::format(
+      "  Queueing: {} jobs, λ {:.2f} jobs/s (ca² {:.2f}), E[S] {:.2f} ms (cs² {:.2f}{}), mean "
+      "queue wait {:.2f} ms{}\n",
+      m.jobs, m.lambda_per_s, m.arrival_scv, m.service_mean_ms, m.service_scv,
+      m.handoff_pairs > 0 ? fmt::format(", hand-off {:.2f} ms", m.handoff_ms) : "", m.wait_mean_ms,
+      m.wait_ci95_ms >= 0 ? fmt::format(" ± {:.2f}", m.wait_ci95_ms) : "");
+  if (q.predicted) {
+    const QueuePrediction& p = *q.predicted;
+    out += fmt::format(
+        "    theory: {} with c = {}, ρ {:.2f}, {}: Wq {} (unbounded beyond {:.1f} "
+        "jobs/s)\n",
+        p.model, q.servers, p.rho, p.formula,
+        p.stable ? fmt::format("{:.2f} ms", p.wait_ms) : "grows without bound", p.max_rate_per_s);
+  }
+  return out + "    " + q.verdict.text + "\n";
+}
+
 std::string EndToEnd(const RunResult& r) {
   if (!r.e2e) return "";
   const EmailJoinResult& e = *r.e2e;
@@ -139,6 +164,7 @@ std::string HumanSummary(const LoadgenOptions& o, const RunResult& r) {
         r.redis_samples.back().retry, r.redis_samples.back().dead, r.redis_samples.back().busy);
   }
   if (r.littles_law) out += LittlesLawLine(*r.littles_law);
+  if (r.queueing) out += QueueingLines(*r.queueing);
   for (const auto& w : r.warnings) out += w + "\n";
   return out;
 }

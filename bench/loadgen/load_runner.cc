@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -154,12 +155,25 @@ Result<RunResult> LoadRunner::Run() {
         result.littles_law = CheckLittlesLaw({result.e2e->expected, result.window_s, &wait->second,
                                               &result.redis_samples, options_.queue});
       }
+      result.queueing = QueueFromJobs(result);
     } else {
       result.warnings.push_back("WARNING: " + joined.message());
     }
   }
   AddWarnings(&result);
   return result;
+}
+
+std::optional<QueueComparison> LoadRunner::QueueFromJobs(const RunResult& result) const {
+  // The worker threads: the most the workers' heartbeats reported in the measured window.
+  int64_t servers = 0;
+  for (const RedisSample& s : result.redis_samples) {
+    if (s.t_s >= 0) servers = std::max(servers, s.concurrency);
+  }
+  auto measured = MeasureQueue(result.e2e->stages.jobs, servers == 1);
+  if (!measured) return std::nullopt;
+  return CompareQueue(*measured, static_cast<int>(servers),
+                      options_.open_loop() && options_.arrival_process == ArrivalProcess::kPoisson);
 }
 
 void LoadRunner::RequestStop() {
@@ -196,8 +210,14 @@ void LoadRunner::AddWarnings(RunResult* result) const {
         "starved?); latencies include this delay",
         lag.ValueAtPercentile(99) / 1000.0));
   }
+  // Poisson arrivals vary in number: a window of λT expected requests has a standard deviation
+  // of √(λT), so only a shortfall beyond 3 of them (or 1%) says the generator fell behind.
+  double expected = options_.rate_rps * result->window_s;
+  double slack = options_.arrival_process == ArrivalProcess::kPoisson
+                     ? std::max(0.01 * expected, 3 * std::sqrt(expected))
+                     : 0.01 * expected;
   if (options_.open_loop() && result->window_s > 0 &&
-      result->achieved_rps() < 0.99 * options_.rate_rps) {
+      static_cast<double>(result->measured.requests) < expected - slack) {
     result->warnings.push_back(fmt::format(
         "WARNING: achieved {:.2f} req/s of {:.2f} offered ({} requests never sent, {} in flight "
         "at the end)",

@@ -16,6 +16,7 @@
 #include "bench/loadgen/interval_series.h"
 #include "bench/loadgen/littles_law.h"
 #include "bench/loadgen/loadgen_options.h"
+#include "bench/loadgen/queue_measurement.h"
 #include "bench/loadgen/redis_sampler.h"
 #include "bench/loadgen/run_stats.h"
 
@@ -32,9 +33,10 @@ struct RunResult {
   std::vector<IntervalRow> timeseries;
   std::vector<RedisSample> redis_samples;
   std::optional<EmailJoinResult> e2e;
-  std::optional<LittlesLaw> littles_law;  // with --mail and --redis-url, background runs
-  std::vector<double> thread_cpu;         // fraction of a core per load thread
-  std::string start_time;                 // ISO 8601 UTC
+  std::optional<LittlesLaw> littles_law;    // with --mail and --redis-url, background runs
+  std::optional<QueueComparison> queueing;  // with --mail, background runs: theory vs measured
+  std::vector<double> thread_cpu;           // fraction of a core per load thread
+  std::string start_time;                   // ISO 8601 UTC
   bool interrupted = false;
   std::vector<std::string> warnings;  // generator bottleneck, e2e problems, ...
 
@@ -56,6 +58,9 @@ class LoadRunner {
   Status CheckReachable() const;
   void ShowProgress(const RunPlan& plan, int64_t now_us) const;
   void AddWarnings(RunResult* result) const;
+  // The queueing comparison from the joined jobs' stamps (REQUIRES: result.e2e), or nullopt
+  // when too few background jobs were joined.
+  std::optional<QueueComparison> QueueFromJobs(const RunResult& result) const;
 
   const LoadgenOptions& options_;
   std::atomic<bool> stop_{false};

@@ -35,8 +35,12 @@ LoadThread::LoadThread(int index, int first, int count, int connections_total, R
     auto c = std::make_unique<Conn>();
     // Spread the connections' schedules over one interval, so the total is evenly paced.
     int64_t origin = plan->start_us + (rate > 0 ? static_cast<int64_t>(i * 1e6 / rate) : 0);
-    c->schedule = SendSchedule(origin, rate / connections_total, plan->options->arrival_process,
-                               ConnectionSeed(static_cast<uint64_t>(plan->options->seed), i));
+    const LoadgenOptions& o = *plan->options;
+    c->schedule = o.arrival_process == ArrivalProcess::kBurst
+                      ? SendSchedule::Burst(plan->start_us, rate, static_cast<int>(o.burst_size), i,
+                                            connections_total)
+                      : SendSchedule(origin, rate / connections_total, o.arrival_process,
+                                     ConnectionSeed(static_cast<uint64_t>(o.seed), i));
     c->wake_us = plan->start_us;
     c->index = conns_.size();
     conns_.push_back(std::move(c));

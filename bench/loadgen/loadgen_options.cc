@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -73,12 +74,19 @@ void LoadgenOptions::RegisterFlags(FlagSet* f) {
   f->Bool("form", 0, &form, "send Content-Type: application/x-www-form-urlencoded");
   f->Bool("json-body", 0, &json_body, "send Content-Type: application/json");
   f->Double("rate", 'R', &rate_rps, "REQ/S",
-            "total offered rate, constant (open loop, wrk2 schedule); 0 = closed loop");
-  f->String("arrivals", 0, &arrivals, "constant|poisson",
-            "with --rate: evenly spaced sends (constant, wrk2) or a Poisson process of the same "
-            "mean rate (exponential gaps; queues form as in real traffic)");
+            "total offered (mean) rate, open loop, spaced as --arrivals says; 0 = closed loop");
+  f->String("arrivals", 0, &arrivals, "constant|poisson|burst",
+            "with --rate: evenly spaced sends (constant, wrk2), a Poisson process of the same "
+            "mean rate (exponential gaps; queues form as in real traffic), or bursts of "
+            "--burst-size requests at once");
   f->Int("seed", 0, &seed, "N",
          "with --arrivals poisson: seed of the random schedule (the same seed, the same sends)");
+  f->Int("burst-size", 0, &burst_size, "COUNT",
+         "with --arrivals burst: requests intended at the same instant (spread over the "
+         "connections; more than --connections queue in the load generator)");
+  f->Double("burst-every", 0, &burst_every_s, "SECONDS",
+            "with --arrivals burst: time between bursts; 0 = burst size / --rate (with no "
+            "--rate, sets it to size / every)");
   f->Int("connections", 'c', &connections, "COUNT", "keep-alive connections (total)");
   f->Int("threads", 't', &threads, "COUNT", "event-loop threads");
   f->Double("duration", 'd', &duration_s, "SECONDS", "measured window");
@@ -106,6 +114,30 @@ void LoadgenOptions::RegisterFlags(FlagSet* f) {
   f->Bool("progress", 0, &progress, "live progress line on stderr (only when it is a terminal)");
 }
 
+Status LoadgenOptions::ValidateBurst() {
+  if (burst_size < 1) return Status::Error("--burst-size must be >= 1");
+  if (burst_every_s < 0) return Status::Error("--burst-every must be >= 0 (0 = size / --rate)");
+  if (arrival_process != ArrivalProcess::kBurst) return Status::Ok();
+  if (burst_every_s > 0) {
+    double implied = static_cast<double>(burst_size) / burst_every_s;
+    if (rate_rps == 0) {
+      rate_rps = implied;
+    } else if (std::fabs(rate_rps - implied) > 0.01 * implied) {
+      return Status::Error(fmt::format(
+          "--rate {:g} disagrees with --burst-size {} every {:g} s ({:g} req/s): give --rate or "
+          "--burst-every, not both",
+          rate_rps, burst_size, burst_every_s, implied));
+    }
+  }
+  if (rate_rps == 0) {
+    return Status::Error(
+        "--arrivals burst needs --rate (the mean rate) or --burst-every (the time between "
+        "bursts)");
+  }
+  burst_every_s = static_cast<double>(burst_size) / rate_rps;
+  return Status::Ok();
+}
+
 Status LoadgenOptions::Validate() {
   if (url.empty()) return Status::Error("--url is required, e.g. --url http://127.0.0.1:3000/");
   auto parsed = ParseHttpUrl(url, "--url");
@@ -122,10 +154,12 @@ Status LoadgenOptions::Validate() {
   if (rate_rps < 0) return Status::Error("--rate must be >= 0 (0 = closed loop)");
   auto process = ParseArrivalProcess(arrivals);
   if (!process) {
-    return Status::Error(fmt::format("--arrivals takes constant or poisson, got '{}'", arrivals));
+    return Status::Error(
+        fmt::format("--arrivals takes constant, poisson or burst, got '{}'", arrivals));
   }
   arrival_process = *process;
   if (seed < 0) return Status::Error("--seed must be >= 0");
+  if (Status s = ValidateBurst(); !s.ok()) return s;
   if (connections < 1) return Status::Error("--connections must be >= 1");
   if (threads < 1) return Status::Error("--threads must be >= 1");
   threads = std::min(threads, connections);

@@ -37,8 +37,10 @@ struct LoadgenOptions {
   bool json_body = false;            // Content-Type: application/json
   // Load model.
   double rate_rps = 0;                // total offered rate; 0 = closed loop
-  std::string arrivals = "constant";  // "constant" (wrk2) or "poisson" (seeded, mean rate_rps)
+  std::string arrivals = "constant";  // "constant" (wrk2), "poisson" (seeded) or "burst"
   int64_t seed = 1;                   // with poisson: the same seed gives the same schedule
+  int64_t burst_size = 10;            // with burst: requests sent at once
+  double burst_every_s = 0;           // with burst: seconds between bursts; 0 = size / rate
   int connections = 10;
   int threads = 2;
   double duration_s = 10;     // measured window (ignored when requests > 0)
@@ -72,6 +74,11 @@ struct LoadgenOptions {
   // Checks ranges and combinations, parses URLs, reads --body-file, picks a run id.
   Status Validate();
   bool open_loop() const { return rate_rps > 0; }
+
+ private:
+  // Checks --burst-size and --burst-every; with burst arrivals sets both rate_rps and
+  // burst_every_s from whichever was given.
+  Status ValidateBurst();
 };
 
 }  // namespace fib

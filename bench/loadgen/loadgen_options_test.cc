@@ -85,10 +85,11 @@ TEST_CASE("LoadgenOptions uses at most one thread per connection", "[options]") 
   CHECK(o.threads == 3);
 }
 
-TEST_CASE("LoadgenOptions --arrivals takes constant or poisson, --seed a count", "[options]") {
+TEST_CASE("LoadgenOptions --arrivals takes constant, poisson or burst, --seed a count",
+          "[options]") {
   fib::LoadgenOptions o = Good();
   o.arrivals = "bursty";
-  CHECK(ErrorOf(o) == "--arrivals takes constant or poisson, got 'bursty'");
+  CHECK(ErrorOf(o) == "--arrivals takes constant, poisson or burst, got 'bursty'");
   o = Good();
   o.seed = -1;
   CHECK(ErrorOf(o) == "--seed must be >= 0");
@@ -96,4 +97,34 @@ TEST_CASE("LoadgenOptions --arrivals takes constant or poisson, --seed a count",
   o.arrivals = "poisson";
   REQUIRE(o.Validate().ok());
   CHECK(o.arrival_process == fib::ArrivalProcess::kPoisson);
+}
+
+TEST_CASE("LoadgenOptions burst arrivals take a rate or a period, not two that disagree",
+          "[options]") {
+  fib::LoadgenOptions o = Good();
+  o.arrivals = "burst";
+  o.rate_rps = 0;
+  CHECK(ErrorOf(o).find("--arrivals burst needs --rate") == 0);
+  o = Good();
+  o.arrivals = "burst";
+  o.rate_rps = 0;
+  o.burst_size = 20;
+  o.burst_every_s = 2;
+  REQUIRE(o.Validate().ok());
+  CHECK(o.rate_rps == 10);
+  o = Good();
+  o.arrivals = "burst";
+  o.rate_rps = 50;
+  o.burst_size = 20;
+  REQUIRE(o.Validate().ok());
+  CHECK(o.burst_every_s == 0.4);
+  o = Good();
+  o.arrivals = "burst";
+  o.rate_rps = 50;
+  o.burst_size = 20;
+  o.burst_every_s = 2;
+  CHECK(ErrorOf(o).find("--rate 50 disagrees with --burst-size 20 every 2 s (10 req/s)") == 0);
+  o = Good();
+  o.burst_size = 0;
+  CHECK(ErrorOf(o) == "--burst-size must be >= 1");
 }

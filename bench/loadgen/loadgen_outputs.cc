@@ -21,6 +21,10 @@ nlohmann::json Conditions(const LoadgenOptions& o, const RunResult& r) {
   c["offered_rps"] = o.rate_rps;
   c["arrivals"] = o.open_loop() ? ArrivalProcessName(o.arrival_process) : "closed loop";
   if (o.open_loop() && o.arrival_process == ArrivalProcess::kPoisson) c["seed"] = o.seed;
+  if (o.open_loop() && o.arrival_process == ArrivalProcess::kBurst) {
+    c["burst_size"] = o.burst_size;
+    c["burst_every_s"] = o.burst_every_s;
+  }
   c["connections"] = o.connections;
   c["threads"] = o.threads;
   c["duration_s"] = r.window_s;
@@ -58,6 +62,35 @@ nlohmann::json LittlesLawJson(const LittlesLaw& law) {
       {"predicted_l", law.predicted_l},   {"ratio", law.ratio}, {"samples", law.samples},
       {"checked", law.checked},           {"note", law.note},   {"warning", law.warning}};
   j["rho"] = law.rho >= 0 ? nlohmann::json(law.rho) : nlohmann::json(nullptr);
+  return j;
+}
+
+nlohmann::json QueueingJson(const QueueComparison& q) {
+  const QueueMeasurement& m = q.measured;
+  nlohmann::json j = {{"jobs", m.jobs},
+                      {"lambda_per_s", m.lambda_per_s},
+                      {"arrival_scv", m.arrival_scv},
+                      {"service_mean_ms", m.service_mean_ms},
+                      {"service_scv", m.service_scv},
+                      {"handoff_ms", m.handoff_ms},
+                      {"handoff_pairs", m.handoff_pairs},
+                      {"wait_mean_ms", m.wait_mean_ms},
+                      {"servers", q.servers},
+                      {"poisson_arrivals", q.poisson_arrivals},
+                      {"judged", q.verdict.judged},
+                      {"agrees", q.verdict.agrees},
+                      {"verdict", q.verdict.text}};
+  j["wait_ci95_ms"] = m.wait_ci95_ms >= 0 ? nlohmann::json(m.wait_ci95_ms) : nlohmann::json();
+  if (q.predicted) {
+    const QueuePrediction& p = *q.predicted;
+    j["predicted"] = {{"model", p.model},
+                      {"formula", p.formula},
+                      {"rho", p.rho},
+                      {"stable", p.stable},
+                      {"max_rate_per_s", p.max_rate_per_s}};
+    // JSON has no infinity: an unstable queue's wait is null.
+    j["predicted"]["wait_ms"] = p.stable ? nlohmann::json(p.wait_ms) : nlohmann::json();
+  }
   return j;
 }
 
@@ -103,6 +136,7 @@ nlohmann::json Summary(const LoadgenOptions& o, const RunResult& r) {
     AddStages(r.e2e->stages, &s);
   }
   if (r.littles_law) s["littles_law"] = LittlesLawJson(*r.littles_law);
+  if (r.queueing) s["queueing"] = QueueingJson(*r.queueing);
   return s;
 }
 

@@ -8,11 +8,20 @@ namespace fib {
 std::optional<ArrivalProcess> ParseArrivalProcess(const std::string& name) {
   if (name == "constant") return ArrivalProcess::kConstant;
   if (name == "poisson") return ArrivalProcess::kPoisson;
+  if (name == "burst") return ArrivalProcess::kBurst;
   return std::nullopt;
 }
 
 const char* ArrivalProcessName(ArrivalProcess arrivals) {
-  return arrivals == ArrivalProcess::kPoisson ? "poisson" : "constant";
+  switch (arrivals) {
+    case ArrivalProcess::kPoisson:
+      return "poisson";
+    case ArrivalProcess::kBurst:
+      return "burst";
+    case ArrivalProcess::kConstant:
+      break;
+  }
+  return "constant";
 }
 
 uint64_t ConnectionSeed(uint64_t seed, int index) {
@@ -33,16 +42,36 @@ SendSchedule::SendSchedule(int64_t origin_us, double rate_rps, ArrivalProcess ar
   }
 }
 
+SendSchedule SendSchedule::Burst(int64_t origin_us, double total_rate_rps, int burst_size,
+                                 int index, int connections) {
+  SendSchedule s(origin_us, total_rate_rps / connections, ArrivalProcess::kBurst);
+  s.burst_size_ = burst_size;
+  s.burst_period_us_ = burst_size * 1e6 / total_rate_rps;
+  s.burst_index_ = index;
+  s.burst_connections_ = connections;
+  return s;
+}
+
 double SendSchedule::PoissonGap(std::mt19937_64* rng) const {
   // 53 random bits as a uniform in [0, 1); -log(1 - u) is then finite.
   double u = static_cast<double>((*rng)() >> 11) * 0x1.0p-53;
   return -std::log1p(-u) * interval_us_;
 }
 
-int64_t SendSchedule::NextStart() const {
-  double offset = arrivals_ == ArrivalProcess::kPoisson ? poisson_offset_us_
-                                                        : static_cast<double>(sent_) * interval_us_;
+int64_t SendSchedule::StartOf(int64_t k) const {
+  double offset = static_cast<double>(k) * interval_us_;
+  if (arrivals_ == ArrivalProcess::kBurst) {
+    int64_t burst = (burst_index_ + k * burst_connections_) / burst_size_;  // whole bursts
+    offset = static_cast<double>(burst) * burst_period_us_;
+  }
   return origin_us_ + static_cast<int64_t>(std::llround(offset));
+}
+
+int64_t SendSchedule::NextStart() const {
+  if (arrivals_ == ArrivalProcess::kPoisson) {
+    return origin_us_ + static_cast<int64_t>(std::llround(poisson_offset_us_));
+  }
+  return StartOf(sent_);
 }
 
 void SendSchedule::OnSent(int64_t now_us) {
@@ -61,6 +90,10 @@ int64_t SendSchedule::NextSendTime(int64_t now_us) {
   if (closed_loop()) return now_us;
   int64_t intended = NextStart();
   if (intended >= now_us) return intended;  // on pace
+  // Random and burst arrivals come close together by nature: spacing a late one out would
+  // smooth away the very variability they exist to show. Send it now (its latency still counts
+  // from its intended start).
+  if (arrivals_ != ArrivalProcess::kConstant) return now_us;
   // Behind: catch up at twice the (mean) rate.
   auto half_interval = static_cast<int64_t>(std::llround(interval_us_ / 2));
   return std::max(intended, last_sent_us_ + half_interval);
@@ -77,6 +110,11 @@ int64_t SendSchedule::Unsent(int64_t until_us) const {
          offset += PoissonGap(&rng)) {
       ++unsent;
     }
+    return unsent;
+  }
+  if (arrivals_ == ArrivalProcess::kBurst) {
+    int64_t unsent = 0;
+    while (StartOf(sent_ + unsent) < until_us) ++unsent;
     return unsent;
   }
   auto intended =

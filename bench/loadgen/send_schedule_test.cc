@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <map>
 #include <vector>
 
 using fib::SendSchedule;
@@ -139,4 +140,37 @@ TEST_CASE("Poisson arrivals count the requests not sent by the end", "[schedule]
   CHECK(unsent > 900);
   CHECK(unsent < 1100);
   CHECK(s.Unsent(10'000'000) == unsent);  // counting does not move the schedule
+}
+
+TEST_CASE(
+    "SendSchedule bursts: size requests at one instant every size / rate, shared by the "
+    "connections",
+    "[schedule]") {
+  // 5 per burst at 10 req/s: a burst every 500 ms, over 2 connections.
+  std::map<int64_t, int> per_instant;
+  for (int i = 0; i < 2; ++i) {
+    SendSchedule s = SendSchedule::Burst(1'000'000, 10, 5, i, 2);
+    for (int k = 0; k < 10; ++k) {
+      int64_t t = s.IntendedStart(0);
+      ++per_instant[t];
+      s.OnSent(t);
+    }
+  }
+  // 20 requests: bursts at 0, 500, 1000, 1500 ms of 5 each.
+  REQUIRE(per_instant.size() == 4);
+  for (int b = 0; b < 4; ++b) CHECK(per_instant[1'000'000 + b * 500'000] == 5);
+}
+
+TEST_CASE("SendSchedule sends a connection's share of a burst back to back", "[schedule]") {
+  SendSchedule s = SendSchedule::Burst(0, 100, 6, 0, 2);  // 3 each, every 60 ms
+  CHECK(s.NextSendTime(0) == 0);
+  s.OnSent(0);
+  // The response came at 4 ms: the next of this burst goes now, its latency counted from 0.
+  CHECK(s.NextSendTime(4'000) == 4'000);
+  CHECK(s.IntendedStart(4'000) == 0);
+  s.OnSent(4'000);
+  s.OnSent(6'000);
+  // Burst done: wait for the next one.
+  CHECK(s.NextSendTime(7'000) == 60'000);
+  CHECK(s.Unsent(130'000) == 6);  // bursts at 60 and 120 ms, 3 each
 }

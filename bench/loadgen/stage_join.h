@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/histogram/hdr_histogram.h"
+#include "bench/loadgen/queue_measurement.h"
 #include "common/fib_timing.h"
 
 namespace fib {
@@ -37,6 +38,7 @@ struct StageJoinResult {
   std::map<std::string, int64_t> missing;      // stamp name -> emails that lacked it
   std::map<std::string, int64_t> negative;     // segment -> intervals below 0 (not recorded)
   std::map<std::string, int64_t> implausible;  // segment -> intervals over 1 h (not recorded)
+  std::vector<JobStamps> jobs;  // background jobs with enqueue, fetch and acceptance stamps
 };
 
 // Appends a WARNING for negative or implausible intervals (clock trouble), unreadable headers and

@@ -71,7 +71,7 @@ fib::Status CheckPrograms(const std::string& bin_dir, bool need_redis) {
 int main(int argc, char** argv) {
   fib::SetLogProgram("fibtastic-bench");
   fib::bench::BenchOptions options;
-  std::string scenario_list = "lesson,fibtastic,saturation,scaling,microbench";
+  std::string scenario_list = "lesson,fibtastic,saturation,scaling,queueing,microbench";
   std::string results_dir = "results";
   std::string placement = "split";
   options.bin_dir = fs::path(argv[0]).parent_path().string();

@@ -9,8 +9,8 @@
 
 namespace fib::bench {
 
-Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin_dir,
-                                 const std::string& out_dir) {
+Result<RunningLoadgen> StartLoadgen(const LoadgenSpec& spec, const std::string& bin_dir,
+                                    const std::string& out_dir) {
   std::string stem = out_dir + "/" + spec.label;
   std::vector<std::string> argv = {
       bin_dir + "/fibtastic-loadgen",
@@ -47,12 +47,20 @@ Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin
     argv.insert(argv.end(), {"--mail", spec.mail_url, "--drain", fmt::format("{}", spec.drain_s)});
   }
   if (!spec.redis_url.empty()) argv.insert(argv.end(), {"--redis-url", spec.redis_url});
+  if (spec.requests > 0) argv.insert(argv.end(), {"--requests", std::to_string(spec.requests)});
+  if (spec.arrivals != "constant") argv.insert(argv.end(), {"--arrivals", spec.arrivals});
+  if (spec.arrivals == "poisson") argv.insert(argv.end(), {"--seed", std::to_string(spec.seed)});
   auto child = ChildProcess::Start({argv, {}, stem + ".txt", {}});
   if (!child.ok()) return child.status();
-  int code = (*child)->Wait(24 * 3600 * 1000);
+  return RunningLoadgen{std::move(*child), stem, spec.label};
+}
+
+Result<LoadgenResult> FinishLoadgen(RunningLoadgen* run) {
+  const std::string& stem = run->stem;
+  int code = run->child->Wait(24 * 3600 * 1000);
   if (code != 0) {
     return Status::Error(
-        fmt::format("fibtastic-loadgen ({}) exited with {}; see {}.txt", spec.label, code, stem));
+        fmt::format("fibtastic-loadgen ({}) exited with {}; see {}.txt", run->label, code, stem));
   }
   std::ifstream in(stem + ".json");
   nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
@@ -60,6 +68,13 @@ Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin
     return Status::Error("fibtastic-loadgen wrote no readable report at " + stem + ".json");
   }
   return LoadgenResult{stem + ".json", std::move(report)};
+}
+
+Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin_dir,
+                                 const std::string& out_dir) {
+  auto run = StartLoadgen(spec, bin_dir, out_dir);
+  if (!run.ok()) return run.status();
+  return FinishLoadgen(&*run);
 }
 
 double SummaryValue(const nlohmann::json& report, const std::string& section,

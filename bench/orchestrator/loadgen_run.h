@@ -3,10 +3,13 @@
 // Thread-safety: functions are thread-compatible.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "common/process.h"
 #include "common/status.h"
 
 namespace fib::bench {
@@ -23,6 +26,9 @@ struct LoadgenSpec {
   std::string mail_url;  // "" = no end-to-end join
   double drain_s = 10;
   std::string redis_url;  // "" = no queue sampling
+  int64_t requests = 0;   // > 0: stop after exactly this many (-n) instead of the duration
+  std::string arrivals = "constant";  // constant | poisson | burst (--arrivals)
+  int64_t seed = 1;                   // poisson: --seed
 };
 
 struct LoadgenResult {
@@ -30,8 +36,20 @@ struct LoadgenResult {
   nlohmann::json report;  // the parsed JSON
 };
 
-// Runs the load generator to completion, writing <out_dir>/<label>.{json,hgrm,csv,txt}.
-// Returns an error pointing at its output when it fails.
+// A load generator started and not yet finished.
+struct RunningLoadgen {
+  std::unique_ptr<ChildProcess> child;
+  std::string stem;  // <out_dir>/<label>
+  std::string label;
+};
+
+// Starts the load generator, writing <out_dir>/<label>.{json,hgrm,csv,txt}.
+Result<RunningLoadgen> StartLoadgen(const LoadgenSpec& spec, const std::string& bin_dir,
+                                    const std::string& out_dir);
+// Waits for it to finish and reads its report. Returns an error pointing at its output when it
+// fails.
+Result<LoadgenResult> FinishLoadgen(RunningLoadgen* run);
+// StartLoadgen, then FinishLoadgen.
 Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin_dir,
                                  const std::string& out_dir);
 

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "bench/loadgen/queueing_theory.h"
+#include "bench/orchestrator/drain_watch.h"
 #include "bench/orchestrator/loadgen_run.h"
 #include "bench/orchestrator/waterfall.h"
 #include "bench/orchestrator/xy_plot.h"
@@ -18,6 +20,15 @@
 #include "workers/profiles/profile.h"
 
 namespace fib::bench {
+
+// One scaling step: `jobs` accepted, drained by `workers` processes started when all of them
+// waited in the queue; times from the workers' start to each email's acceptance.
+struct ScalingStep {
+  int workers = 0;
+  int64_t jobs = 0;
+  std::vector<int64_t> done_ms;  // per email, sorted
+};
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -250,15 +261,18 @@ LoadgenSpec SaturationSpec(const Stack& stack, int i, double rate, bool quick,
   return spec;
 }
 
-void AddSaturationStep(double rate, const ModeFigures& fig, XYPlot* curve, std::string* rows,
-                       nlohmann::json* steps) {
+// `fig`: inline and background with constant arrivals; `poisson`: background with Poisson ones.
+void AddSaturationStep(double rate, const ModeFigures& fig, const RunFigures& poisson,
+                       XYPlot* curve, std::string* rows, nlohmann::json* steps) {
   curve->series[0].points.push_back({rate, fig[0].p99});
   curve->series[1].points.push_back({rate, fig[1].p99});
   curve->series[2].points.push_back({rate, fig[1].e2e_p99});
-  *rows += fmt::format("| {} | {} | {} / {} | {} | {} / {} | {} / {} | {} | {} |\n", rate,
-                       Rate(fig[0].rps), Ms(fig[0].p50), Ms(fig[0].p99), Count(fig[0].unanswered),
-                       Ms(fig[1].p50), Ms(fig[1].p99), Ms(fig[1].e2e_p50), Ms(fig[1].e2e_p99),
-                       Count(fig[1].missing), Count(fig[1].max_queue));
+  curve->series[3].points.push_back({rate, poisson.e2e_p99});
+  *rows += fmt::format("| {} | {} | {} / {} | {} | {} / {} | {} / {} | {} | {} | {} / {} | {} |\n",
+                       rate, Rate(fig[0].rps), Ms(fig[0].p50), Ms(fig[0].p99),
+                       Count(fig[0].unanswered), Ms(fig[1].p50), Ms(fig[1].p99), Ms(fig[1].e2e_p50),
+                       Ms(fig[1].e2e_p99), Count(fig[1].missing), Count(fig[1].max_queue),
+                       Ms(poisson.e2e_p50), Ms(poisson.e2e_p99), Count(poisson.max_queue));
   steps->push_back({{"offered_rps", rate},
                     {"inline_rps", NumberOrNull(fig[0].rps)},
                     {"inline_p50_ms", NumberOrNull(fig[0].p50)},
@@ -268,7 +282,40 @@ void AddSaturationStep(double rate, const ModeFigures& fig, XYPlot* curve, std::
                     {"background_p99_ms", NumberOrNull(fig[1].p99)},
                     {"email_p99_ms", NumberOrNull(fig[1].e2e_p99)},
                     {"emails_not_arrived", NumberOrNull(fig[1].missing)},
-                    {"max_queue_depth", NumberOrNull(fig[1].max_queue)}});
+                    {"max_queue_depth", NumberOrNull(fig[1].max_queue)},
+                    {"poisson",
+                     {{"background_p50_ms", NumberOrNull(poisson.p50)},
+                      {"background_p99_ms", NumberOrNull(poisson.p99)},
+                      {"email_p50_ms", NumberOrNull(poisson.e2e_p50)},
+                      {"email_p99_ms", NumberOrNull(poisson.e2e_p99)},
+                      {"emails_not_arrived", NumberOrNull(poisson.missing)},
+                      {"max_queue_depth", NumberOrNull(poisson.max_queue)}}}});
+}
+
+// The arrival rate beyond which the lesson's queue grows without bound, from the profile: the
+// worker threads over the job's nominal time, capped by the workers' cores over its CPU time.
+std::string SaturationTheory(const BenchOptions& options) {
+  auto loaded = LoadProfile("lesson", options.profiles_dir);
+  if (!loaded.ok()) return "";
+  const double job_ms = loaded->NominalMs(StagePhase::kJob);
+  if (job_ms <= 0) return "";
+  WorkerCpu cpu = WorkersCpu(options, "lesson");
+  const int c = options.worker_concurrency;
+  double threads_rate = MaxStableRate(c, job_ms, 0, 0);
+  double rate = MaxStableRate(c, job_ms, cpu.cpu_ms_per_job, cpu.cores);
+  std::string why =
+      rate < threads_rate
+          ? fmt::format(
+                "but its {:g} ms of CPU per job on {} core(s) allow only {:.1f}, so the "
+                "cores, not the threads, set the limit",
+                cpu.cpu_ms_per_job, cpu.cores, rate)
+          : std::string("and the cores are not the limit");
+  return fmt::format(
+      "Theory: with {} worker threads and a {:g} ms job the queue grows without bound beyond "
+      "c ÷ E[S] = {:.1f} jobs/s, {}. Above {:.1f} req/s every step's queue only grows; below it, "
+      "constant arrivals wait almost nothing while Poisson ones already queue (the `queueing` "
+      "scenario measures how much).\n",
+      c, job_ms, threads_rate, why, rate);
 }
 
 std::string SaturationIntro(int step_s, const BenchOptions& options, const std::string& placement,
@@ -282,36 +329,54 @@ std::string SaturationIntro(int step_s, const BenchOptions& options, const std::
       "flight or not yet sent (the schedule was behind) when the step ended: the load the inline "
       "variant could not take. Emails not arrived = still queued when the drain window closed. "
       "Placement: {}.\n\n"
+      "The last two columns repeat the background run with Poisson arrivals of the same mean "
+      "rate (seeded): random arrivals bunch up, so the queue forms and the email waits before "
+      "the rate reaches capacity.\n\n"
       "| offered req/s | inline achieved req/s | inline p50 / p99 (ms) | inline requests "
       "unanswered | "
-      "background p50 / p99 (ms) | email p50 / p99 (ms) | emails not arrived | max queue depth |\n"
-      "|---|---|---|---|---|---|---|---|\n{}\n",
+      "background p50 / p99 (ms) | email p50 / p99 (ms) | emails not arrived | max queue depth | "
+      "Poisson: email p50 / p99 (ms) | Poisson: max queue depth |\n"
+      "|---|---|---|---|---|---|---|---|---|---|\n{}\n",
       step_s, options.web_threads, options.worker_concurrency, placement, rows);
 }
 
-void AddScalingStep(int workers, const RunFigures& f, XYPlot* curve, std::string* rows,
-                    nlohmann::json* steps) {
-  curve->series[0].points.push_back({static_cast<double>(workers), f.e2e_max});
-  curve->series[1].points.push_back({static_cast<double>(workers), f.e2e_p50});
-  *rows += fmt::format("| {} | {} | {} | {} | {} | {} |\n", workers, Count(f.requests),
-                       Ms(f.e2e_p50), Ms(f.e2e_p99), Ms(f.e2e_max), Count(f.missing));
-  steps->push_back({{"workers", workers},
-                    {"jobs", NumberOrNull(f.requests)},
-                    {"email_p50_ms", NumberOrNull(f.e2e_p50)},
-                    {"email_p99_ms", NumberOrNull(f.e2e_p99)},
-                    {"drain_ms", NumberOrNull(f.e2e_max)},
-                    {"emails_missing", NumberOrNull(f.missing)}});
+double Quantile(const std::vector<int64_t>& sorted, double q) {
+  if (sorted.empty()) return NAN;
+  auto i = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size()))) - 1;
+  return static_cast<double>(sorted[std::min(i, sorted.size() - 1)]);
 }
 
-std::string ScalingIntro(double rate, double duration, bool quick, int concurrency,
-                         const std::string& rows) {
+void AddScalingStep(const ScalingStep& step, XYPlot* curve, std::string* rows,
+                    nlohmann::json* steps) {
+  double drain = step.done_ms.empty() ? NAN : static_cast<double>(step.done_ms.back());
+  double p50 = Quantile(step.done_ms, 0.5), p99 = Quantile(step.done_ms, 0.99);
+  double rate = drain > 0 ? static_cast<double>(step.done_ms.size()) * 1000 / drain : NAN;
+  auto missing = static_cast<double>(step.jobs - static_cast<int64_t>(step.done_ms.size()));
+  curve->series[0].points.push_back({static_cast<double>(step.workers), drain});
+  curve->series[1].points.push_back({static_cast<double>(step.workers), p50});
+  *rows += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", step.workers, step.jobs, Ms(p50),
+                       Ms(p99), Ms(drain), Rate(rate), Count(missing));
+  steps->push_back({{"workers", step.workers},
+                    {"jobs", step.jobs},
+                    {"email_p50_ms", NumberOrNull(p50)},
+                    {"email_p99_ms", NumberOrNull(p99)},
+                    {"drain_ms", NumberOrNull(drain)},
+                    {"jobs_per_s", NumberOrNull(rate)},
+                    {"emails_missing", missing}});
+}
+
+std::string ScalingIntro(int64_t burst, int concurrency, const std::string& rows) {
   return fmt::format(
-      "A burst of {:.0f} lesson jobs ({} req/s for {} s) drained by 1, 2{} worker processes of {} "
-      "threads each, not pinned (all cores). Each job burns 100 ms of CPU and waits 100 ms on the "
-      "slow mail provider, so more workers help until the machine's cores are busy.\n\n"
-      "| workers | jobs | email p50 (ms) | email p99 (ms) | drain time (ms) | emails missing |\n"
-      "|---|---|---|---|---|---|\n{}\n",
-      rate * duration, rate, duration, quick ? "" : " and 4", concurrency, rows);
+      "`heroku ps:scale worker=N`: a burst of exactly {} lesson jobs is enqueued with no worker "
+      "running (the load generator sends {} requests and the scenario waits until all {} jobs "
+      "are in the queue), then N worker processes of {} threads each start, not pinned (all "
+      "cores). Times count from the workers' start to each email's acceptance, so every row "
+      "drains the same work and no worker competes with the load generator. Each job burns "
+      "100 ms of CPU and waits 100 ms on the slow mail provider, so more workers help until the "
+      "machine's cores are busy.\n\n"
+      "| workers | jobs | email p50 (ms) | email p99 (ms) | drain time (ms) | jobs/s | emails "
+      "missing |\n|---|---|---|---|---|---|---|\n{}\n",
+      burst, burst, burst, concurrency, rows);
 }
 
 }  // namespace
@@ -332,7 +397,7 @@ Scenarios::Scenarios(BenchOptions options, StackWatcher watcher)
     : options_(std::move(options)), watcher_(std::move(watcher)) {}
 
 std::vector<std::string> Scenarios::Builtin() {
-  return {"lesson", "fibtastic", "saturation", "scaling", "microbench"};
+  return {"lesson", "fibtastic", "saturation", "scaling", "queueing", "microbench"};
 }
 
 std::vector<std::string> Scenarios::Names() const {
@@ -354,6 +419,7 @@ Result<Section> Scenarios::Run(const std::string& name) {
   if (name == "fibtastic") return Fibtastic();
   if (name == "saturation") return Saturation();
   if (name == "scaling") return Scaling();
+  if (name == "queueing") return Queueing();
   if (name == "microbench") return Microbench();
   auto names = Names();
   if (std::find(names.begin(), names.end(), name) != names.end()) return Compare(name, name);
@@ -522,7 +588,8 @@ Result<Section> Scenarios::Saturation() {
                       true,
                       {{"inline response p99", {}},
                        {"background response p99", {}},
-                       {"background email p99", {}}}},
+                       {"background email p99", {}},
+                       {"background email p99, Poisson arrivals", {}}}},
                      "saturation_p99",
                      "p99 against offered rate",
                      {},
@@ -548,7 +615,17 @@ Result<Section> Scenarios::Saturation() {
       if (i == 1) plots.reports.push_back(json);
     }
     StopStack(*stack);
-    AddSaturationStep(rate, fig, &plots.curve, &rows, &steps);
+    // The background run again with Poisson arrivals, on a fresh stack (an empty queue).
+    stack = StartStack("saturation", "lesson", 1, options_.worker_concurrency, true);
+    if (!stack.ok()) return stack.status();
+    LoadgenSpec poisson_spec = SaturationSpec(**stack, 1, rate, q, options_);
+    poisson_spec.label = fmt::format("background-poisson-{}rps", rate);
+    poisson_spec.arrivals = "poisson";
+    Log("saturation: background at {} req/s, Poisson arrivals", rate);
+    auto poisson = Measure(poisson_spec, options_, dir);
+    StopStack(*stack);
+    if (!poisson.ok()) return poisson.status();
+    AddSaturationStep(rate, fig, *poisson, &plots.curve, &rows, &steps);
     stage_steps.push_back({rate, fig[1].stages});
     steps.back()["stages"] = fig[1].stages;
   }
@@ -557,7 +634,7 @@ Result<Section> Scenarios::Saturation() {
                       "per request from the emails' X-Fib-Timing):\n\n" +
                       SaturationStageTable(stage_steps, JobStageNames(options_, "lesson"),
                                            WorkersCpu(options_, "lesson")) +
-                      "\n";
+                      "\n" + SaturationTheory(options_) + "\n";
   return Finish({"saturation",
                  "Saturation: when work arrives faster than it drains",
                  intro,
@@ -569,13 +646,14 @@ Result<Section> Scenarios::Scaling() {
   const bool q = options_.quick;
   std::vector<int> counts = q ? std::vector<int>{1, 2} : std::vector<int>{1, 2, 4};
   const int concurrency = 2;
+  const int64_t burst = q ? 40 : 200;
   std::string dir = Dir("scaling");
   SectionPlots plots{{"Scaling workers (heroku ps:scale worker=N): draining a burst",
                       "worker processes",
                       "milliseconds",
                       true,
                       false,
-                      {{"drain time (last email − first request)", {}}, {"email p50", {}}}},
+                      {{"drain time (last email − workers' start)", {}}, {"email p50", {}}}},
                      "scaling",
                      "drain time against worker count",
                      {},
@@ -584,30 +662,58 @@ Result<Section> Scenarios::Scaling() {
                      "time until the email arrives"};
   std::string rows;
   nlohmann::json steps = nlohmann::json::array();
-  double rate = q ? 30 : 50, duration = q ? 1.5 : 4;
   for (int workers : counts) {
-    auto stack = StartStack("scaling", "lesson", workers, concurrency, false);
-    if (!stack.ok()) return stack.status();
-    LoadgenSpec spec = SpecFor(**stack, "background", 10, rate, duration, options_);
-    spec.label = fmt::format("workers-{}", workers);
-    spec.mail_url = (*stack)->mail_url();
-    spec.drain_s = q ? 30 : 60;
-    spec.redis_url = (*stack)->redis_url();
-    Log("scaling: a burst of {:.0f} jobs, {} worker process(es) × {} threads", rate * duration,
-        workers, concurrency);
-    std::string json;
-    auto run = Measure(spec, options_, dir, &json);
-    StopStack(*stack);
-    if (!run.ok()) return run.status();
-    plots.reports.push_back(json);
-    AddScalingStep(workers, *run, &plots.curve, &rows, &steps);
+    auto step = ScalingRun(dir, workers, concurrency, burst);
+    if (!step.ok()) return step.status();
+    plots.reports.push_back(step->second);
+    AddScalingStep(step->first, &plots.curve, &rows, &steps);
   }
-  std::string intro = ScalingIntro(rate, duration, q, concurrency, rows);
   return Finish({"scaling",
                  "Scaling: more workers for a burst",
-                 intro,
-                 {{"steps", steps}, {"worker_concurrency", concurrency}}},
+                 ScalingIntro(burst, concurrency, rows),
+                 {{"steps", steps}, {"worker_concurrency", concurrency}, {"burst", burst}}},
                 dir, plots);
+}
+
+Result<std::pair<ScalingStep, std::string>> Scenarios::ScalingRun(const std::string& dir,
+                                                                  int workers, int concurrency,
+                                                                  int64_t burst) {
+  auto stack = StartStack("scaling", "lesson", 0, concurrency, false);
+  if (!stack.ok()) return stack.status();
+  LoadgenSpec spec = SpecFor(**stack, "background", 10, 0, 0, options_);
+  spec.requests = burst;  // closed loop, exactly `burst` requests
+  spec.label = fmt::format("workers-{}", workers);
+  spec.mail_url = (*stack)->mail_url();
+  spec.drain_s = options_.quick ? 30 : 60;
+  spec.redis_url = (*stack)->redis_url();
+  Log("scaling: a burst of {} jobs, then {} worker process(es) × {} threads", burst, workers,
+      concurrency);
+  auto run = StartLoadgen(spec, options_.bin_dir, dir);
+  if (!run.ok()) return run.status();
+  // Workers start only when the whole burst waits in the queue.
+  auto queued = WaitForQueueDepth((*stack)->redis_url(), "default", burst, 60000);
+  if (!queued.ok()) return queued.status();
+  if (*queued != burst) {
+    return Status::Error(
+        fmt::format("scaling: {} jobs in the queue, expected exactly {}", *queued, burst));
+  }
+  int64_t start_us = WallMicros();
+  if (Status s = (*stack)->StartWorkers(workers, concurrency, false); !s.ok()) return s;
+  auto report = FinishLoadgen(&*run);
+  if (!report.ok()) return report.status();
+  RunFigures f = Figures(report->report);
+  if (f.requests != static_cast<double>(burst) || f.errors != 0) {
+    return Status::Error(fmt::format(
+        "scaling: the burst was {} requests with {} errors, expected exactly {} accepted; see {}",
+        Count(f.requests), Count(f.errors), burst, report->json_path));
+  }
+  auto received = InboxReceivedTimes((*stack)->mail_url());
+  StopStack(*stack);
+  if (!received.ok()) return received.status();
+  ScalingStep step{workers, burst, {}};
+  for (int64_t t : *received) step.done_ms.push_back(std::max<int64_t>(0, t - start_us) / 1000);
+  std::sort(step.done_ms.begin(), step.done_ms.end());
+  return std::make_pair(std::move(step), report->json_path);
 }
 
 }  // namespace fib::bench

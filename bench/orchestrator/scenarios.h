@@ -8,6 +8,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/orchestrator/stack.h"
@@ -37,6 +38,7 @@ struct Section {
 using StackWatcher = std::function<void(Stack*)>;
 
 struct SectionPlots;  // scenarios.cc
+struct ScalingStep;   // scenarios.cc
 
 class Scenarios {
  public:
@@ -53,6 +55,11 @@ class Scenarios {
   Result<Section> Fibtastic();
   Result<Section> Saturation();
   Result<Section> Scaling();
+  // One step of Scaling: a stack with no worker, a burst of exactly `burst` jobs, then `workers`
+  // processes. Returns the step and its load generator report's path.
+  Result<std::pair<ScalingStep, std::string>> ScalingRun(const std::string& dir, int workers,
+                                                         int concurrency, int64_t burst);
+  Result<Section> Queueing();
   Result<Section> Microbench();
 
   // Starts Redis, the mail sink (with the profile's delay), both webs and workers.

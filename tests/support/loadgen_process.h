@@ -15,6 +15,8 @@
 
 namespace fib::test {
 
+// The implicit noexcept move reaches nlohmann::json's assert_invariant, which only asserts.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct LoadgenRun {
   int exit_code = -1;
   std::string output;     // stdout + stderr
@@ -32,6 +34,45 @@ inline nlohmann::json ReadJsonFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return nlohmann::json::parse(text.str(), nullptr, false);
+}
+
+// The FibTastic form posted to a web app's /sequences, each email joined back from the mail
+// sink: the arguments the end-to-end tests share. Add --redis-url and others to the result.
+struct FormLoad {
+  int web_port = 0;
+  int mail_http_port = 0;
+  int sequence_length = 5;
+  std::string rate = "10";
+  std::string duration = "3";
+  std::string connections = "2";
+  std::string threads = "1";
+  std::string run_id = "e2e";
+};
+
+inline std::vector<std::string> FormLoadArgs(const FormLoad& load) {
+  return {"--url",
+          "http://127.0.0.1:" + std::to_string(load.web_port) + "/sequences",
+          "--method",
+          "POST",
+          "--form",
+          "--body",
+          "email=u{n}%40example.com&sequence_length=" + std::to_string(load.sequence_length),
+          "--rate",
+          load.rate,
+          "-c",
+          load.connections,
+          "-t",
+          load.threads,
+          "-d",
+          load.duration,
+          "--warmup",
+          "1",
+          "--mail",
+          "http://127.0.0.1:" + std::to_string(load.mail_http_port),
+          "--drain",
+          "30",
+          "--run-id",
+          load.run_id};
 }
 
 // Runs fibtastic-loadgen with `args` (plus --json TEMP) and waits for it.
