@@ -95,7 +95,7 @@ Result<Section> Scenarios::Queueing() {
   for (const QueueCase& c : cases) {
     auto profile = LoadProfile(c.profile, options_.profiles_dir);
     if (!profile.ok()) return profile.status();
-    const double nominal_ms = profile->NominalMs(StagePhase::kJob);
+    const double nominal_ms = profile->MeanMs(StagePhase::kJob);  // E[S] of the stages
     job_ms = nominal_ms;
     if (c.profile != current_profile) {  // one stack per profile: one worker, one thread
       if (stack) StopStack(stack);

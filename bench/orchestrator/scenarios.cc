@@ -106,7 +106,7 @@ WorkerCpu WorkersCpu(const BenchOptions& options, const std::string& profile) {
   auto loaded = LoadProfile(profile, options.profiles_dir);
   if (!loaded.ok()) return cpu;
   for (const Stage& stage : loaded->job) {
-    if (stage.kind == StageKind::kCpu) cpu.cpu_ms_per_job += stage.ms;
+    if (stage.kind == StageKind::kCpu) cpu.cpu_ms_per_job += loaded->MeanMs(stage);
   }
   return cpu;
 }
@@ -297,7 +297,7 @@ void AddSaturationStep(double rate, const ModeFigures& fig, const RunFigures& po
 std::string SaturationTheory(const BenchOptions& options) {
   auto loaded = LoadProfile("lesson", options.profiles_dir);
   if (!loaded.ok()) return "";
-  const double job_ms = loaded->NominalMs(StagePhase::kJob);
+  const double job_ms = loaded->MeanMs(StagePhase::kJob);
   if (job_ms <= 0) return "";
   WorkerCpu cpu = WorkersCpu(options, "lesson");
   const int c = options.worker_concurrency;
