@@ -26,9 +26,7 @@ class LogNormal {
 
  private:
   double Uniform() { return (static_cast<double>(rng_() >> 11) + 0.5) / 9007199254740992.0; }
-  double Normal() {
-    return std::sqrt(-2 * std::log(Uniform())) * std::cos(2 * M_PI * Uniform());
-  }
+  double Normal() { return std::sqrt(-2 * std::log(Uniform())) * std::cos(2 * M_PI * Uniform()); }
   double mu_, sigma_;
   std::mt19937_64 rng_;
 };
