@@ -254,11 +254,26 @@ TEST_CASE(
   CHECK_THAT(out, Catch::Contains("0 threshold breach(es) in 1 check(s)"));
   // The same figures one run per side (the first of each) are judged as before: +0%.
   CHECK(Compare({"--fail-if", "p99>+10%", base[0], "vs", noisy[0]}, &out) == 0);
-  // A/A: the baseline's runs against themselves in another order.
-  std::vector<std::string> shuffled = {base[3], base[1], base[4], base[0], base[2]};
-  CHECK(Compare(Sides({"--fail-if", "p99>+10%", "--fail-if", "p50>+10%"}, base, shuffled), &out) ==
-        0);
+  // A/A: five runs a side, every run's latencies drawn afresh from one distribution (20-30 ms
+  // with a 10x tail), are not flagged; the same draws 30% slower are.
+  auto draws = [&f](const std::string& label, uint32_t first_seed, double scale) {
+    std::vector<std::string> paths;
+    for (uint32_t i = 0; i < 5; ++i) {
+      fib::FixtureOptions o;
+      o.label = label;
+      for (int64_t us : fib::FixtureLatencies(500, 20000, 30000, first_seed + i)) {
+        o.latencies_us.push_back(static_cast<int64_t>(static_cast<double>(us) * scale));
+      }
+      paths.push_back(f.dir + "/" + label + "-draw-" + std::to_string(i) + ".json");
+      REQUIRE(fib::WriteJsonFile(paths.back(), fib::MakeFixtureReport(o)));
+    }
+    return paths;
+  };
+  auto a = draws("A", 1, 1), a_again = draws("A2", 101, 1), b = draws("B", 101, 1.3);
+  CHECK(Compare(Sides({"--fail-if", "p99>+10%", "--fail-if", "p50>+10%"}, a, a_again), &out) == 0);
   CHECK_THAT(out, Catch::Contains("0 threshold breach(es) in 2 check(s)"));
+  CHECK(Compare(Sides({"--fail-if", "p99>+10%", "--fail-if", "p50>+10%"}, a, b), &out) == 1);
+  CHECK_THAT(out, Catch::Contains("2 threshold breach(es) in 2 check(s)"));
 }
 
 TEST_CASE("compare with one run per side is today's compare; a bad 'vs' is a usage error",
