@@ -131,8 +131,8 @@ int main(int argc, char** argv) {
   // Unknown names are refused before anything starts.
   fib::bench::Scenarios probe(options, [](fib::bench::Stack*) {});
   auto names = probe.Names();
+  const auto builtin = fib::bench::Scenarios::Builtin();
   for (const auto& s : scenarios) {
-    const auto builtin = fib::bench::Scenarios::Builtin();
     if (options.aa && s != "lesson" &&
         std::find(builtin.begin(), builtin.end(), s) != builtin.end()) {
       fmt::print(stderr,
