@@ -3,6 +3,7 @@
 // true median (and the true ratio of two medians) about 95% of the time.
 #include "bench/report/bootstrap.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
@@ -114,4 +115,18 @@ TEST_CASE("The 95% interval of a ratio of medians covers the true ratio about 95
   INFO("coverage " << coverage);
   CHECK(coverage >= 0.88);
   CHECK(coverage <= 0.99);
+}
+
+TEST_CASE("With 3 to 5 runs the interval is the range of the runs (docs/repeated-runs.md)",
+          "[bootstrap]") {
+  for (const std::vector<double>& runs :
+       {std::vector<double>{30, 10, 20}, std::vector<double>{50, 10, 40, 20, 30}}) {
+    auto ci = fib::MedianInterval(runs);
+    CHECK(ci->low == 10);
+    CHECK(ci->high == *std::max_element(runs.begin(), runs.end()));
+  }
+  std::vector<double> seven = {10, 20, 30, 40, 50, 60, 70};
+  auto ci = fib::MedianInterval(seven);
+  CHECK(ci->low > 10);  // from 7 runs on, the tails are rarer than 2.5%
+  CHECK(ci->high < 70);
 }
