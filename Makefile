@@ -29,7 +29,7 @@ all: build
 help:
 	@echo 'FibTastic Bench — make targets (variables in [brackets], defaults in README):'
 	@echo '  make / make build   build everything ($(BUILD_TYPE), in $(BUILD_DIR)/) [BUILD_TYPE= JOBS= CMAKE_ARGS=]'
-	@echo '  make bench          run the benchmark scenarios, write results/ [QUICK=1 SCENARIO= PLACEMENT=]'
+	@echo '  make bench          run the benchmark scenarios, write results/ [QUICK=1 SCENARIO= PLACEMENT= REPEAT=N AA=1]'
 	@echo '  make demo           narrate the lesson live with the real stack [DEMO_AUTO=1 DEMO_N=]'
 	@echo '  make test           include rules + every test [TEST_LABELS=unit|core|integration|fault|soak SANITIZE=address,undefined|thread]'
 	@echo '  make test BUILD_TARGET=core TEST_LABELS="unit|core"   build and run only the quick tests'
@@ -73,9 +73,12 @@ integration: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
 
 # make bench [QUICK=1] [SCENARIO=lesson,saturation|<profile>] [PLACEMENT=split|shared]
+#            [REPEAT=N: each comparison's variants N times, interleaved; medians with 95% intervals]
+#            [AA=1: the background variant against itself, REPEAT (default 5) runs a side]
 bench: build
 	$(BUILD_DIR)/bin/fibtastic-bench $(if $(QUICK),--quick) $(if $(SCENARIO),--scenario $(SCENARIO)) \
-	  $(if $(PLACEMENT),--placement $(PLACEMENT))
+	  $(if $(PLACEMENT),--placement $(PLACEMENT)) $(if $(AA),--aa --repeat $(or $(REPEAT),5),\
+	  $(if $(REPEAT),--repeat $(REPEAT)))
 
 # make demo [DEMO_AUTO=1] [DEMO_N=25]
 demo: build

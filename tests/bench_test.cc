@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -73,6 +74,17 @@ TEST_CASE("fibtastic-bench refuses bad usage with one clear message", "[bench]")
   CHECK(RunCommand({BinPath("fibtastic-bench"), "--scenario", "nosuch"}, &out) == 2);
   CHECK(out.find("unknown scenario 'nosuch'; available: lesson, fibtastic") != std::string::npos);
   CHECK(RunCommand({BinPath("fibtastic-bench"), "--placement", "diagonal"}, &out) == 2);
+  CHECK(out.find("--repeat") == std::string::npos);
+  REQUIRE(RunCommand({BinPath("fibtastic-bench"), "--help"}, &out) == 0);
+  CHECK(out.find("--repeat") != std::string::npos);
+  CHECK(out.find("--aa") != std::string::npos);
+  CHECK(RunCommand({BinPath("fibtastic-bench"), "--repeat", "0"}, &out) == 2);
+  CHECK(out.find("--repeat takes 1 to 100, got 0") != std::string::npos);
+  CHECK(RunCommand({BinPath("fibtastic-bench"), "--aa"}, &out) == 2);
+  CHECK(out.find("--aa needs --repeat 3 or more") != std::string::npos);
+  CHECK(RunCommand({BinPath("fibtastic-bench"), "--aa", "--repeat", "3", "--scenario", "scaling"},
+                   &out) == 2);
+  CHECK(out.find("--aa runs comparison scenarios only") != std::string::npos);
 }
 
 TEST_CASE("A malformed profile is named with its file and line and nothing is left running",
@@ -172,6 +184,61 @@ TEST_CASE("make bench: queueing puts theory beside each run, scaling drains exac
   std::string report = Slurp(dir + "/latest/report.md");
   CHECK(report.find("| job time | arrivals | ρ target |") != std::string::npos);
   CHECK(fs::file_size(dir + "/latest/queueing/queue_wait.png") > 1000);
+  CHECK(ProcessesOfRun(dir).empty());
+  CheckNoSanitizerReports(dir);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("make bench REPEAT=3 QUICK=1 on the lesson reports medians with 95% intervals",
+          "[bench]") {
+  std::string dir = TempDir();
+  std::string out;
+  int code = RunCommand({BinPath("fibtastic-bench"), "--repeat", "3", "--quick", "--scenario",
+                         "lesson", "--results-dir", dir},
+                        &out, 300000);
+  INFO(out);
+  REQUIRE(code == 0);
+  std::ifstream in(dir + "/latest/summary.json");
+  nlohmann::json summary = nlohmann::json::parse(in);
+  for (const char* mode : {"inline", "background"}) {
+    const auto& f = summary["lesson"][mode];
+    INFO(mode << ": " << f.dump());
+    CHECK(f["runs"] == 3);
+    for (const char* key : {"p50_ms", "p99_ms", "email_p50_ms"}) {
+      std::string k = key;
+      REQUIRE(f[k + "_runs"].size() == 3);
+      std::vector<double> runs = f[k + "_runs"].get<std::vector<double>>();
+      std::sort(runs.begin(), runs.end());
+      CHECK(f[k].get<double>() == runs[1]);  // the headline figure is the median of the runs
+      CHECK(f[k + "_ci95_low"].get<double>() >= runs[0]);
+      CHECK(f[k + "_ci95_low"].get<double>() <= runs[1]);
+      CHECK(f[k + "_ci95_high"].get<double>() >= runs[1]);
+      CHECK(f[k + "_ci95_high"].get<double>() <= runs[2]);
+    }
+  }
+  CHECK(summary["lesson"]["background"]["enqueue_p50_ms_runs"].size() == 3);
+  CHECK(summary["lesson"]["background"]["emails_missing"].get<double>() == 0);
+  // Interleaved runs, each with its own report.
+  for (const char* mode : {"inline", "background"}) {
+    for (int run = 1; run <= 3; ++run) {
+      CHECK(
+          fs::exists(dir + "/latest/lesson/lesson-" + mode + "-" + std::to_string(run) + ".json"));
+    }
+  }
+  std::string report = Slurp(dir + "/latest/report.md");
+  CHECK(report.find("| runs (interleaved; figures are medians [95% CI]) | | 3 | 3 |") !=
+        std::string::npos);
+  CHECK(report.find("| median [95% CI] | inline | background |") != std::string::npos);
+  CHECK(report.find("| metric: median [95% CI] | inline (3 runs, baseline) | background (3 "
+                    "runs) |") != std::string::npos);
+  // The headline row reads "| 281 [253, 317] / 314 [284, 376] ms | ...": medians, intervals.
+  size_t row = report.find("| response time p50 / p99 | 223 ms / 24 ms | ");
+  REQUIRE(row != std::string::npos);
+  std::string line = report.substr(row, report.find('\n', row) - row);
+  CHECK(std::count(line.begin(), line.end(), '[') == 4);
+  CHECK(line.find("] / ") != std::string::npos);
+  CHECK(out.find("| runs (interleaved; figures are medians [95% CI]) | | 3 | 3 |") !=
+        std::string::npos);
   CHECK(ProcessesOfRun(dir).empty());
   CheckNoSanitizerReports(dir);
   fs::remove_all(dir);

@@ -177,3 +177,124 @@ TEST_CASE("compare refuses a report whose stage names are too long or hold contr
   CHECK(Compare({f.baseline, path}, &out) == 2);
   CHECK_THAT(out, Catch::Contains("summary.stages_ms.p99 must be a time from 0 to 1e9 ms"));
 }
+
+namespace {
+
+// Writes one report per latency (every request of a run takes that long) into f.dir; returns
+// the paths.
+std::vector<std::string> Runs(const Fixtures& f, const std::string& label,
+                              const std::vector<double>& ms) {
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    fib::FixtureOptions o;
+    o.label = label;
+    o.latencies_us.assign(200, static_cast<int64_t>(ms[i] * 1000));
+    paths.push_back(f.dir + "/" + label + "-" + std::to_string(i + 1) + ".json");
+    REQUIRE(fib::WriteJsonFile(paths.back(), fib::MakeFixtureReport(o)));
+  }
+  return paths;
+}
+
+// Returns {options..., a..., "vs", b...}.
+std::vector<std::string> Sides(std::vector<std::string> options, const std::vector<std::string>& a,
+                               const std::vector<std::string>& b) {
+  options.insert(options.end(), a.begin(), a.end());
+  options.push_back("vs");
+  options.insert(options.end(), b.begin(), b.end());
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("compare with several runs per side shows medians with intervals and ratios of medians",
+          "[report]") {
+  Fixtures f;
+  auto base = Runs(f, "inline", {100, 101, 99});
+  auto slow = Runs(f, "background", {150, 148, 152});
+  std::string out;
+  REQUIRE(Compare(Sides({}, base, slow), &out) == 0);
+  INFO(out);
+  CHECK_THAT(out, Catch::Contains("brackets (2000 resamples, seed 1)"));
+  CHECK_THAT(out,
+             Catch::Contains(
+                 "| metric: median [95% CI] | inline (3 runs, baseline) | background (3 runs) |"));
+  CHECK_THAT(out, Catch::Contains("| latency p99 (ms) | 100.0 [99.0"));
+  CHECK_THAT(out, Catch::Contains(" ×1.50 [1.4"));
+
+  std::string again;
+  REQUIRE(Compare(Sides({}, base, slow), &again) == 0);
+  CHECK(again == out);  // seeded: the same intervals every time
+
+  REQUIRE(Compare(Sides({"--format", "json"}, base, slow), &out) == 0);
+  nlohmann::json j = nlohmann::json::parse(out);
+  CHECK(j["groups"][0]["metrics"]["p99"]["runs"].size() == 3);
+  CHECK(j["groups"][1]["ratios"]["p99"]["ratio"].get<double>() == Approx(1.5).epsilon(0.003));
+  CHECK(j["groups"][1]["ratios"]["p99"]["ci95_low"].get<double>() > 1.4);
+  CHECK(j["bootstrap"]["resamples"] == 2000);
+  REQUIRE(Compare(Sides({"--format", "csv", "--resamples", "5000", "--seed", "7"}, base, slow),
+                  &out) == 0);
+  CHECK_THAT(out, Catch::StartsWith("label,runs,metric,unit,median,ci95_low,ci95_high,"));
+  CHECK_THAT(out, Catch::Contains("\nbackground,3,p99,ms,"));
+}
+
+TEST_CASE(
+    "compare --fail-if with several runs per side fails only when the interval is beyond "
+    "the limit",
+    "[report]") {
+  Fixtures f;
+  auto base = Runs(f, "base", {100, 101, 99, 100, 100});
+  auto slow = Runs(f, "slow", {150, 148, 152, 149, 151});
+  auto noisy = Runs(f, "noisy", {100, 112, 115, 95, 120});  // median +12%, one run faster
+  std::string out;
+  CHECK(Compare(Sides({"--fail-if", "p99>+10%"}, base, slow), &out) == 1);
+  CHECK_THAT(out, Catch::Contains("FAIL p99>+10%: slow (5 runs) p99 median 150.0 ms, +50.0% "
+                                  "[95% CI +"));
+  CHECK(Compare(Sides({"--fail-if", "p99>+10%"}, base, noisy), &out) == 0);
+  CHECK_THAT(out, Catch::Contains("reaches back across it: not flagged"));
+  CHECK_THAT(out, Catch::Contains("0 threshold breach(es) in 1 check(s)"));
+  // The same figures one run per side (the first of each) are judged as before: +0%.
+  CHECK(Compare({"--fail-if", "p99>+10%", base[0], "vs", noisy[0]}, &out) == 0);
+  // A/A: five runs a side, every run's latencies drawn afresh from one distribution (20-30 ms
+  // with a 10x tail), are not flagged; the same draws 30% slower are.
+  auto draws = [&f](const std::string& label, uint32_t first_seed, double scale) {
+    std::vector<std::string> paths;
+    for (uint32_t i = 0; i < 5; ++i) {
+      fib::FixtureOptions o;
+      o.label = label;
+      for (int64_t us : fib::FixtureLatencies(500, 20000, 30000, first_seed + i)) {
+        o.latencies_us.push_back(static_cast<int64_t>(static_cast<double>(us) * scale));
+      }
+      paths.push_back(f.dir + "/" + label + "-draw-" + std::to_string(i) + ".json");
+      REQUIRE(fib::WriteJsonFile(paths.back(), fib::MakeFixtureReport(o)));
+    }
+    return paths;
+  };
+  auto a = draws("A", 1, 1), a_again = draws("A2", 101, 1), b = draws("B", 101, 1.3);
+  CHECK(Compare(Sides({"--fail-if", "p99>+10%", "--fail-if", "p50>+10%"}, a, a_again), &out) == 0);
+  CHECK_THAT(out, Catch::Contains("0 threshold breach(es) in 2 check(s)"));
+  CHECK(Compare(Sides({"--fail-if", "p99>+10%", "--fail-if", "p50>+10%"}, a, b), &out) == 1);
+  CHECK_THAT(out, Catch::Contains("2 threshold breach(es) in 2 check(s)"));
+}
+
+TEST_CASE("compare with one run per side is today's compare; a bad 'vs' is a usage error",
+          "[report]") {
+  Fixtures f;
+  std::string plain, separated;
+  REQUIRE(Compare({f.baseline, f.slower}, &plain) == 0);
+  REQUIRE(Compare({f.baseline, "vs", f.slower}, &separated) == 0);
+  CHECK(separated == plain);
+  std::string out;
+  CHECK(Compare({"vs", f.slower}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains("'vs' needs report files on both sides"));
+  CHECK(Compare({f.baseline, "vs"}, &out) == 2);
+  CHECK(Compare({f.baseline, "vs", "vs", f.slower}, &out) == 2);
+  CHECK(Compare({"--baseline", "3", f.baseline, f.baseline, "vs", f.slower}, &out) == 2);
+  CHECK_THAT(out, Catch::Contains("number of sides (2)"));
+  CHECK(Compare({"--resamples", "100", f.baseline, f.baseline, "vs", f.slower, f.slower}, &out) ==
+        2);
+  CHECK_THAT(out, Catch::Contains("--resamples 100 is not between 2000 and 1000000"));
+  REQUIRE(Compare({"--help"}, &out) == 0);
+  CHECK_THAT(out, Catch::Contains("A1.json A2.json ... vs B1.json"));
+  CHECK_THAT(out, Catch::Contains("--resamples N"));
+  CHECK_THAT(out, Catch::Contains("--seed N"));
+}

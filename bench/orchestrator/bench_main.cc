@@ -97,7 +97,26 @@ int main(int argc, char** argv) {
   flags.Int("web-threads", 0, &options.web_threads, "N", "threads per web process");
   flags.Int("worker-concurrency", 0, &options.worker_concurrency, "N",
             "threads per worker process");
+  flags.Int("repeat", 'r', &options.repeat, "N",
+            "runs of each variant in the comparison scenarios (lesson, profiles), interleaved; "
+            "N > 1 reports medians with bootstrap 95% intervals (3 or more runs), 1 to 100");
+  flags.Bool("aa", 0, &options.aa,
+             "A/A check: the comparison scenarios run the background variant against itself "
+             "--repeat times a side (3 or more) and compare with intervals; nothing should be "
+             "flagged (default scenario: lesson)");
+  const std::string all_scenarios = scenario_list;
   flags.ParseOrExit(argc, argv);
+  if (options.repeat < 1 || options.repeat > 100) {
+    fmt::print(stderr, "fibtastic-bench: --repeat takes 1 to 100, got {}\n", options.repeat);
+    return 2;
+  }
+  if (options.aa && options.repeat < 3) {
+    fmt::print(
+        stderr,
+        "fibtastic-bench: --aa needs --repeat 3 or more (an interval needs 3 runs a side)\n");
+    return 2;
+  }
+  if (options.aa && scenario_list == all_scenarios) scenario_list = "lesson";
   if (placement != "split" && placement != "shared") {
     fmt::print(stderr, "fibtastic-bench: --placement takes split or shared, got '{}'\n", placement);
     return 2;
@@ -112,7 +131,16 @@ int main(int argc, char** argv) {
   // Unknown names are refused before anything starts.
   fib::bench::Scenarios probe(options, [](fib::bench::Stack*) {});
   auto names = probe.Names();
+  const auto builtin = fib::bench::Scenarios::Builtin();
   for (const auto& s : scenarios) {
+    if (options.aa && s != "lesson" &&
+        std::find(builtin.begin(), builtin.end(), s) != builtin.end()) {
+      fmt::print(stderr,
+                 "fibtastic-bench: --aa runs comparison scenarios only (lesson or a "
+                 "profile name), not '{}'\n",
+                 s);
+      return 2;
+    }
     if (std::find(names.begin(), names.end(), s) == names.end()) {
       std::string known;
       for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
@@ -160,6 +188,13 @@ int main(int argc, char** argv) {
           : "as configured on the given --redis-url";
   conditions["gnuplot"] = CommandOutput("gnuplot --version");
   conditions["scenarios"] = scenario_list;
+  if (options.repeat > 1) {
+    conditions["repeat"] = fmt::format(
+        "{} runs of each variant in the comparison scenarios, interleaved; medians with "
+        "bootstrap 95% intervals",
+        options.repeat);
+  }
+  if (options.aa) conditions["aa"] = "A/A check: the background variant against itself";
   if (fib::IsDebugBuild()) fib::Log("{}", conditions["warning"].get<std::string>());
 
   std::vector<fib::bench::Section> sections;
@@ -179,6 +214,8 @@ int main(int argc, char** argv) {
   fs::remove(results_dir + "/latest", ec);
   fs::create_directory_symlink("runs/" + stamp, results_dir + "/latest", ec);
   for (const auto& s : sections) {
+    if (s.figures.contains("verdict"))
+      fmt::print("\n{}: {}\n", s.id, s.figures["verdict"].get<std::string>());
     if (s.id != "lesson") continue;
     fmt::print("\n{}\n", fib::bench::HeadlineTable(s.figures));
     fmt::print("Where the time goes (p50 of each step, measured per request):\n\n{}\n",

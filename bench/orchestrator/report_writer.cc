@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "bench/orchestrator/loadgen_run.h"
+#include "bench/orchestrator/repeated_runs.h"
 
 namespace fib::bench {
 namespace {
@@ -43,18 +44,25 @@ std::string Within(double measured, double expected) {
 std::string HeadlineTable(const nlohmann::json& f) {
   std::string t =
       "| step | lesson says | measured inline | measured background |\n|---|---|---|---|\n";
+  // With --repeat each figure is a median, followed by its 95% interval (repeated_runs.h).
+  auto fig = [&f](const char* mode, const char* key) {
+    return f.contains(mode) ? FigureWithInterval(f[mode], key) : Ms(NAN);
+  };
   t += fmt::format("| response time p50 / p99 | 223 ms / 24 ms | {} / {} ms | {} / {} ms |\n",
-                   Ms(Get(f, "inline", "p50_ms")), Ms(Get(f, "inline", "p99_ms")),
-                   Ms(Get(f, "background", "p50_ms")), Ms(Get(f, "background", "p99_ms")));
-  t += fmt::format("| enqueue | 1 ms | — | {} ms (p50) |\n",
-                   Ms(Get(f, "background", "enqueue_p50_ms")));
+                   fig("inline", "p50_ms"), fig("inline", "p99_ms"), fig("background", "p50_ms"),
+                   fig("background", "p99_ms"));
+  t += fmt::format("| enqueue | 1 ms | — | {} ms (p50) |\n", fig("background", "enqueue_p50_ms"));
   t += fmt::format(
       "| time until the email arrives p50 / p99 | — | = response ({} / {} ms) | {} / {} ms |\n",
-      Ms(Get(f, "inline", "email_p50_ms")), Ms(Get(f, "inline", "email_p99_ms")),
-      Ms(Get(f, "background", "email_p50_ms")), Ms(Get(f, "background", "email_p99_ms")));
+      fig("inline", "email_p50_ms"), fig("inline", "email_p99_ms"),
+      fig("background", "email_p50_ms"), fig("background", "email_p99_ms"));
   t += fmt::format("| response p50 against the lesson | | {} of 223 ms | {} of 24 ms |\n",
                    Within(Get(f, "inline", "p50_ms"), 223),
                    Within(Get(f, "background", "p50_ms"), 24));
+  if (Get(f, "inline", "runs") > 1) {
+    t += fmt::format("| runs (interleaved; figures are medians [95% CI]) | | {} | {} |\n",
+                     Get(f, "inline", "runs"), Get(f, "background", "runs"));
+  }
   return t;
 }
 

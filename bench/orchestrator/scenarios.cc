@@ -11,8 +11,10 @@
 #include <sstream>
 
 #include "bench/loadgen/queueing_theory.h"
+#include "bench/orchestrator/aa_check.h"
 #include "bench/orchestrator/drain_watch.h"
 #include "bench/orchestrator/loadgen_run.h"
+#include "bench/orchestrator/repeated_runs.h"
 #include "bench/orchestrator/waterfall.h"
 #include "bench/orchestrator/xy_plot.h"
 #include "common/log.h"
@@ -379,6 +381,73 @@ std::string ScalingIntro(int64_t burst, int concurrency, const std::string& rows
       burst, burst, burst, concurrency, rows);
 }
 
+// The spec of a comparison run: `mode`'s web at a low constant rate, every email joined, the
+// queue sampled in the background variant.
+LoadgenSpec CompareSpec(const Stack& stack, const std::string& mode, const std::string& label,
+                        const BenchOptions& options) {
+  const bool q = options.quick;
+  LoadgenSpec spec = SpecFor(stack, mode, 10, q ? 3 : 4, q ? 6 : 20, options);
+  spec.label = label;
+  spec.warmup_s = q ? 1 : 2;
+  spec.mail_url = stack.mail_url();
+  spec.drain_s = 15;
+  spec.redis_url = mode == kModes[1] ? stack.redis_url() : "";
+  return spec;
+}
+
+HeadlineValues Headline(const RunFigures& f) {
+  return {{"p50_ms", f.p50},
+          {"p99_ms", f.p99},
+          {"enqueue_p50_ms", f.enqueue_p50},
+          {"email_p50_ms", f.e2e_p50},
+          {"email_p99_ms", f.e2e_p99}};
+}
+
+// Runs `modes[0]` and `modes[1]` options.repeat times each on `stack`, interleaved (A B A B …, so
+// a drift of the machine hits both), filling `variants` (named already) and `runs`. Returns the
+// last run's spec.
+Result<LoadgenSpec> RunInterleaved(const Stack& stack, const std::string& run_id,
+                                   const std::array<const char*, 2>& modes,
+                                   const BenchOptions& options, const std::string& dir,
+                                   std::array<VariantRuns, 2>* variants,
+                                   std::array<std::vector<RunFigures>, 2>* runs) {
+  LoadgenSpec spec;
+  for (int r = 0; r < options.repeat; ++r) {
+    for (int i = 0; i < 2; ++i) {
+      VariantRuns& v = (*variants)[i];
+      spec = CompareSpec(stack, modes[i], RunLabel(run_id, v.name, r, options.repeat), options);
+      Log("{}: {} run {}/{} at {} req/s for {} s", run_id, v.name, r + 1, options.repeat,
+          spec.rate_rps, spec.duration_s);
+      std::string json;
+      auto run = Measure(spec, options, dir, &json);
+      if (!run.ok()) return run.status();
+      (*runs)[i].push_back(*run);
+      v.reports.push_back(json);
+      v.runs.push_back(Headline(*run));
+    }
+  }
+  return spec;
+}
+
+// Returns a variant's figures over its runs: the representative run's (stages, max), with the
+// headline figures replaced by their medians and the counts summed over the runs.
+RunFigures Pooled(const std::vector<RunFigures>& runs, const VariantRuns& v) {
+  if (runs.size() == 1) return runs[0];
+  RunFigures f = runs[v.Representative()];
+  f.p50 = v.Median("p50_ms");
+  f.p99 = v.Median("p99_ms");
+  f.enqueue_p50 = v.Median("enqueue_p50_ms");
+  f.e2e_p50 = v.Median("email_p50_ms");
+  f.e2e_p99 = v.Median("email_p99_ms");
+  f.requests = f.errors = f.missing = 0;
+  for (const RunFigures& r : runs) {
+    f.requests += r.requests;
+    f.errors += r.errors;
+    f.missing += r.missing;
+  }
+  return f;
+}
+
 }  // namespace
 
 // The plots that end a curve scenario's section: an XY curve, then (if `reports` is not empty)
@@ -488,30 +557,39 @@ Section Scenarios::Finish(Section s, const std::string& dir, const SectionPlots&
 }
 
 Result<Section> Scenarios::Compare(const std::string& profile, const std::string& id) {
-  const bool q = options_.quick;
-  auto stack = StartStack(id, profile, 1, options_.worker_concurrency, true);
+  const std::string run_id = options_.aa ? id + "-aa" : id;
+  auto stack = StartStack(run_id, profile, 1, options_.worker_concurrency, true);
   if (!stack.ok()) return stack.status();
-  std::string dir = Dir(id);
-  LoadgenSpec spec;
-  ModeFigures fig;
-  std::string json[2];
-  for (int i = 0; i < 2; ++i) {
-    spec = SpecFor(**stack, kModes[i], 10, q ? 3 : 4, q ? 6 : 20, options_);
-    spec.label = id + "-" + kModes[i];
-    spec.warmup_s = q ? 1 : 2;
-    spec.mail_url = (*stack)->mail_url();
-    spec.drain_s = 15;
-    spec.redis_url = i == 1 ? (*stack)->redis_url() : "";
-    Log("{}: {} at {} req/s for {} s", id, kModes[i], spec.rate_rps, spec.duration_s);
-    auto run = Measure(spec, options_, dir, &json[i]);
-    if (!run.ok()) return run.status();
-    fig[i] = *run;
-  }
+  std::string dir = Dir(run_id);
+  // A/A: the background variant against itself; otherwise inline against background.
+  const std::array<const char*, 2> modes = {options_.aa ? kModes[1] : kModes[0], kModes[1]};
+  std::array<VariantRuns, 2> variants;
+  variants[0].name = options_.aa ? "A" : kModes[0];
+  variants[1].name = options_.aa ? "A2" : kModes[1];
+  std::array<std::vector<RunFigures>, 2> runs;
+  auto spec = RunInterleaved(**stack, run_id, modes, options_, dir, &variants, &runs);
+  if (!spec.ok()) return spec.status();
   std::string placement = (*stack)->placement();
   StopStack(*stack);
-  auto table = Report({"compare", json[0], json[1], "--format", "markdown"}, dir + "/compare.md");
+  if (options_.aa) {
+    auto verdict =
+        Report(CompareArgs(variants[0], variants[1], AaCompareFlags()), dir + "/compare.md");
+    return AaSection(run_id, profile, *spec, placement, variants, verdict);
+  }
+  ModeFigures fig = {Pooled(runs[0], variants[0]), Pooled(runs[1], variants[1])};
+  std::array<std::string, 2> json = {variants[0].reports[variants[0].Representative()],
+                                     variants[1].reports[variants[1].Representative()]};
+  auto table =
+      Report(options_.repeat == 1
+                 ? std::vector<std::string>{"compare", json[0], json[1], "--format", "markdown"}
+                 : CompareArgs(variants[0], variants[1], {"--format", "markdown"}),
+             dir + "/compare.md");
   auto plots = Plot({json[0], json[1]}, dir, "Profile " + profile + ": inline vs background");
-  std::string md = CompareIntro(profile, spec, placement) + CompareTable(fig);
+  std::string md = CompareIntro(profile, *spec, placement);
+  if (options_.repeat > 1)
+    md += RepeatIntro(options_.repeat, kModes[0], kModes[1]) +
+          IntervalTable(variants[0], variants[1]) + "\n";
+  md += CompareTable(fig);
   if (table.ok()) md += "Full comparison (`fibtastic-report compare`):\n\n" + *table + "\n";
   md += plots.ok()
             ? Image("plots/latency_percentiles", "percentile spectra, inline vs background") +
@@ -519,7 +597,10 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
             : "Plots failed: " + plots.message() + "\n\n";
   std::string title = id == "lesson" ? "The lesson: 223 ms vs 24 ms"
                                      : "Profile " + profile + ": inline vs background";
-  nlohmann::json figures = CompareFigures(profile, spec, placement, fig);
+  nlohmann::json figures = CompareFigures(profile, *spec, placement, fig);
+  if (options_.repeat > 1) {
+    for (int i = 0; i < 2; ++i) AddIntervals(variants[i], &figures[kModes[i]]);
+  }
   md += WaterfallSection(figures);
   if (plots.ok()) {  // fibtastic-report plot drew one waterfall per input report with stages
     for (int i = 0; i < 2; ++i) {

@@ -25,6 +25,9 @@ struct BenchOptions {
   bool split_placement = true;
   int web_threads = 5;
   int worker_concurrency = 10;
+  // --repeat: runs of each variant in a comparison scenario, interleaved (docs/repeated-runs.md)
+  int repeat = 1;
+  bool aa = false;  // --aa: comparison scenarios run the background variant against itself
 };
 
 struct Section {

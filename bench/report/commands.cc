@@ -18,6 +18,8 @@ const char kToolHelp[] =
     "Commands:\n"
     "  compare A.json B.json ...       side-by-side table with ratios against a baseline;\n"
     "                                  --fail-if thresholds for CI\n"
+    "  compare A1 A2 A3 vs B1 B2 B3    several runs per side: medians, bootstrap 95%\n"
+    "                                  intervals, thresholds judged on the intervals\n"
     "  merge A.json B.json ... -o C    one report from several (histograms merged exactly)\n"
     "  plot A.json B.json ... -o DIR   PNG and SVG charts with gnuplot (--terminal: ASCII)\n"
     "\n"

@@ -11,7 +11,7 @@
 namespace fib {
 
 namespace {
-using Grid = std::vector<std::vector<std::string>>;
+using Grid = TableGrid;
 
 std::string Cell(const Comparison& c, size_t i, const MetricInfo& metric) {
   std::optional<double> value = c.reports()[i].Metric(metric.name);
@@ -80,7 +80,9 @@ std::string StageIntro() {
          "Δ in ms against the baseline):\n\n";
 }
 
-std::string RenderMarkdown(const Grid& grid) {
+}  // namespace
+
+std::string RenderMarkdownTable(const TableGrid& grid) {
   std::ostringstream out;
   auto line = [&](const std::vector<std::string>& cells) {
     out << "|";
@@ -95,12 +97,15 @@ std::string RenderMarkdown(const Grid& grid) {
   return out.str();
 }
 
+namespace {
 // Display width in terminal columns: UTF-8 continuation bytes take no column.
 size_t Width(const std::string& text) {
   return std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; });
 }
 
-std::string RenderText(const Grid& grid) {
+}  // namespace
+
+std::string RenderTextTable(const TableGrid& grid) {
   std::vector<size_t> widths(grid[0].size(), 0);
   for (const auto& row : grid) {
     for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], Width(row[i]));
@@ -123,6 +128,7 @@ std::string CsvField(const std::string& text) {
   return quoted + "\"";
 }
 
+namespace {
 std::string RenderCsv(const Comparison& c) {
   std::ostringstream out;
   out << "label,file,metric,unit,value,baseline_value,ratio\n";
@@ -239,14 +245,15 @@ std::string RenderComparison(const Comparison& c, TableFormat format) {
   switch (format) {
     case TableFormat::kMarkdown: {
       Grid stages = BuildStageGrid(c, true);
-      return RenderMarkdown(BuildGrid(c)) +
-             (stages.empty() ? "" : StageIntro() + RenderMarkdown(stages)) + percentile_note +
+      return RenderMarkdownTable(BuildGrid(c)) +
+             (stages.empty() ? "" : StageIntro() + RenderMarkdownTable(stages)) + percentile_note +
              RenderConditionsAndWarnings(c, true);
     }
     case TableFormat::kText: {
       Grid stages = BuildStageGrid(c, false);
-      return RenderText(BuildGrid(c)) + (stages.empty() ? "" : StageIntro() + RenderText(stages)) +
-             percentile_note + RenderConditionsAndWarnings(c, false);
+      return RenderTextTable(BuildGrid(c)) +
+             (stages.empty() ? "" : StageIntro() + RenderTextTable(stages)) + percentile_note +
+             RenderConditionsAndWarnings(c, false);
     }
     case TableFormat::kCsv:
       return RenderCsv(c);

@@ -77,6 +77,70 @@ double ChangePercent(double value, double base) {
   }
   return (value - base) / std::fabs(base) * 100.0;
 }
+
+// Returns a ratio of medians as a change in percent, its interval likewise.
+GroupEstimate AsChange(GroupEstimate ratio) {
+  ratio.value = (ratio.value - 1) * 100;
+  if (ratio.ci95) ratio.ci95 = Interval{(ratio.ci95->low - 1) * 100, (ratio.ci95->high - 1) * 100};
+  return ratio;
+}
+
+// Returns how a message names side g's figure: the median (relative: the change against the
+// baseline side's median) and its interval.
+std::string DescribeSide(const Threshold& t, const GroupComparison& c, size_t g,
+                         const GroupEstimate& judged) {
+  const MetricInfo& m = t.metric();
+  std::optional<GroupEstimate> median = c.Median(g, m.name);
+  std::string text = fmt::format("{} {} median {}", c.Heading(g), m.name,
+                                 median ? FormatValue(m, median->value) : "-");
+  if (!t.relative()) {
+    if (judged.ci95) {
+      text += fmt::format(" [95% CI {}, {}]", FormatMetricValue(m.unit, judged.ci95->low),
+                          FormatMetricValue(m.unit, judged.ci95->high));
+    }
+    return text;
+  }
+  text += ", " + FormatChange(judged.value);
+  if (judged.ci95) {
+    text += fmt::format(" [95% CI {}, {}]", FormatChange(judged.ci95->low),
+                        FormatChange(judged.ci95->high));
+  }
+  std::optional<GroupEstimate> base = c.Median(c.baseline(), m.name);
+  return text + fmt::format(" vs baseline {} median {}", c.Heading(c.baseline()),
+                            base ? FormatValue(m, base->value) : "-");
+}
+
+// Judges threshold `t` on side g of `c`; adds the breach or the notes to `outcome`.
+void CheckSide(const Threshold& t, const GroupComparison& c, size_t g, ThresholdOutcome* outcome) {
+  const std::string& name = t.metric().name;
+  std::optional<GroupEstimate> estimate = t.relative() ? c.Ratio(g, name) : c.Median(g, name);
+  std::string prefix = "--fail-if '" + t.text() + "': ";
+  if (!estimate) {
+    outcome->notes.push_back(prefix + "not checked for " + c.Heading(g) + ": no " + name +
+                             (t.relative() ? " on both sides (or a baseline median of 0)" : ""));
+    return;
+  }
+  GroupEstimate judged = t.relative() ? AsChange(*estimate) : *estimate;
+  ++outcome->checks;
+  std::string figure = DescribeSide(t, c, g, judged);
+  switch (t.Judge(judged.value, judged.ci95)) {
+    case Threshold::Verdict::kBreach:
+      outcome->breaches.push_back("FAIL " + t.text() + ": " + figure);
+      break;
+    case Threshold::Verdict::kStraddles:
+      outcome->notes.push_back(prefix + figure +
+                               ": the median is beyond the limit but its interval reaches back "
+                               "across it: not flagged (more runs narrow the interval)");
+      break;
+    case Threshold::Verdict::kHolds:
+      break;
+  }
+  if (!judged.ci95) {
+    outcome->notes.push_back(prefix + c.Heading(g) + " judged on medians alone: an interval " +
+                             "needs at least " + std::to_string(kMinRunsForInterval) +
+                             " runs per side");
+  }
+}
 }  // namespace
 
 std::string Threshold::GrammarHelp() {
@@ -170,6 +234,14 @@ std::optional<std::string> Threshold::Check(const Report& report, const Report* 
                      baseline->DisplayName(), FormatValue(*metric_, *base));
 }
 
+Threshold::Verdict Threshold::Judge(double value, const std::optional<Interval>& interval) const {
+  bool upward = op_ == Op::kGreater || op_ == Op::kGreaterEqual;
+  // The bound nearest the limit decides: the whole interval is beyond it only if that one is.
+  double nearest = !interval ? value : (upward ? interval->low : interval->high);
+  if (Breaks(nearest)) return Verdict::kBreach;
+  return Breaks(value) ? Verdict::kStraddles : Verdict::kHolds;
+}
+
 ThresholdOutcome CheckThresholds(const std::vector<Threshold>& thresholds,
                                  const std::vector<Report>& reports, size_t baseline) {
   FIB_REQUIRE(baseline < reports.size());
@@ -191,6 +263,31 @@ ThresholdOutcome CheckThresholds(const std::vector<Threshold>& thresholds,
       }
       ++outcome.checks;
       if (breach) outcome.breaches.push_back(*breach);
+    }
+  }
+  return outcome;
+}
+
+ThresholdOutcome CheckGroupThresholds(const std::vector<Threshold>& thresholds,
+                                      const GroupComparison& c) {
+  ThresholdOutcome outcome;
+  for (const Threshold& t : thresholds) {
+    if (!t.relative() && t.metric().unit == MetricUnit::kCount) {
+      // 'errors>0' means any error in any run: a median would hide one bad run among good ones.
+      ThresholdOutcome every_run = CheckThresholds({t}, c.all().reports(), 0);
+      outcome.breaches.insert(outcome.breaches.end(), every_run.breaches.begin(),
+                              every_run.breaches.end());
+      outcome.notes.insert(outcome.notes.end(), every_run.notes.begin(), every_run.notes.end());
+      outcome.checks += every_run.checks;
+      continue;
+    }
+    if (t.relative() && c.groups().size() < 2) {
+      outcome.notes.push_back("--fail-if '" + t.text() +
+                              "': not checked: a relative limit needs at least two sides");
+      continue;
+    }
+    for (size_t g = 0; g < c.groups().size(); ++g) {
+      if (!t.relative() || g != c.baseline()) CheckSide(t, c, g, &outcome);
     }
   }
   return outcome;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/report/group_comparison.h"
 #include "bench/report/metric_catalog.h"
 #include "bench/report/report.h"
 #include "common/status.h"
@@ -18,6 +19,8 @@ namespace fib {
 class Threshold {
  public:
   enum class Op { kGreater, kGreaterEqual, kLess, kLessEqual };
+  // How a figure of several runs stands against the limit.
+  enum class Verdict { kHolds, kStraddles, kBreach };
 
   // Parses an expression. Error names the expression and what is wrong with it.
   static Result<Threshold> Parse(const std::string& expression);
@@ -37,6 +40,10 @@ class Threshold {
   // Sets *not_checked to a reason when either report lacks the metric.
   std::optional<std::string> Check(const Report& report, const Report* baseline,
                                    std::string* not_checked) const;
+  // Returns kBreach when the whole `interval` lies beyond the limit (with no interval: when
+  // `value` does), kStraddles when `value` does but the interval reaches back across the limit,
+  // kHolds otherwise. For a relative threshold, value and interval are changes in percent.
+  Verdict Judge(double value, const std::optional<Interval>& interval) const;
 
  private:
   bool Breaks(double value) const;
@@ -58,5 +65,13 @@ struct ThresholdOutcome {
 // reports[baseline]), absolute ones on every report. REQUIRES: baseline < reports.size().
 ThresholdOutcome CheckThresholds(const std::vector<Threshold>& thresholds,
                                  const std::vector<Report>& reports, size_t baseline);
+
+// Checks every threshold against sides of several runs (docs/repeated-runs.md): a relative one on
+// each side's ratio of medians to the baseline side's, an absolute latency or rate limit on each
+// side's median; a breach needs the whole 95% interval beyond the limit, a median beyond it whose
+// interval reaches back across is a note. An absolute limit on a count ('errors>0') is checked on
+// every run, as CheckThresholds does.
+ThresholdOutcome CheckGroupThresholds(const std::vector<Threshold>& thresholds,
+                                      const GroupComparison& comparison);
 
 }  // namespace fib

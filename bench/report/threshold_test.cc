@@ -141,3 +141,19 @@ TEST_CASE("a baseline of 0 makes any increase a breach", "[report]") {
   REQUIRE(outcome.breaches.size() == 1);
   CHECK_THAT(outcome.breaches[0], Catch::Contains("baseline is 0"));
 }
+
+TEST_CASE("A figure of several runs breaks a limit only when its whole interval lies beyond it",
+          "[report]") {
+  using Verdict = Threshold::Verdict;
+  using fib::Interval;
+  Threshold slower = Parse("p99>+10%");
+  CHECK(slower.Judge(15, Interval{11, 19}) == Verdict::kBreach);
+  CHECK(slower.Judge(15, Interval{9, 19}) == Verdict::kStraddles);
+  CHECK(slower.Judge(5, Interval{-2, 12}) == Verdict::kHolds);
+  CHECK(slower.Judge(15, std::nullopt) == Verdict::kBreach);  // no interval: the median decides
+  CHECK(Parse("p99>=+10%").Judge(12, Interval{10, 14}) == Verdict::kBreach);
+  Threshold faster = Parse("rps<-5%");
+  CHECK(faster.Judge(-8, Interval{-12, -6}) == Verdict::kBreach);
+  CHECK(faster.Judge(-8, Interval{-12, -3}) == Verdict::kStraddles);
+  CHECK(Parse("p50>250ms").Judge(260, Interval{240, 270}) == Verdict::kStraddles);
+}
