@@ -50,6 +50,7 @@ Result<Section> Scenarios::Microbench() {
   so.log_dir = Dir("microbench") + "/logs";
   so.redis_url = options_.redis_url;
   so.split_placement = false;
+  so.on_destroy = [this] { watcher_(nullptr); };
   Stack stack(so);
   watcher_(&stack);
   for (Status s : {stack.StartRedis(), stack.StartMailSink(0)}) {

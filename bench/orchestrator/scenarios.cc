@@ -509,6 +509,8 @@ Result<std::unique_ptr<Stack>> Scenarios::StartStack(const std::string& id,
   so.redis_url = options_.redis_url;
   so.split_placement = options_.split_placement;
   so.web_threads = options_.web_threads;
+  // A scenario that fails returns without StopStack: the watcher must not keep a freed stack.
+  so.on_destroy = [this] { watcher_(nullptr); };
   auto stack = std::make_unique<Stack>(so);
   watcher_(stack.get());
   for (Status s : {stack->StartRedis(), stack->StartMailSink(loaded->mail_delay_ms),

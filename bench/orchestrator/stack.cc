@@ -11,7 +11,10 @@ namespace fib::bench {
 
 Stack::Stack(StackOptions options) : options_(std::move(options)), redis_url_(options_.redis_url) {}
 
-Stack::~Stack() { StopAll(); }
+Stack::~Stack() {
+  if (options_.on_destroy) options_.on_destroy();
+  StopAll();
+}
 
 std::string Stack::smtp_url() const { return "smtp://127.0.0.1:" + std::to_string(smtp_port_); }
 std::string Stack::mail_url() const {

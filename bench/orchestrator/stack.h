@@ -4,6 +4,7 @@
 // Thread-safety: Start*/Stop* from the orchestrator thread; KillAll from any thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,9 @@ struct StackOptions {
   bool split_placement = true;  // web on CPU 0, workers on CPU 1 (like separate dynos)
   int web_threads = 5;          // as Puma's default
   int start_timeout_ms = 15000;
+  // Called first when the Stack is destroyed, on every path (e.g. to take it out of the Ctrl-C
+  // handler's sight before it is freed); may be empty.
+  std::function<void()> on_destroy;
 };
 
 struct Service {
