@@ -15,6 +15,7 @@
 #include "bench/orchestrator/drain_watch.h"
 #include "bench/orchestrator/loadgen_run.h"
 #include "bench/orchestrator/repeated_runs.h"
+#include "bench/orchestrator/same_work_check.h"
 #include "bench/orchestrator/waterfall.h"
 #include "bench/orchestrator/xy_plot.h"
 #include "common/log.h"
@@ -232,7 +233,8 @@ void AddFibtasticPoint(int n, const ModeFigures& fig, XYPlot* curve, std::string
   points->push_back({{"sequence_length", n},
                      {"inline_p50_ms", NumberOrNull(fig[0].p50)},
                      {"background_p50_ms", NumberOrNull(fig[1].p50)},
-                     {"background_email_p50_ms", NumberOrNull(fig[1].e2e_p50)}});
+                     {"background_email_p50_ms", NumberOrNull(fig[1].e2e_p50)},
+                     {"inline_email_p50_ms", NumberOrNull(fig[0].e2e_p50)}});
 }
 
 std::string FibtasticIntro(const std::string& placement, const std::string& rows) {
@@ -640,7 +642,7 @@ Result<Section> Scenarios::Fibtastic() {
   for (int n : lengths) {
     ModeFigures fig;
     for (int i = 0; i < 2; ++i) {
-      LoadgenSpec spec = SpecFor(**stack, kModes[i], n, 1, q ? 2 : 4, options_);
+      LoadgenSpec spec = SpecFor(**stack, kModes[i], n, 1, q ? 2 : 8, options_);
       spec.label = fmt::format("fib{}-{}", n, kModes[i]);
       spec.mail_url = (*stack)->mail_url();
       spec.drain_s = 20;
@@ -655,7 +657,7 @@ Result<Section> Scenarios::Fibtastic() {
   StopStack(*stack);
   return Finish({"fibtastic",
                  "FibTastic: the exponential curve",
-                 FibtasticIntro(placement, rows),
+                 FibtasticIntro(placement, rows) + SameWorkCheck(&points),
                  {{"points", points}}},
                 dir, plots);
 }
