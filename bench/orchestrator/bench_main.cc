@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
       "Scenarios: lesson, fibtastic, saturation, scaling, microbench, or the name of "
       "any profile\nin --profiles-dir (runs the inline-vs-background comparison on it).");
   flags.String("scenario", 's', &scenario_list, "LIST", "comma-separated scenarios to run");
-  flags.Bool("quick", 'q', &options.quick, "shorten every scenario (whole run ≤ 90 s)");
+  flags.Bool("quick", 'q', &options.quick, "shorten every scenario (whole run about 2 min)");
   flags.String("results-dir", 0, &results_dir, "DIR",
                "runs go to DIR/runs/<UTC time>, linked as DIR/latest");
   flags.String("placement", 0, &placement, "split|shared",

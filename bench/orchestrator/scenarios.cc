@@ -325,7 +325,7 @@ std::string SaturationTheory(const BenchOptions& options) {
 std::string SaturationIntro(int step_s, const BenchOptions& options, const std::string& placement,
                             const std::string& rows) {
   return fmt::format(
-      "The lesson profile at stepped constant rates ({} s per step, a fresh stack each step). The "
+      "The lesson profile at stepped constant rates ({} s per step, a fresh stack for every run). The "
       "inline variant collapses once its {} threads (and its CPU) are busy; the background variant "
       "keeps answering fast while the queue — and the time until the email arrives — grows once "
       "arrivals exceed what one worker ({} threads) can drain. Inline requests unanswered = still "
@@ -685,32 +685,30 @@ Result<Section> Scenarios::Saturation() {
   nlohmann::json steps = nlohmann::json::array();
   std::vector<SaturationStages> stage_steps;
   for (double rate : rates) {
-    // A fresh stack per step, so every step starts with an empty queue.
-    auto stack = StartStack("saturation", "lesson", 1, options_.worker_concurrency, true);
-    if (!stack.ok()) return stack.status();
-    placement = (*stack)->placement();
+    // A fresh stack for every run: each starts with an empty queue, and no run shares its cores
+    // with the previous one's leftovers (an overloaded inline web goes on answering its backlog
+    // after its load generator stops, on the CPU the background web would use next).
     ModeFigures fig;
-    for (int i = 0; i < 2; ++i) {
-      LoadgenSpec spec = SaturationSpec(**stack, i, rate, q, options_);
-      Log("saturation: {} at {} req/s", kModes[i], rate);
+    RunFigures poisson;
+    for (int i = 0; i < 3; ++i) {
+      auto stack = StartStack("saturation", "lesson", 1, options_.worker_concurrency, true);
+      if (!stack.ok()) return stack.status();
+      placement = (*stack)->placement();
+      LoadgenSpec spec = SaturationSpec(**stack, std::min(i, 1), rate, q, options_);
+      if (i == 2) {  // the background run again with Poisson arrivals of the same mean rate
+        spec.label = fmt::format("background-poisson-{}rps", rate);
+        spec.arrivals = "poisson";
+      }
+      Log("saturation: {} at {} req/s{}", kModes[std::min(i, 1)], rate,
+          i == 2 ? ", Poisson arrivals" : "");
       std::string json;
       auto run = Measure(spec, options_, dir, &json);
+      StopStack(*stack);
       if (!run.ok()) return run.status();
-      fig[i] = *run;
+      (i < 2 ? fig[i] : poisson) = *run;
       if (i == 1) plots.reports.push_back(json);
     }
-    StopStack(*stack);
-    // The background run again with Poisson arrivals, on a fresh stack (an empty queue).
-    stack = StartStack("saturation", "lesson", 1, options_.worker_concurrency, true);
-    if (!stack.ok()) return stack.status();
-    LoadgenSpec poisson_spec = SaturationSpec(**stack, 1, rate, q, options_);
-    poisson_spec.label = fmt::format("background-poisson-{}rps", rate);
-    poisson_spec.arrivals = "poisson";
-    Log("saturation: background at {} req/s, Poisson arrivals", rate);
-    auto poisson = Measure(poisson_spec, options_, dir);
-    StopStack(*stack);
-    if (!poisson.ok()) return poisson.status();
-    AddSaturationStep(rate, fig, *poisson, &plots.curve, &rows, &steps);
+    AddSaturationStep(rate, fig, poisson, &plots.curve, &rows, &steps);
     stage_steps.push_back({rate, fig[1].stages});
     steps.back()["stages"] = fig[1].stages;
   }

@@ -17,7 +17,7 @@
 namespace fib::bench {
 
 struct BenchOptions {
-  bool quick = false;  // QUICK=1: every scenario shortened so the whole run is ≤ 90 s
+  bool quick = false;  // QUICK=1: every scenario shortened so the whole run takes about 2 min
   std::string bin_dir;
   std::string profiles_dir;
   std::string out_dir;    // results/runs/<UTC time>
