@@ -16,7 +16,7 @@ struct SmtpMailerOptions {
   std::string url = "smtp://127.0.0.1:1025";  // SMTP_URL; may end in ?tls=required|none
   int connect_timeout_ms = 5000;
   int timeout_ms = 30000;     // whole send, including a slow provider's delay
-  std::string ca_file;        // SMTP_CA_FILE: PEM CAs to verify the server; "": the system's
+  std::string ca_file = "";   // SMTP_CA_FILE: PEM CAs to verify the server; "": the system's
   bool tls_insecure = false;  // SMTP_TLS_INSECURE=1: skip certificate and host name checks
 };
 
