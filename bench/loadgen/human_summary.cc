@@ -103,8 +103,8 @@ std::string QueueingLines(const QueueComparison& q) {
   if (q.predicted) {
     const QueuePrediction& p = *q.predicted;
     out += fmt::format(
-        "    theory: {} with c = {}, ρ {:.2f}, {}: Wq {} (unbounded beyond {:.1f} "
-        "jobs/s)\n",
+        "    theory: {} with c = {}, thread utilisation ρ {:.2f}, {}: Wq {} (the threads alone "
+        "allow {:.1f} jobs/s; a CPU-bound job gets fewer when its cores run out first)\n",
         p.model, q.servers, p.rho, p.formula,
         p.stable ? fmt::format("{:.2f} ms", p.wait_ms) : "grows without bound", p.max_rate_per_s);
   }

@@ -213,9 +213,19 @@ void LoadRunner::AddWarnings(RunResult* result) const {
   // Poisson arrivals vary in number: a window of λT expected requests has a standard deviation
   // of √(λT), so only a shortfall beyond 3 of them (or 1%) says the generator fell behind.
   double expected = options_.rate_rps * result->window_s;
-  double slack = options_.arrival_process == ArrivalProcess::kPoisson
-                     ? std::max(0.01 * expected, 3 * std::sqrt(expected))
-                     : 0.01 * expected;
+  // Bursts come whole: a window holds a whole number of them, up to one burst short.
+  double slack = 0.01 * expected;
+  if (options_.arrival_process == ArrivalProcess::kPoisson) {
+    slack = std::max(slack, 3 * std::sqrt(expected));
+  } else if (options_.arrival_process == ArrivalProcess::kBurst) {
+    slack = std::max(slack, static_cast<double>(options_.burst_size));
+    if (options_.requests == 0 && options_.burst_every_s > options_.duration_s) {
+      result->warnings.push_back(fmt::format(
+          "WARNING: the measured window ({:g} s) is shorter than the time between bursts ({:g} "
+          "s): it holds one burst, and the achieved rate says little; run for several periods",
+          options_.duration_s, options_.burst_every_s));
+    }
+  }
   if (options_.open_loop() && result->window_s > 0 &&
       static_cast<double>(result->measured.requests) < expected - slack) {
     result->warnings.push_back(fmt::format(

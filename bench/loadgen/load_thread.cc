@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cmath>
 
 #include "bench/loadgen/mono_time.h"
 #include "bench/loadgen/server_timing_metrics.h"
@@ -25,6 +26,16 @@ int64_t BackoffUs(int failures) {
   return std::min<int64_t>(1'000'000, 10'000LL << std::min(failures - 1, 10));
 }
 
+// Bursts are timed from the measured window's start (one goes at its first instant); those
+// that fit in the warm-up go before it, a whole number of periods earlier.
+int64_t BurstOrigin(const RunPlan& plan) {
+  double period_us = 1e6 * plan.options->burst_every_s;
+  auto warmup_us = static_cast<double>(plan.measure_start_us - plan.start_us);
+  if (period_us <= 0 || warmup_us <= 0) return plan.measure_start_us;
+  return plan.measure_start_us -
+         static_cast<int64_t>(std::floor(warmup_us / period_us) * period_us);
+}
+
 }  // namespace
 
 LoadThread::LoadThread(int index, int first, int count, int connections_total, RunPlan* plan)
@@ -36,11 +47,11 @@ LoadThread::LoadThread(int index, int first, int count, int connections_total, R
     // Spread the connections' schedules over one interval, so the total is evenly paced.
     int64_t origin = plan->start_us + (rate > 0 ? static_cast<int64_t>(i * 1e6 / rate) : 0);
     const LoadgenOptions& o = *plan->options;
-    c->schedule = o.arrival_process == ArrivalProcess::kBurst
-                      ? SendSchedule::Burst(plan->start_us, rate, static_cast<int>(o.burst_size), i,
-                                            connections_total)
-                      : SendSchedule(origin, rate / connections_total, o.arrival_process,
-                                     ConnectionSeed(static_cast<uint64_t>(o.seed), i));
+    c->schedule =
+        o.arrival_process == ArrivalProcess::kBurst
+            ? SendSchedule::Burst(BurstOrigin(*plan), rate, o.burst_size, i, connections_total)
+            : SendSchedule(origin, rate / connections_total, o.arrival_process,
+                           ConnectionSeed(static_cast<uint64_t>(o.seed), i));
     c->wake_us = plan->start_us;
     c->index = conns_.size();
     conns_.push_back(std::move(c));

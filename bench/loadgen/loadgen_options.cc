@@ -115,7 +115,10 @@ void LoadgenOptions::RegisterFlags(FlagSet* f) {
 }
 
 Status LoadgenOptions::ValidateBurst() {
-  if (burst_size < 1) return Status::Error("--burst-size must be >= 1");
+  if (burst_size < 1 || burst_size > kMaxBurstSize) {
+    return Status::Error(
+        fmt::format("--burst-size must be 1 to {}, got {}", kMaxBurstSize, burst_size));
+  }
   if (burst_every_s < 0) return Status::Error("--burst-every must be >= 0 (0 = size / --rate)");
   if (arrival_process != ArrivalProcess::kBurst) return Status::Ok();
   if (burst_every_s > 0) {

@@ -39,8 +39,9 @@ struct LoadgenOptions {
   double rate_rps = 0;                // total offered rate; 0 = closed loop
   std::string arrivals = "constant";  // "constant" (wrk2), "poisson" (seeded) or "burst"
   int64_t seed = 1;                   // with poisson: the same seed gives the same schedule
-  int64_t burst_size = 10;            // with burst: requests sent at once
-  double burst_every_s = 0;           // with burst: seconds between bursts; 0 = size / rate
+  static constexpr int64_t kMaxBurstSize = 1'000'000;
+  int64_t burst_size = 10;   // with burst: requests sent at once (1..kMaxBurstSize)
+  double burst_every_s = 0;  // with burst: seconds between bursts; 0 = size / rate
   int connections = 10;
   int threads = 2;
   double duration_s = 10;     // measured window (ignored when requests > 0)

@@ -126,5 +126,10 @@ TEST_CASE("LoadgenOptions burst arrivals take a rate or a period, not two that d
   CHECK(ErrorOf(o).find("--rate 50 disagrees with --burst-size 20 every 2 s (10 req/s)") == 0);
   o = Good();
   o.burst_size = 0;
-  CHECK(ErrorOf(o) == "--burst-size must be >= 1");
+  CHECK(ErrorOf(o) == "--burst-size must be 1 to 1000000, got 0");
+  o = Good();
+  o.arrivals = "burst";
+  o.rate_rps = 10;
+  o.burst_size = 4294967296;  // truncated to int it would be 0: a division by zero
+  CHECK(ErrorOf(o) == "--burst-size must be 1 to 1000000, got 4294967296");
 }

@@ -1,14 +1,16 @@
 // QueueMeasurement: the measured side of the queueing comparison (docs/queueing.md), from each
 // background job's stamps in its email (common/fib_timing.h): when it was enqueued, when a worker
-// fetched it, and when the mail sink accepted its email.
+// started it, and when the mail sink accepted its email.
 //  - λ and ca²: from the gaps between enqueue stamps, in order;
-//  - E[S] and cs²: the time a worker thread was busy with each job, fetched → accepted, plus the
+//  - E[S] and cs²: the time a worker thread was busy with each job, started → accepted, plus the
 //    worker's hand-off after the send (reply, ack, next fetch). With one worker thread the
-//    hand-off is measured where it shows: from one job's acceptance to the next job's fetch when
+//    hand-off is measured where it shows: from one job's acceptance to the next job's start when
 //    the next job was already waiting. With several threads it cannot be told apart and is 0;
-//  - the mean queue wait Wq (enqueued → fetched) with a 95% confidence interval by batch means
-//    (20 consecutive batches in enqueue order; waits in a queue are correlated, so the plain
+//  - the mean queue wait Wq (enqueued → started) with a 95% confidence interval by batch means
+//    (10 consecutive batches in enqueue order; waits in a queue are correlated, so the plain
 //    standard error would be far too narrow).
+// A job starts when the worker performs it (its perform stamp), not when it was fetched: a
+// prefetched job waiting in the worker's buffer is still queueing.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -23,8 +25,8 @@ namespace fib {
 
 struct JobStamps {
   int64_t enqueued_us = 0;
-  int64_t fetched_us = 0;
-  int64_t done_us = 0;  // the sink accepted the job's email
+  int64_t started_us = 0;  // the worker began the job (perform; fetch when there is none)
+  int64_t done_us = 0;     // the sink accepted the job's email
 };
 
 struct QueueMeasurement {
@@ -49,9 +51,11 @@ struct QueueVerdict {
   std::string text;     // one sentence for reports
 };
 
-// Compares the measured mean wait with the prediction. The run is judged only when the
-// measurement's 95% interval is narrower than ± `tolerance` of the prediction; a prediction of
-// (nearly) no wait is judged against 10% of the mean service time instead.
+// Compares the measured mean wait with the prediction. Only an exact formula is judged (an
+// approximation is shown, not judged), and only when the run had JobsToJudge(ρ) jobs and a 95%
+// interval narrower than ± `tolerance` of the prediction. It disagrees only when the whole
+// interval lies beyond ± `tolerance`. A prediction of no wait (D/D/1) is judged against 10% of
+// the mean service time instead.
 QueueVerdict JudgeQueue(const QueueMeasurement& measured, const QueuePrediction& predicted,
                         double tolerance = 0.15);
 

@@ -37,12 +37,13 @@ TEST_CASE("PredictQueue picks the exact formula where there is one and names it"
   CHECK(mmc.wait_ms == Approx(10.0 / 3));
   // Even arrivals and fixed service (D/D/1): no wait below capacity.
   auto dd1 = fib::PredictQueue({70, 10, 0, 0, false, 1});
-  CHECK(dd1.model == "G/D/1");
-  CHECK(dd1.formula.find("Kingman") == 0);
+  CHECK(dd1.model == "D/D/1");
+  CHECK(dd1.exact);
   CHECK(dd1.wait_ms == Approx(0));
   // Allen–Cunneen scales the M/M/c wait by (ca² + cs²) / 2.
   auto ggc = fib::PredictQueue({100, 10, 0.5, 0.3, false, 2});
   CHECK(ggc.formula.find("Allen") == 0);
+  CHECK_FALSE(ggc.exact);
   CHECK(ggc.wait_ms == Approx(10.0 / 3 * 0.4));
   // At or beyond capacity there is no steady state.
   auto full = fib::PredictQueue({100, 10, 0, 1, true, 1});
@@ -120,12 +121,14 @@ TEST_CASE("MeasureQueue drops jobs whose stamps are out of order and needs three
   CHECK(m->wait_ci95_ms < 0);  // far too few for an interval
 }
 
-TEST_CASE("JudgeQueue judges only runs long enough to tell", "[queueing]") {
+TEST_CASE("JudgeQueue judges only exact formulas on runs long enough to tell", "[queueing]") {
   fib::QueuePrediction p;
   p.stable = true;
+  p.exact = true;
   p.rho = 0.7;
   p.wait_ms = 10;
   fib::QueueMeasurement m;
+  m.jobs = 5000;  // at least 400 / 0.3² = 4445
   m.service_mean_ms = 10;
   m.wait_mean_ms = 11;
   m.wait_ci95_ms = 1;  // ±10% of the prediction
@@ -133,16 +136,35 @@ TEST_CASE("JudgeQueue judges only runs long enough to tell", "[queueing]") {
   CHECK(v.judged);
   CHECK(v.agrees);
   CHECK(v.text.find("+10.0%") != std::string::npos);
+  // 20% off with a ±10% interval: the interval reaches back within 15%, so it agrees.
+  m.wait_mean_ms = 12;
+  CHECK(fib::JudgeQueue(m, p).agrees);
+  // 30% off: the whole interval [+20%, +40%] is beyond 15%.
   m.wait_mean_ms = 13;
   v = fib::JudgeQueue(m, p);
   CHECK(v.judged);
   CHECK_FALSE(v.agrees);
-  CHECK(v.text.find("OUTSIDE") != std::string::npos);
+  CHECK(v.text.find("DISAGREES") != std::string::npos);
   m.wait_ci95_ms = 2;  // ±20%: cannot tell 15%
   v = fib::JudgeQueue(m, p);
   CHECK_FALSE(v.judged);
   CHECK(v.text.find("too short to judge") != std::string::npos);
-  // A prediction of no wait is judged against 10% of E[S].
+  // A narrow interval from too few jobs is not trusted (a heavy-tailed mean runs low).
+  m.wait_ci95_ms = 0.5;
+  m.jobs = 2000;
+  v = fib::JudgeQueue(m, p);
+  CHECK_FALSE(v.judged);
+  CHECK(v.text.find("2000 jobs of the 4445") != std::string::npos);
+  CHECK(fib::JobsToJudge(0.5) == 1600);
+  CHECK(fib::JobsToJudge(0.9) == 40000);
+  // An approximation is shown, never judged.
+  m.jobs = 50000;
+  p.exact = false;
+  v = fib::JudgeQueue(m, p);
+  CHECK_FALSE(v.judged);
+  CHECK(v.text.find("not judged") != std::string::npos);
+  // D/D/1 predicts no wait: judged against 10% of E[S].
+  p.exact = true;
   p.wait_ms = 0;
   m.wait_mean_ms = 0.3;
   CHECK(fib::JudgeQueue(m, p).agrees);
@@ -150,4 +172,44 @@ TEST_CASE("JudgeQueue judges only runs long enough to tell", "[queueing]") {
   CHECK_FALSE(fib::JudgeQueue(m, p).agrees);
   p.stable = false;
   CHECK_FALSE(fib::JudgeQueue(m, p).judged);
+}
+
+TEST_CASE("D/M/1 is exact as GI/M/1; Kingman is an approximation and far off there", "[queueing]") {
+  // σ = exp(−(1 − σ)/ρ) at ρ = 0.5: σ = 0.2032; Wq = E[S]·σ/(1 − σ) = 2.55 ms for E[S] = 10.
+  auto dm1 = fib::PredictQueue({50, 10, 1, 0, false, 1});
+  CHECK(dm1.model == "D/M/1");
+  CHECK(dm1.exact);
+  CHECK(dm1.wait_ms == Approx(10 * 0.2032 / 0.7968).epsilon(1e-3));
+  // Kingman would say ρ/(1 − ρ)·(0 + 1)/2·E[S] = 5 ms: 96% too high.
+  auto gm1 = fib::PredictQueue({50, 10, 1, 0.5, false, 1});
+  CHECK_FALSE(gm1.exact);
+  CHECK(gm1.wait_ms == Approx(10 * 1.0 * 1.5 / 2));
+  auto dd1 = fib::PredictQueue({90, 10, 0, 0, false, 1});
+  CHECK(dd1.model == "D/D/1");
+  CHECK(dd1.exact);
+  CHECK(dd1.wait_ms == 0);
+}
+
+TEST_CASE("MeasureQueue on a simulated D/M/1 queue agrees with the exact GI/M/1 formula",
+          "[queueing]") {
+  std::mt19937_64 rng(11);
+  std::exponential_distribution<double> service(1.0 / 10000);  // mean 10 ms, in µs
+  std::vector<JobStamps> jobs;
+  int64_t free_at = 0;
+  for (int64_t i = 0; i < 200000; ++i) {
+    int64_t enq = 1'000'000'000 + i * 20'000;  // every 20 ms: ρ = 0.5
+    int64_t start = std::max(enq, free_at);
+    auto s = static_cast<int64_t>(service(rng));
+    jobs.push_back({enq, start, start + s});
+    free_at = start + s;
+  }
+  auto m = fib::MeasureQueue(jobs, true);
+  REQUIRE(m);
+  auto q = fib::CompareQueue(*m, 1, false);
+  REQUIRE(q.predicted);
+  CHECK(q.predicted->model == "D/M/1");
+  INFO(q.verdict.text);
+  CHECK(q.verdict.judged);
+  CHECK(q.verdict.agrees);
+  CHECK(m->wait_mean_ms == Approx(q.predicted->wait_ms).epsilon(0.05));
 }

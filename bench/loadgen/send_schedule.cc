@@ -42,11 +42,11 @@ SendSchedule::SendSchedule(int64_t origin_us, double rate_rps, ArrivalProcess ar
   }
 }
 
-SendSchedule SendSchedule::Burst(int64_t origin_us, double total_rate_rps, int burst_size,
+SendSchedule SendSchedule::Burst(int64_t origin_us, double total_rate_rps, int64_t burst_size,
                                  int index, int connections) {
   SendSchedule s(origin_us, total_rate_rps / connections, ArrivalProcess::kBurst);
   s.burst_size_ = burst_size;
-  s.burst_period_us_ = burst_size * 1e6 / total_rate_rps;
+  s.burst_period_us_ = static_cast<double>(burst_size) * 1e6 / total_rate_rps;
   s.burst_index_ = index;
   s.burst_connections_ = connections;
   return s;
@@ -113,9 +113,14 @@ int64_t SendSchedule::Unsent(int64_t until_us) const {
     return unsent;
   }
   if (arrivals_ == ArrivalProcess::kBurst) {
-    int64_t unsent = 0;
-    while (StartOf(sent_ + unsent) < until_us) ++unsent;
-    return unsent;
+    // Bursts 0..b start before until_us; this connection's requests among their b + 1 bursts'
+    // (b + 1)·size run requests are those with i + k·connections < (b + 1)·size.
+    double bursts =
+        std::ceil(static_cast<double>(until_us - origin_us_) / burst_period_us_);  // b + 1
+    double run_requests = bursts * static_cast<double>(burst_size_);
+    double mine = std::ceil((run_requests - burst_index_) / burst_connections_);
+    auto intended = static_cast<int64_t>(std::max(0.0, mine));
+    return intended > sent_ ? intended - sent_ : 0;
   }
   auto intended =
       static_cast<int64_t>(std::ceil(static_cast<double>(until_us - origin_us_) / interval_us_));

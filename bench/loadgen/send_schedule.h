@@ -45,7 +45,7 @@ class SendSchedule {
   // Burst arrivals: `burst_size` requests every burst_size / `total_rate_rps` seconds from
   // `origin_us`, shared by `connections` connections of which this is number `index`.
   // REQUIRES: total_rate_rps > 0, burst_size >= 1, 0 <= index < connections.
-  static SendSchedule Burst(int64_t origin_us, double total_rate_rps, int burst_size, int index,
+  static SendSchedule Burst(int64_t origin_us, double total_rate_rps, int64_t burst_size, int index,
                             int connections);
 
   // Returns when the next request may be sent, given that it is `now_us` and the connection is
@@ -76,7 +76,7 @@ class SendSchedule {
   ArrivalProcess arrivals_;
   std::mt19937_64 rng_;
   double poisson_offset_us_ = 0;  // Poisson: request sent_'s intended start - origin
-  int burst_size_ = 1;            // burst: requests per burst
+  int64_t burst_size_ = 1;        // burst: requests per burst
   double burst_period_us_ = 0;    // burst: time between bursts
   int burst_index_ = 0;           // burst: this connection's number and the run's connections
   int burst_connections_ = 1;

@@ -174,3 +174,20 @@ TEST_CASE("SendSchedule sends a connection's share of a burst back to back", "[s
   CHECK(s.NextSendTime(7'000) == 60'000);
   CHECK(s.Unsent(130'000) == 6);  // bursts at 60 and 120 ms, 3 each
 }
+
+TEST_CASE("A late Poisson request goes at once: short gaps are not spaced out", "[schedule]") {
+  // 10 req/s: mean gap 100 ms. The connection was busy for 10 mean gaps; every request that fell
+  // due meanwhile goes as soon as the connection is free, latency counted from its intended time.
+  SendSchedule s(0, 10, fib::ArrivalProcess::kPoisson, 3);
+  int64_t now = 1'000'000;
+  int overdue = 0;
+  while (s.IntendedStart(now) < now) {
+    int64_t intended = s.IntendedStart(now);
+    CHECK(s.NextSendTime(now) == now);  // the constant schedule would wait half a gap here
+    CHECK(intended < now);
+    s.OnSent(now);
+    now += 100;  // an instant response
+    ++overdue;
+  }
+  CHECK(overdue >= 3);
+}

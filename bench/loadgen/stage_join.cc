@@ -27,8 +27,9 @@ void StageJoin::Add(int64_t intended_wall_us, const std::string* header, int64_t
     Interval(kStagePickup, t.fetched_us, t.perform_us);
     if (t.enqueued_us == 0) ++result_.missing["enq"];
     if (t.fetched_us == 0) ++result_.missing["fetch"];
-    if (t.enqueued_us > 0 && t.fetched_us > 0 && received_at_us > 0) {
-      result_.jobs.push_back({t.enqueued_us, t.fetched_us, received_at_us});
+    int64_t started_us = t.perform_us > 0 ? t.perform_us : t.fetched_us;
+    if (t.enqueued_us > 0 && started_us > 0 && received_at_us > 0) {
+      result_.jobs.push_back({t.enqueued_us, started_us, received_at_us});
     }
   } else {
     Interval(kStageWebToJob, t.request_start_us, t.perform_us);

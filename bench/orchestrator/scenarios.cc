@@ -325,7 +325,8 @@ std::string SaturationTheory(const BenchOptions& options) {
 std::string SaturationIntro(int step_s, const BenchOptions& options, const std::string& placement,
                             const std::string& rows) {
   return fmt::format(
-      "The lesson profile at stepped constant rates ({} s per step, a fresh stack for every run). The "
+      "The lesson profile at stepped constant rates ({} s per step, a fresh stack for every run). "
+      "The "
       "inline variant collapses once its {} threads (and its CPU) are busy; the background variant "
       "keeps answering fast while the queue — and the time until the email arrives — grows once "
       "arrivals exceed what one worker ({} threads) can drain. Inline requests unanswered = still "

@@ -302,14 +302,14 @@ TEST_CASE("Bad variable stage times are errors naming the line, column and key",
             .find("'distribution' is not allowed in an smtp stage") != std::string::npos);
 }
 
-TEST_CASE("The queueing profiles' jobs have a 10 ms mean and the variability their name says",
+TEST_CASE("The queueing profiles' jobs have the mean and the variability their name says",
           "[profile]") {
   struct Expected {
     const char* name;
     double mean_ms;
     double squared_cv;
   };
-  for (Expected e : {Expected{"queue-fixed", 10, 0}, Expected{"queue-exponential", 10, 1},
+  for (Expected e : {Expected{"queue-fixed", 4, 0}, Expected{"queue-exponential", 4, 1},
                      Expected{"queue-lognormal", 10.163, 0.6139}}) {
     INFO(e.name);
     auto profile = fib::LoadProfile(e.name, kProfilesDir);
