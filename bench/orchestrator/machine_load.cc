@@ -25,9 +25,9 @@ std::vector<std::string_view> Words(std::string_view text) {
   return words;
 }
 
-// Parses a whole word as a non-negative integer (a negative one, possible for the signed
-// cutime/cstime fields in theory, reads as 0).
-bool ParseTicks(std::string_view word, uint64_t* out) {
+// Parses a whole word as an integer; a negative one (tpgid is -1 without a terminal, and
+// cutime/cstime are signed in theory) reads as 0.
+bool ParseNumber(std::string_view word, uint64_t* out) {
   int64_t value = 0;
   auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), value);
   if (error != std::errc() || end != word.data() + word.size()) return false;
@@ -97,7 +97,7 @@ Result<CpuTicks> ParseCpuTicks(const std::string& proc_stat) {
                           &ticks.iowait, &ticks.irq,  &ticks.softirq, &ticks.steal};
     if (words.size() < 4) return Status::Error("the cpu line of /proc/stat has under 4 fields");
     for (size_t i = 0; i < std::size(fields) && i < words.size(); ++i) {
-      if (!ParseTicks(words[i], fields[i])) {
+      if (!ParseNumber(words[i], fields[i])) {
         return Status::Error("the cpu line of /proc/stat holds a non-number: " +
                              std::string(words[i].substr(0, 32)));
       }
@@ -118,7 +118,7 @@ Result<ProcessTicks> ParseProcessTicks(const std::string& pid_stat) {
   ProcessTicks process;
   uint64_t pid = 0;
   auto head = Words(std::string_view(pid_stat).substr(0, name_start));
-  if (head.size() != 1 || !ParseTicks(head[0], &pid) || pid == 0) {
+  if (head.size() != 1 || !ParseNumber(head[0], &pid) || pid == 0) {
     return Status::Error("a /proc/<pid>/stat line without a pid before its command name");
   }
   // After the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
@@ -127,7 +127,7 @@ Result<ProcessTicks> ParseProcessTicks(const std::string& pid_stat) {
   uint64_t field[15] = {};
   if (words.size() < 15) return Status::Error("a short /proc/<pid>/stat line");
   for (size_t i = 1; i < 15; ++i) {
-    if (!ParseTicks(words[i], &field[i])) {
+    if (!ParseNumber(words[i], &field[i])) {
       return Status::Error("a /proc/<pid>/stat field is not a number: " +
                            std::string(words[i].substr(0, 32)));
     }
