@@ -129,7 +129,13 @@ TEST_CASE("make bench QUICK=1 on the lesson writes the report, summary and plots
   CHECK(email_p50 > background_p50);
   CHECK(lesson["background"]["emails_missing"].get<double>() == 0);
   CHECK(summary["conditions"]["build_type"].is_string());
+  // How busy the machine was during the scenario (busy or not: the shared machine decides).
+  const auto& load = summary["scenarios"]["lesson"]["machine_load"];
+  CHECK(load["samples"].get<int>() > 10);
+  CHECK(load["outside_cores_mean"].is_number());
+  CHECK(summary["conditions"]["machine_load_lesson"].is_string());
   std::string report = Slurp(dir + "/latest/report.md");
+  CHECK(report.find("- machine_load_lesson: ") != std::string::npos);
   CHECK(report.find("| response time p50 / p99 | 223 ms / 24 ms |") != std::string::npos);
   CHECK(fs::file_size(dir + "/latest/lesson/plots/latency_percentiles.png") > 1000);
   // The lesson's two waterfalls, linked from report.md relative to it.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "bench/orchestrator/machine_load_sampler.h"
 #include "bench/orchestrator/report_writer.h"
 #include "bench/orchestrator/scenarios.h"
 #include "bench/orchestrator/waterfall.h"
@@ -199,10 +200,22 @@ int main(int argc, char** argv) {
 
   std::vector<fib::bench::Section> sections;
   std::vector<std::string> failures;
+  std::vector<std::string> busy_warnings;
   for (const auto& name : scenarios) {
     fib::Log("scenario {} ...", name);
+    fib::bench::MachineLoadSampler machine_load;  // "ours": this process and all it starts
+    machine_load.Start();
     auto section = runner.Run(name);
+    fib::bench::MachineLoad load = machine_load.Stop();
+    conditions["machine_load_" + name] = fib::bench::MachineLoadCondition(load, name);
+    std::string busy = fib::bench::BusyWarning(load, name);
+    if (!busy.empty()) {
+      fib::Log("{}", busy);
+      busy_warnings.push_back(busy);
+    }
     if (section.ok()) {
+      section->figures["machine_load"] = fib::bench::MachineLoadJson(load);
+      if (!busy.empty()) section->markdown = "> **" + busy + "**\n\n" + section->markdown;
       sections.push_back(std::move(*section));
     } else {
       failures.push_back(name + ": " + section.message());
@@ -225,6 +238,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "fibtastic-bench: {}\n", written.message());
     return 1;
   }
+  for (const auto& w : busy_warnings) fmt::print("{}\n", w);
   fmt::print("Report: {}/report.md (also {}/latest/report.md)\n", options.out_dir, results_dir);
   if (!failures.empty()) {
     for (const auto& f : failures) fmt::print(stderr, "fibtastic-bench: FAILED {}\n", f);
