@@ -57,17 +57,19 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target $(BUILD_TARGET)
 
 # make test [TEST_LABELS=unit|core] [SANITIZE=...]: the include rules, then every test (or only
-# those whose ctest label matches the regex TEST_LABELS).
+# those whose ctest label matches the regex TEST_LABELS). The unit tests run JOBS at a time (no
+# services, no shared state); each integration test is RUN_SERIAL (CMakeLists.txt): it runs alone,
+# since most of them time what the programs they start do.
 TEST_LABELS ?=
 test: check-layout build
-	cd $(BUILD_DIR) && $(TEST_PREFIX) ctest --output-on-failure --timeout 900 \
+	cd $(BUILD_DIR) && $(TEST_PREFIX) ctest --output-on-failure --timeout 900 -j $(JOBS) \
 	  $(if $(TEST_LABELS),-L '$(TEST_LABELS)')
 
 check-layout:
 	scripts/check-layout
 
 unit: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
 integration: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
@@ -93,14 +95,15 @@ soak: configure
 	SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD_DIR)/bin/soak_test
 
 # make fuzz [FUZZ_SECONDS=300] (or 5m) [FUZZ_TARGETS="payload_fuzz ..."]: builds the libFuzzer targets
-# (clang, ASan+UBSan) in build-fuzz and runs each for FUZZ_SECONDS on a copy of fuzz/corpus/.
+# (clang, ASan+UBSan) in build-fuzz and runs each for FUZZ_SECONDS on a copy of fuzz/corpus/,
+# JOBS targets at a time.
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS ?=
 .PHONY: fuzz
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIBTASTIC_FUZZ=ON
 	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
-	scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	FUZZ_JOBS=$(JOBS) scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
