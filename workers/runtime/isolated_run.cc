@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -62,6 +63,29 @@ bool WriteAll(int fd, std::string_view data) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   return true;
+}
+
+// WriteAll to a pipe whose reader may already be gone, without SIGPIPE whatever this process does
+// with the signal (the worker ignores it; a test binary or another host may not): SIGPIPE is
+// blocked in this thread for the write (a write raises it on the writing thread), and one the
+// write raised is taken back before the mask is restored. The failed write's EPIPE says enough.
+bool WriteAllToPipe(int fd, std::string_view data) {
+  sigset_t pipe_only, old;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  const bool ok = WriteAll(fd, data);
+  const int write_errno = errno;
+  if (!ok && write_errno == EPIPE && !was_pending) {
+    timespec zero{};
+    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return ok;
 }
 
 // Appends one read from `fd` to `out`: 1 when bytes came, 0 at the end, -1 on a read error or
@@ -260,8 +284,8 @@ IsolatedResult ChildProcessRunner::Run(const FetchedJob& job) {
                       : fmt::format("cannot start {}: {}", argv_[0], std::strerror(spawned)));
   }
   // The child reads all of its input before it writes: no deadlock. A child that dies first
-  // makes the write fail (SIGPIPE is ignored in this process); its exit status tells why.
-  WriteAll(in[1], EncodeIsolatedJob(job));
+  // makes the write fail (EPIPE, never SIGPIPE); its exit status tells why.
+  WriteAllToPipe(in[1], EncodeIsolatedJob(job));
   close(in[1]);
   std::string text;
   bool read_ok = ReadOutcome(pid, out[0], kMaxOutcomeBytes, &text);

@@ -1,5 +1,7 @@
 #include "workers/runtime/isolated_run.h"
 
+#include <signal.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
@@ -92,6 +94,24 @@ TEST_CASE("a child that dies or answers nothing usable crashed, with the reason"
   IsolatedResult silent = RunShell("cat >/dev/null; printf 'garbage' >&3");
   CHECK(silent.kind == IsolatedResult::Kind::kCrashed);
   CHECK_THAT(silent.problem, Catch::Contains("without a readable outcome"));
+}
+
+TEST_CASE("a child that dies before reading a large job never raises SIGPIPE in the parent") {
+  // Whatever the host process does with SIGPIPE (a test binary keeps the default, which kills):
+  // a 1 MB job cannot fit the pipe, so the write meets a closed pipe.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  struct sigaction old {};
+  sigaction(SIGPIPE, &default_action, &old);
+  ChildProcessRunner runner({"/bin/sh", "-c", "exit 3"});
+  IsolatedResult result = runner.Run(
+      FetchedJob{"default", "{\"class\":\"X\",\"pad\":\"" + std::string(1 << 20, 'x') + "\"}"});
+  sigaction(SIGPIPE, &old, nullptr);
+  CHECK(result.kind == IsolatedResult::Kind::kCrashed);
+  CHECK_THAT(result.problem, Catch::Contains("exited with status 3"));
+  sigset_t pending;
+  sigpending(&pending);
+  CHECK(sigismember(&pending, SIGPIPE) == 0);  // none left pending either
 }
 
 TEST_CASE("a child that cannot start, or is killed at shutdown, did not run (not its fault)") {
