@@ -77,6 +77,12 @@ Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin
   return FinishLoadgen(&*run);
 }
 
+double NumberAt(const nlohmann::json& object, const char* key) {
+  return object.is_object() && object.contains(key) && object[key].is_number()
+             ? object[key].get<double>()
+             : std::nan("");
+}
+
 double SummaryValue(const nlohmann::json& report, const std::string& section,
                     const std::string& key) {
   const nlohmann::json* node = &report;

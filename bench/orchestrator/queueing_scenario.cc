@@ -36,10 +36,6 @@ struct QueueRow {
   nlohmann::json q;  // summary.queueing, or null
 };
 
-double Num(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
-}
-
 std::string Fixed(double v, int digits) {
   return std::isnan(v) ? "—" : fmt::format("{:.{}f}", v, digits);
 }
@@ -51,14 +47,15 @@ std::string RowMarkdown(const QueueRow& r) {
                        r.c.arrivals, r.rho_target, r.offered);
   }
   const nlohmann::json p = q.value("predicted", nlohmann::json::object());
-  double ci = Num(q, "wait_ci95_ms");
-  std::string wait =
-      Fixed(Num(q, "wait_mean_ms"), 2) + (std::isnan(ci) ? std::string() : " ± " + Fixed(ci, 2));
-  return fmt::format(
-      "| {} | {} | {} | {} | {} | {} ({}) | {}, {} | {} | {} | {} |\n", r.c.job, r.c.arrivals,
-      r.rho_target, Fixed(Num(q, "lambda_per_s"), 1), Fixed(Num(p, "rho"), 2),
-      Fixed(Num(q, "service_mean_ms"), 2), Fixed(Num(q, "service_scv"), 2), p.value("model", "—"),
-      p.value("formula", "—"), Fixed(Num(p, "wait_ms"), 2), wait, q.value("verdict", ""));
+  double ci = NumberAt(q, "wait_ci95_ms");
+  std::string wait = Fixed(NumberAt(q, "wait_mean_ms"), 2) +
+                     (std::isnan(ci) ? std::string() : " ± " + Fixed(ci, 2));
+  return fmt::format("| {} | {} | {} | {} | {} | {} ({}) | {}, {} | {} | {} | {} |\n", r.c.job,
+                     r.c.arrivals, r.rho_target, Fixed(NumberAt(q, "lambda_per_s"), 1),
+                     Fixed(NumberAt(p, "rho"), 2), Fixed(NumberAt(q, "service_mean_ms"), 2),
+                     Fixed(NumberAt(q, "service_scv"), 2), p.value("model", "—"),
+                     p.value("formula", "—"), Fixed(NumberAt(p, "wait_ms"), 2), wait,
+                     q.value("verdict", ""));
 }
 
 nlohmann::json RowJson(const QueueRow& r) {
@@ -72,7 +69,7 @@ nlohmann::json RowJson(const QueueRow& r) {
 // Returns the mean time a worker thread spends on a job of `profile` beyond its nominal stages
 // (fetch, SMTP send, ack), from a short calibration run; 0 when it cannot be measured.
 double CalibratedOverheadMs(const nlohmann::json& queueing, double nominal_ms) {
-  double s = Num(queueing, "service_mean_ms");
+  double s = NumberAt(queueing, "service_mean_ms");
   return std::isnan(s) ? 0 : std::max(0.0, s - nominal_ms);
 }
 
@@ -176,8 +173,9 @@ Result<Section> Scenarios::Queueing() {
     measured.name = fmt::format("measured: {} job, {} arrivals", c.job, c.arrivals);
     for (const QueueRow& r : rows) {
       if (r.c.profile != c.profile || r.c.arrivals != c.arrivals || !r.q.is_object()) continue;
-      measured.points.emplace_back(Num(r.q.value("predicted", nlohmann::json::object()), "rho"),
-                                   Num(r.q, "wait_mean_ms"));
+      measured.points.emplace_back(
+          NumberAt(r.q.value("predicted", nlohmann::json::object()), "rho"),
+          NumberAt(r.q, "wait_mean_ms"));
     }
     plot.series.push_back(std::move(measured));
   }

@@ -7,14 +7,6 @@
 #include "bench/orchestrator/loadgen_run.h"
 
 namespace fib::bench {
-namespace {
-
-double NumberAt(const nlohmann::json& row, const char* key) {
-  return row.contains(key) && row[key].is_number() ? row[key].get<double>() : NAN;
-}
-
-}  // namespace
-
 std::string SameWorkCheck(nlohmann::json* points) {
   std::string flagged;
   for (auto& p : *points) {
