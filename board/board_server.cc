@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <set>
+#include <type_traits>
 
 #include "board/static_files.h"
 #include "common/clock.h"
@@ -42,13 +44,21 @@ bool Field(const nlohmann::json& body, const char* name, T fallback, T* out,
     *out = fallback;
     return true;
   }
-  try {
-    *out = found->get<T>();
-    return true;
-  } catch (const nlohmann::json::exception&) {
+  // Only the JSON type that fits: a float for an integer field would be cut (1e30: undefined).
+  bool fits = false;
+  if constexpr (std::is_same_v<T, std::string>) {
+    fits = found->is_string();
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    fits = found->is_number_integer();
+  } else {
+    fits = found->is_number();
+  }
+  if (!fits) {
     Error(response, 400, fmt::format("field '{}' has the wrong type", name));
     return false;
   }
+  *out = found->get<T>();
+  return true;
 }
 
 std::string UrlEncode(const std::string& text) {
@@ -120,11 +130,13 @@ void BoardServer::Routes() {
     State(request, response);
   });
   using namespace std::placeholders;
-  Control("/api/submit", std::bind(&BoardServer::Submit, this, _1, _2));
-  Control("/api/load", std::bind(&BoardServer::Load, this, _1, _2));
-  Control("/api/scale", std::bind(&BoardServer::Scale, this, _1, _2));
-  Control("/api/provider", std::bind(&BoardServer::Provider, this, _1, _2));
-  Control("/api/reset",
+  Control("/api/submit", {"variant", "profile", "email", "sequence_length"},
+          std::bind(&BoardServer::Submit, this, _1, _2));
+  Control("/api/load", {"variant", "profile", "rate_rps", "duration_s", "sequence_length"},
+          std::bind(&BoardServer::Load, this, _1, _2));
+  Control("/api/scale", {"workers"}, std::bind(&BoardServer::Scale, this, _1, _2));
+  Control("/api/provider", {"mode", "for_s"}, std::bind(&BoardServer::Provider, this, _1, _2));
+  Control("/api/reset", {},
           [this](const nlohmann::json&, httplib::Response& response) { Reset(response); });
   http_.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& request, httplib::Response& response) {
@@ -143,13 +155,20 @@ void BoardServer::Routes() {
 }
 
 void BoardServer::Control(
-    const std::string& path,
+    const std::string& path, std::set<std::string> fields,
     const std::function<void(const nlohmann::json&, httplib::Response&)>& handler) {
-  http_.Post(path, [this, handler](const httplib::Request& request, httplib::Response& response) {
+  http_.Post(path, [this, handler, fields = std::move(fields)](const httplib::Request& request,
+                                                               httplib::Response& response) {
     GuardVerdict verdict = guard_->CheckControl(request);
     if (!verdict.ok()) return Error(response, verdict.status, verdict.message);
     nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
     if (!body.is_object()) return Error(response, 400, "the body must be a JSON object");
+    // Strict: a misspelt field would otherwise be ignored and its default used in silence.
+    for (const auto& item : body.items()) {
+      if (fields.count(item.key()) == 0) {
+        return Error(response, 400, "unknown field '" + item.key().substr(0, 40) + "'");
+      }
+    }
     handler(body, response);
   });
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "board/board_options.h"
@@ -35,7 +36,8 @@ class BoardServer {
 
  private:
   void Routes();
-  void Control(const std::string& path,
+  // Adds POST `path`: the guard's checks, a JSON object body with only `fields`, then `handler`.
+  void Control(const std::string& path, std::set<std::string> fields,
                const std::function<void(const nlohmann::json&, httplib::Response&)>& handler);
   void Page(httplib::Response& response) const;
   void State(const httplib::Request& request, httplib::Response& response);

@@ -129,6 +129,7 @@
       if (t.fetch && t.perform) bars.push({ name: 'pickup', from: rel(t.fetch), to: rel(t.perform) });
       let stageAt = t.perform ? rel(t.perform) : at;
       for (const s of t.stages) { bars.push({ name: 'job: ' + s.name, from: stageAt, to: stageAt + s.us / 1000 }); stageAt += s.us / 1000; }
+      if (t.smtp && rel(t.smtp) > stageAt + 0.5) bars.push({ name: 'job', from: stageAt, to: rel(t.smtp) });
       if (t.smtp) bars.push({ name: 'smtp', from: rel(t.smtp), to: rel(row.mail.received_at_us) });
       bars.push({ name: 'email arrived', from: 0, to: rel(row.mail.received_at_us) });
     }
@@ -242,17 +243,17 @@
     { key: 'busy', label: 'busy', color: '#27ae60' },
     { key: 'retry', label: 'retries', color: '#8e44ad' },
   ];
-  function latencyPoints(now) {
+  function latencyPoints(now, span) {
     const points = { inline: [], background: [] };
     for (const load of state.loads) {
       for (const sec of (load.result.timeseries || [])) {
         const t = load.started_at_ms + sec.t_s * 1000;
-        if (now - t < CHART_WINDOW_MS && points[load.variant]) points[load.variant].push({ t, p50: sec.p50_ms, p99: sec.p99_ms });
+        if (now - t < span && points[load.variant]) points[load.variant].push({ t, p50: sec.p50_ms, p99: sec.p99_ms });
       }
     }
     for (const id of state.order) {
       const row = state.rows.get(id);
-      if (row && row.browserMs !== null && now - row.sentAt < CHART_WINDOW_MS) {
+      if (row && row.browserMs !== null && now - row.sentAt < span) {
         points[row.variant].push({ t: row.sentAt, p50: row.browserMs, p99: row.browserMs });
       }
     }
@@ -268,10 +269,13 @@
     const style = getComputedStyle(document.body);
     ctx.clearRect(0, 0, width, height);
     ctx.font = '11px system-ui';
-    const x = (t) => 30 + (width - 70) * (1 - (now - t) / CHART_WINDOW_MS);
-    const recent = state.samples.filter((s) => now - s.t_ms <= CHART_WINDOW_MS);
+    // The last 3 minutes, or less (at least 1) while the board has been up for less.
+    const first = state.samples.length ? state.samples[0].t_ms : now;
+    const span = Math.min(CHART_WINDOW_MS, Math.max(60000, now - first));
+    const x = (t) => 30 + (width - 70) * (1 - (now - t) / span);
+    const recent = state.samples.filter((s) => now - s.t_ms <= span);
     const maxJobs = Math.max(5, ...recent.map((s) => Math.max(s.queue || 0, s.retry || 0, s.busy || 0)));
-    const lat = latencyPoints(now);
+    const lat = latencyPoints(now, span);
     const maxMs = Math.max(100, ...[...lat.inline, ...lat.background].map((p) => p.p99 || 0));
     const yJobs = (v) => height - 14 - (height - 24) * v / maxJobs;
     const yMs = (v) => height - 14 - (height - 24) * v / maxMs;
@@ -281,7 +285,7 @@
     ctx.fillText(String(maxJobs), 2, yJobs(maxJobs) + 8);
     ctx.fillText('0', 2, yJobs(0));
     ctx.fillText(fmtMs(maxMs), width - 38, yMs(maxMs) + 8);
-    ctx.fillText('-3 min', 30, height - 2);
+    ctx.fillText('-' + Math.round(span / 1000) + ' s', 30, height - 2);
     ctx.fillText('now', width - 60, height - 2);
     for (const s of series) {
       ctx.strokeStyle = s.color; ctx.lineWidth = 2; ctx.beginPath();

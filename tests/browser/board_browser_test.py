@@ -233,8 +233,30 @@ def cross_origin(driver, board_url, token):
               "a plain client with %s gets %d with a JSON error (%s)" % (what, status, text[:90]))
     code, text = post(board_url + "api/load", '{"variant":"background","rate_rps":1000}', good)
     check(code == 400 and "rate" in text, "a load above the rate cap is refused: " + text[:80])
+    hostile(board_url, good)
     state = json.load(urllib.request.urlopen(board_url + "api/state?since=999999", timeout=5))
     check(len(state["workers"]) == 2, "none of the refused requests changed the workers")
+
+
+def hostile(board_url, headers):
+    """Bad bodies to every control endpoint: each gets a 4xx with a JSON error, none a crash."""
+    bodies = ["", "[]", "null", "1", '{"variant":1}', '{"variant":"x"}', '{"variant":"inline",'
+              '"sequence_length":1e30}', '{"variant":"inline","sequence_length":99}',
+              '{"variant":"background","rate_rps":-1}', '{"variant":"background","duration_s":1e9}',
+              '{"variant":"background","profile":"../../etc/passwd"}', '{"mode":"sideways"}',
+              '{"mode":"down","for_s":1e308}', '{"workers":18446744073709551615}',
+              '{"email":"' + "x" * 300 + '","variant":"inline"}', "[" * 5000,
+              '{"a":"' + "y" * 5000 + '"}']
+    codes = {}
+    for endpoint in ("submit", "load", "scale", "provider", "reset"):
+        for body in bodies:
+            code, text = post(board_url + "api/" + endpoint, body, headers)
+            codes[code] = codes.get(code, 0) + 1
+            if not (400 <= code < 500 and text.startswith("{")):
+                raise AssertionError("POST /api/%s %r got %d %s" % (endpoint, body[:40], code,
+                                                                   text[:100]))
+    check(True, "%d hostile bodies to the control endpoints got 4xx JSON errors %s"
+          % (sum(codes.values()), codes))
 
 
 def main():
