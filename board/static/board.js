@@ -381,8 +381,10 @@
   }
   knob('load-go', () => control('/api/load', {
     variant: $('load-variant').value, rate_rps: parseFloat($('load-rate').value),
-    duration_s: parseFloat($('load-duration').value), sequence_length: config.sequence_length,
-    profile: 'fibtastic' }));
+    duration_s: parseFloat($('load-duration').value),
+    // The load uses what the chosen variant's form says: its sequence length and profile.
+    sequence_length: parseInt($($('load-variant').value + '-form').sequence_length.value, 10),
+    profile: $($('load-variant').value + '-form').profile.value }));
   knob('scale-go', () => control('/api/scale', { workers: parseInt($('scale-n').value, 10) }));
   knob('provider-go', () => control('/api/provider', {
     mode: $('provider-mode').value, for_s: parseFloat($('provider-for').value) }));

@@ -259,6 +259,19 @@ def hostile(board_url, headers):
           % (sum(codes.values()), codes))
 
 
+def reset(driver, board_url):
+    driver.get(board_url)
+    wait_until(lambda: board_state(driver)["workers"] == 2, 10, 0.1)
+    submit(driver, "background", 0)
+    driver.find_element(By.ID, "reset").click()
+    check(wait_until(lambda: board_state(driver)["workers"] == 1 and
+                     not rows(driver, "background") and
+                     driver.find_element(By.ID, "provider-status").text == "normal", 20, 0.1),
+          "reset: the rows are cleared, one worker is left, the provider is normal")
+    check(wait_until(lambda: board_state(driver)["queue"] == 0 and
+                     board_state(driver)["retry"] == 0, 10, 0.1), "reset: queue and retries are 0")
+
+
 def main():
     if By is None or not available():
         return SKIP
@@ -290,6 +303,7 @@ def main():
               "presentation mode is remembered")
         driver.find_element(By.ID, "present").click()
         cross_origin(driver, board_url, token)
+        reset(driver, board_url)
         print("board browser test took %.0f s" % (time.monotonic() - started))
         return 0
     except AssertionError as error:
