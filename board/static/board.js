@@ -178,6 +178,7 @@
       if (row && !row.mail) { row.mail = mail; renderRow(row); }
     }
     const latest = state.samples[state.samples.length - 1] || {};
+    if (latest.error) say('live panel: ' + latest.error);
     $('stat-queue').textContent = latest.queue ?? '–';
     $('stat-busy').textContent = (latest.busy ?? '–') + ' / ' + (latest.concurrency ?? '–');
     $('stat-retry').textContent = latest.retry ?? '–';
