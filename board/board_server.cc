@@ -1,7 +1,6 @@
 #include "board/board_server.h"
 
 #include <fmt/format.h>
-#include <sys/random.h>
 
 #include <cerrno>
 #include <chrono>
@@ -13,6 +12,7 @@
 #include "board/static_files.h"
 #include "common/clock.h"
 #include "common/redis/redis_connection.h"
+#include "common/text.h"
 
 namespace fib {
 namespace {
@@ -59,25 +59,6 @@ bool Field(const nlohmann::json& body, const char* name, T fallback, T* out,
   }
   *out = found->get<T>();
   return true;
-}
-
-std::string UrlEncode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '@') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-std::string RandomSuffix() {
-  uint32_t value = 0;
-  if (getrandom(&value, sizeof value, 0) != sizeof value)
-    value = static_cast<uint32_t>(SystemClock::Default()->NowMillis());
-  return fmt::format("{:08x}", value);
 }
 
 HttpLimits BoardLimits() {
@@ -184,18 +165,7 @@ void BoardServer::Page(httplib::Response& response) const {
                            {"max_rate_rps", options_.max_rate_rps},
                            {"max_duration_s", options_.max_duration_s},
                            {"worker_concurrency", options_.worker_concurrency}};
-  // Attribute values: the JSON is HTML-escaped where it could end the attribute.
-  std::string escaped;
-  for (char c : Dump(config)) {
-    if (c == '"')
-      escaped += "&quot;";
-    else if (c == '&')
-      escaped += "&amp;";
-    else if (c == '<')
-      escaped += "&lt;";
-    else
-      escaped += c;
-  }
+  std::string escaped = HtmlEscape(Dump(config));  // an attribute value
   for (auto [key, value] :
        {std::pair<std::string, std::string>{"{{TOKEN}}", token_}, {"{{CONFIG}}", escaped}}) {
     size_t at = html.find(key);
@@ -248,7 +218,7 @@ void BoardServer::Submit(const nlohmann::json& body, httplib::Response& response
     return Error(response, 400, "email must be 1..254 bytes");
   auto url = fleet_->WebUrl(variant, profile);
   if (!url.ok()) return Error(response, 400, url.status().message());
-  std::string request_id = fmt::format("board-{}-{}", next_request_++, RandomSuffix());
+  std::string request_id = fmt::format("board-{}-{}", next_request_++, RandomHex(8));
   httplib::Client client(*url);
   client.set_connection_timeout(2, 0);
   client.set_read_timeout(60, 0);
@@ -256,7 +226,7 @@ void BoardServer::Submit(const nlohmann::json& body, httplib::Response& response
   auto started = std::chrono::steady_clock::now();
   auto reply =
       client.Post("/sequences", {{"X-Request-Id", request_id}},
-                  "email=" + UrlEncode(email) + "&sequence_length=" + std::to_string(length),
+                  "email=" + PercentEncode(email) + "&sequence_length=" + std::to_string(length),
                   "application/x-www-form-urlencoded");
   double board_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

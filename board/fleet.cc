@@ -54,7 +54,7 @@ Fleet::~Fleet() {
   }
   Status ignored = Scale(0);
   (void)ignored;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(web_mu_);
   for (auto& [key, web] : webs_) web->Stop(3000);
 }
 
@@ -151,14 +151,14 @@ Result<std::string> Fleet::WebUrl(const std::string& variant, const std::string&
   if (std::find(names.begin(), names.end(), profile) == names.end()) {
     return Status::Error("no profile '" + profile.substr(0, 40) + "' in " + options_.profiles_dir);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(web_mu_);
   std::string key = variant + "/" + profile;
   auto found = web_urls_.find(key);
   if (found != web_urls_.end() && webs_[key]->Running()) return found->second;
   return StartWeb(variant, profile);
 }
 
-// REQUIRES: mu_ held.
+// REQUIRES: web_mu_ held.
 Result<std::string> Fleet::StartWeb(const std::string& variant, const std::string& profile) {
   int port = FindFreePort();
   ChildOptions child;

@@ -64,10 +64,12 @@ class Fleet {
     std::string name;
     std::chrono::steady_clock::time_point started;
   };
-  std::vector<Worker> workers_;                                // guarded by mu_
-  int next_worker_ = 1;                                        // guarded by mu_
-  std::map<std::string, std::unique_ptr<ChildProcess>> webs_;  // "variant/profile"; mu_
-  std::map<std::string, std::string> web_urls_;                // guarded by mu_
+  std::vector<Worker> workers_;  // guarded by mu_
+  int next_worker_ = 1;          // guarded by mu_
+  // Its own lock: starting a web (up to 10 s) must not hold up Workers() for the live panel.
+  std::mutex web_mu_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> webs_;  // "variant/profile"; web_mu_
+  std::map<std::string, std::string> web_urls_;                // guarded by web_mu_
   std::mutex load_mu_;
   std::thread load_thread_;                           // guarded by load_mu_
   std::unique_ptr<ChildProcess> load_;                // guarded by load_mu_

@@ -409,8 +409,15 @@
   $('load-rate').max = config.max_rate_rps;
   $('load-duration').max = config.max_duration_s;
   $('scale-n').max = config.max_workers;
-  setupForm($('inline-form'));
-  setupForm($('background-form'));
+  for (const column of document.querySelectorAll('section.column')) {
+    const variant = column.dataset.variant;
+    column.appendChild($('column-template').content.cloneNode(true));
+    const form = column.querySelector('form');
+    form.id = variant + '-form';
+    form.dataset.variant = variant;
+    column.querySelector('tbody').id = variant + '-rows';
+    setupForm(form);
+  }
   setupPresentation();
   setupPredictions();
   renderLegend();
