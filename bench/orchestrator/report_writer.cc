@@ -8,6 +8,7 @@
 #include "bench/orchestrator/loadgen_run.h"
 #include "bench/orchestrator/machine_load.h"
 #include "bench/orchestrator/repeated_runs.h"
+#include "bench/report/run_report_html.h"
 
 namespace fib::bench {
 namespace {
@@ -117,8 +118,11 @@ Status WriteReport(const std::string& out_dir, const std::vector<Section>& secti
   report << md;
   std::ofstream summary(out_dir + "/summary.json");
   summary << Summary(sections, conditions).dump(2) << "\n";
+  report.close();
+  summary.close();
   if (!report || !summary) return Status::Error("cannot write the report into " + out_dir);
-  return Status::Ok();
+  // report.html is built from the files just written, as `fibtastic-report html` rebuilds it.
+  return WriteRunReportHtml(out_dir);
 }
 
 }  // namespace fib::bench
