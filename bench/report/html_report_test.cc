@@ -9,6 +9,7 @@
 
 #include "bench/report/comparison.h"
 #include "bench/report/comparison_html.h"
+#include "bench/report/group_comparison.h"
 #include "bench/report/html_text.h"
 #include "bench/report/report_fixture.h"
 #include "bench/report/report_reader.h"
@@ -283,4 +284,21 @@ TEST_CASE("compare --html shows the table, the waterfalls and escapes labels", "
   CHECK(Count(html, "<table") >= 2);  // the metrics and the stages
   CHECK(Count(html, "where the time goes (p50 bars end to end, p99 whiskers)</figcaption>") == 2);
   CHECK(html.find("latency p99 (ms)") != std::string::npos);
+}
+
+TEST_CASE("compare --html with several runs per side shows medians and intervals",
+          "[report][html]") {
+  std::vector<fib::Report> reports;
+  for (int i = 0; i < 6; ++i) {
+    auto r = fib::ParseJsonReport(LoadgenReport(kHostile[1], i >= 3, 10), "r.json");
+    REQUIRE(r.ok());
+    reports.push_back(*r);
+  }
+  fib::Comparison all(reports, 0);
+  fib::GroupComparison groups(all, {{"A", {0, 1, 2}}, {"B", {3, 4, 5}}}, 0,
+                              fib::BootstrapOptions{});
+  std::string html = fib::GroupComparisonHtml(groups);
+  CheckOnlyOurMarkup(html, 1);
+  CHECK(html.find("metric: median [95% CI]") != std::string::npos);
+  CHECK(html.find("percentile-bootstrap") != std::string::npos);
 }
