@@ -10,9 +10,6 @@
 namespace fib {
 
 namespace {
-// More series than this and a chart's lines cannot be told apart.
-constexpr size_t kMaxChartedReports = 12;
-
 std::string Lines(const std::string& text) {
   std::string out;
   std::istringstream in(text);
@@ -22,22 +19,9 @@ std::string Lines(const std::string& text) {
   return out.empty() ? "" : "<ul class=\"note\">" + out + "</ul>\n";
 }
 
-// Returns the reports that carry a conditions block, baseline first, as charts draw them.
-std::vector<const Report*> Charted(const std::vector<Report>& reports, std::string* note) {
-  std::vector<const Report*> out;
-  for (const Report& r : reports) {
-    if (out.size() < kMaxChartedReports) out.push_back(&r);
-  }
-  if (reports.size() > out.size()) {
-    *note = "<p class=\"note\">Charts show the first " + std::to_string(out.size()) + " of " +
-            std::to_string(reports.size()) + " reports.</p>\n";
-  }
-  return out;
-}
-
 std::string Charts(const std::vector<Report>& reports) {
   std::string note;
-  std::vector<const Report*> shown = Charted(reports, &note);
+  std::vector<const Report*> shown = ChartedReports(reports, &note);
   return "<h2>Charts</h2>\n" + note + SpectrumCharts(shown, "Reports") +
          TimelineChart(shown, "Reports") + WaterfallCharts(shown);
 }

@@ -156,6 +156,16 @@ std::string ConditionsTable(const nlohmann::json& conditions, const std::string&
   return "<div class=\"conditions\">" + table + "</div>\n";
 }
 
+std::vector<const Report*> ChartedReports(const std::vector<Report>& reports, std::string* note) {
+  std::vector<const Report*> out;
+  for (size_t i = 0; i < reports.size() && i < kMaxChartedReports; ++i) out.push_back(&reports[i]);
+  if (reports.size() > out.size()) {
+    *note = fmt::format("<p class=\"note\">Charts show the first {} of {} reports.</p>\n",
+                        out.size(), reports.size());
+  }
+  return out;
+}
+
 std::string SpectrumCharts(const std::vector<const Report*>& reports, const std::string& title) {
   ChartSpec response{title + ": response time percentiles",
                      "percentile",

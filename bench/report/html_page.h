@@ -31,6 +31,11 @@ std::string WarningsBlock(const std::vector<std::string>& warnings);
 // Returns a two-column table of `conditions`' keys and values (objects as compact JSON).
 std::string ConditionsTable(const nlohmann::json& conditions, const std::string& caption);
 
+// More series than this and a chart's lines cannot be told apart (and the page grows).
+inline constexpr size_t kMaxChartedReports = 12;
+// Returns the first kMaxChartedReports of `reports`; `note` says so when some are left out.
+std::vector<const Report*> ChartedReports(const std::vector<Report>& reports, std::string* note);
+
 // Returns the percentile spectra (log 1/(1-p) axis) of the reports' response latency and, where
 // they have it, their time until the email arrives.
 std::string SpectrumCharts(const std::vector<const Report*>& reports, const std::string& title);

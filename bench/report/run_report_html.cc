@@ -227,6 +227,23 @@ std::vector<std::pair<double, double>> Column(const json& steps, const char* x, 
   return out;
 }
 
+// Returns scenarios.<id>.machine_load (docs/measurement.md, "Machine load") as a sentence.
+std::string MachineLoadText(const json& load) {
+  auto number = [&load](const char* key) {
+    return load.is_object() && load.contains(key) && load[key].is_number() ? load[key].get<double>()
+                                                                           : NAN;
+  };
+  if (!load.is_object() || std::isnan(number("outside_cores_mean"))) {
+    return load.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  bool busy = load.value("busy", false);
+  return fmt::format(
+      "{}other processes used {:.2f} of {:g} cores on average (peak {:.2f}), steal {:.1f}%, the "
+      "run itself {:.2f} cores",
+      busy ? "WARNING: busy machine: " : "", number("outside_cores_mean"), number("cpus"),
+      number("outside_cores_peak"), number("steal_pct"), number("our_cores_mean"));
+}
+
 // The scenario's own conditions: its top-level strings and numbers, and the machine's load.
 std::string ScenarioConditions(const std::string& id, const json& figures) {
   if (!figures.is_object() || id == "microbench") return "";  // its numbers are its results
@@ -234,7 +251,8 @@ std::string ScenarioConditions(const std::string& id, const json& figures) {
   for (const auto& [key, value] : figures.items()) {
     if (value.is_string() || value.is_number() || value.is_boolean()) shown[key] = value;
   }
-  if (figures.contains("machine_load")) shown["machine_load"] = figures["machine_load"];
+  if (figures.contains("machine_load"))
+    shown["machine_load"] = MachineLoadText(figures["machine_load"]);
   return ConditionsTable(shown, "Conditions of `" + id + "`");
 }
 
@@ -301,14 +319,15 @@ std::string MicrobenchSection(const json& figures) {
 std::string ScenarioSection(const std::string& id, const json& figures,
                             const std::vector<Report>& reports) {
   std::string body = ScenarioConditions(id, figures);
-  std::vector<const Report*> all = Pointers(reports);
   if (id == "fibtastic") return body + FibtasticSection(figures);
   if (id == "saturation") return body + SaturationSection(figures, reports);
   if (id == "scaling") return body + ScalingSection(figures, reports);
   if (id == "microbench") return body + MicrobenchSection(figures);
-  if (all.empty()) return body;
-  if (all.size() > 8) all.resize(8);  // more series than a chart can show apart
-  return body + SpectrumCharts(all, id) + TimelineChart(all, id) + WaterfallCharts(all);
+  if (reports.empty()) return body;
+  std::string note;
+  std::vector<const Report*> shown = ChartedReports(reports, &note);
+  return body + note + SpectrumCharts(shown, id) + TimelineChart(shown, id) +
+         WaterfallCharts(shown);
 }
 }  // namespace
 
@@ -358,9 +377,10 @@ Result<std::string> RunReportHtml(const std::string& results_dir) {
     if (!figures.is_object()) continue;  // not what `make bench` writes: nothing to draw
     const std::vector<Report>& reports = run->reports[id];
     if (id == "lesson") {
-      std::vector<const Report*> all = Pointers(reports);
-      body += ScenarioConditions(id, figures) + SpectrumCharts(all, "The lesson") +
-              TimelineChart(all, "The lesson") + WaterfallCharts(all);
+      std::string note;
+      std::vector<const Report*> shown = ChartedReports(reports, &note);
+      body += ScenarioConditions(id, figures) + note + SpectrumCharts(shown, "The lesson") +
+              TimelineChart(shown, "The lesson") + WaterfallCharts(shown);
     } else {
       body += ScenarioSection(id, figures, reports);
     }
