@@ -28,10 +28,11 @@ std::string RailsMissing() {
   return rc == 0 ? "" : "ruby-rails / puma / ruby-sidekiq cannot be loaded: " + output;
 }
 
-#define SKIP_WITHOUT_RAILS()                                                                     \
-  if (std::string missing = RailsMissing(); !missing.empty()) {                                  \
-    WARN("skipped: " << missing << " (scripts/install-deps installs ruby-rails puma ruby-sidekiq)"); \
-    return;                                                                                      \
+#define SKIP_WITHOUT_RAILS()                                                              \
+  if (std::string missing = RailsMissing(); !missing.empty()) {                           \
+    WARN("skipped: " << missing                                                           \
+                     << " (scripts/install-deps installs ruby-rails puma ruby-sidekiq)"); \
+    return;                                                                               \
   }
 
 // The Rails web (bin/web) on a free port; stopped (SIGTERM to Puma) when it goes away.
@@ -210,9 +211,15 @@ TEST_CASE("Rails background with Ruby Sidekiq, and the mixed pairs through one R
   CheckSequenceEmail(sink, "rails-to-ruby", rails_jid, "<p>0, 1, 1, 2, 3, 5, 8</p>");
   std::string cpp_jid = PostValid(cpp.port(), "ours-to-ruby", 5);
   CheckSequenceEmail(sink, "ours-to-ruby", cpp_jid, "<p>0, 1, 1, 2, 3</p>");
-  nlohmann::json stamped = sink.Message(EmailFor(sink, "rails-to-ruby")["id"].get<int64_t>());
-  INFO("headers: " << stamped["headers"].dump());
-  CHECK(stamped["headers"].dump().find("X-Request-Start") != std::string::npos);
+  for (const char* id : {"rails-to-ruby", "ours-to-ruby"}) {  // every stamp the waterfall joins
+    nlohmann::json headers = sink.Message(EmailFor(sink, id)["id"].get<int64_t>())["headers"];
+    INFO(id << " headers: " << headers.dump());
+    CHECK(!Text(headers, "X-Request-Start").empty());
+    std::string timing = Text(headers, "X-Fib-Timing");
+    for (const char* key : {"v=1", "; req=", "; enq=", "; fetch=", "; perform=", "; smtp="}) {
+      CHECK(timing.find(key) != std::string::npos);
+    }
+  }
   CHECK(ruby_worker->Stop(20000) == 0);
 
   // Ruby Sidekiq gone: the Rails web's jobs wait in Redis until our worker runs them.

@@ -4,13 +4,15 @@
 # X-Request-Start, X-Fib-Timing; docs/measurement.md). One per thread: the request's thread in
 # inline mode, the Sidekiq thread running the job in background mode.
 class JobTrace
-  attr_accessor :request_id, :request_start_at, :jid, :enqueued_at, :perform_at, :stages
+  attr_accessor :request_id, :request_start_at, :jid, :enqueued_at, :fetched_at, :perform_at, :stages
 
-  def initialize(request_id: nil, request_start_at: nil, jid: nil, enqueued_at: nil)
+  def initialize(request_id: nil, request_start_at: nil, jid: nil, enqueued_at: nil,
+                 fetched_at: nil)
     @request_id = request_id
     @request_start_at = request_start_at
     @jid = jid
     @enqueued_at = enqueued_at
+    @fetched_at = fetched_at
     @perform_at = Time.now.to_f
     @stages = []
   end
@@ -52,11 +54,12 @@ class JobTrace
     (seconds * 1_000_000).floor
   end
 
-  # "v=1; req=<µs>; enq=<µs>; perform=<µs>; stage=<name>:<µs>; smtp=<µs>", as FormatFibTiming.
+  # "v=1; req=<µs>; enq=<µs>; fetch=<µs>; perform=<µs>; stage=<name>:<µs>; smtp=<µs>", as FormatFibTiming.
   def fib_timing
     parts = ["v=1"]
     parts << "req=#{us(request_start_at)}" if stamp?(request_start_at)
     parts << "enq=#{us(enqueued_at)}" if stamp?(enqueued_at)
+    parts << "fetch=#{us(fetched_at)}" if stamp?(fetched_at)
     parts << "perform=#{us(perform_at)}" if stamp?(perform_at)
     stages.each do |name, duration_us|
       encoded = name.gsub(/[^A-Za-z0-9_.\-]/) { |c| c.bytes.map { |b| format("%%%02X", b) }.join }

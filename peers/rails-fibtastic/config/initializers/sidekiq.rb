@@ -15,11 +15,14 @@ module Fibtastic
   end
 
   class TraceServerMiddleware
+    # Each Sidekiq processor thread fetches its own job and runs it at once, so the moment this
+    # middleware starts stands for the fetch (X-Fib-Timing's fetch=; docs/rails-peer.md).
     def call(_worker, job, _queue)
+      fetched_at = Time.now.to_f
       start = job["request_start_at"]
       trace = JobTrace.new(request_id: job["request_id"].is_a?(String) ? job["request_id"] : nil,
                            request_start_at: start.is_a?(Numeric) ? start : nil,
-                           jid: job["jid"], enqueued_at: job["enqueued_at"])
+                           jid: job["jid"], enqueued_at: job["enqueued_at"], fetched_at: fetched_at)
       JobTrace.with(trace) { yield }
     end
   end
