@@ -122,6 +122,7 @@ Status Worker::Start() {
     processors_.emplace_back([this, i] { ProcessorLoop(i); });
   }
   recovered_running_.resize(std::max(1, options_.recovered_threads));
+  recovered_run_at_s_.resize(recovered_running_.size());
   for (size_t i = 0; i < recovered_running_.size(); ++i) {
     recovered_threads_.emplace_back([this, i] { RecoveredLoop(static_cast<int>(i)); });
   }
@@ -348,7 +349,7 @@ std::vector<BusyJob> Worker::BusyJobs() const {
     const std::optional<FetchedJob>& job = recovered_running_[i];
     if (!job) continue;
     busy.push_back(BusyJob{"tid-recovered-" + std::to_string(i), job->queue, job->raw,
-                           static_cast<int64_t>(clock_->NowSeconds())});
+                           recovered_run_at_s_[i]});
   }
   return busy;
 }
@@ -476,6 +477,7 @@ bool Worker::TakeRecovered(int index) {
   if (!job->has_value()) return false;
   std::lock_guard lock(slots_mu_);
   recovered_running_[index] = std::move(**job);
+  recovered_run_at_s_[index] = static_cast<int64_t>(clock_->NowSeconds());
   return true;
 }
 
