@@ -8,6 +8,7 @@ background mode and scripts/sidekiq-web, all on free loopback ports. Then, in ch
 - Retries shows the jobs our worker put there while the mail provider failed (error, count);
 - Retry Now makes our worker deliver the job (the email arrives), Kill moves one to Dead, from
   where Dead's Retry Now delivers it too, and Delete removes one for good (never run again);
+- a request naming another Host, or a POST without the session's CSRF token, gets 403;
 - Quiet stops our worker fetching (a new job waits in Queues), Stop makes it exit cleanly;
 - no console errors on any page. Screenshots: busy.png, retries.png, dead.png, queues.png.
 Exit 77 (ctest: skipped) only when chromium, chromedriver or selenium is absent.
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -51,7 +53,7 @@ class Stack:
         check(wait_until(lambda: port_open(self.redis_port) and port_open(self.inbox_port), 10),
               "redis-server and the mail sink are up")
         self.worker = self.spawn("worker", [
-            worker_bin, "-c", "2", "--tag", "browser", "--smtp-url",
+            worker_bin, "-c", "2", "--smtp-url",
             "smtp://127.0.0.1:%d" % self.smtp_port, "--heartbeat-interval-s", "1",
             "--poll-interval-s", "1", "--retry-delay-scale", "10"], env)
         self.web = self.spawn("web", [web_bin, "--mode", "background", "--port",
@@ -94,6 +96,11 @@ class Stack:
                                     timeout=5) as response:
             return [m["headers"].get("X-Job-Id") for m in json.load(response)]
 
+    def redis_cli(self, *args):
+        return subprocess.run(["redis-cli", "-p", str(self.redis_port), "--no-auth-warning",
+                               "-a", PASSWORD] + list(args), capture_output=True, text=True,
+                              timeout=5, check=True).stdout
+
     def close(self):
         for _, process in reversed(self.processes):
             stop(process)
@@ -113,7 +120,8 @@ def busy_page(driver, stack, identity):
           "Busy lists our worker's process")
     rows = driver.find_elements(By.CSS_SELECTOR, "table.processes tr")
     text = " ".join(r.text for r in rows)
-    check("browser" in text and "default" in text, "with its tag and queues: %r" % text)
+    check("fibtastic-worker" in text and "default" in text,
+          "with its tag and queues: %r" % text)
     stack.chaos({"latency": {"ms": 4000}})  # a slow provider: the job runs for 4 s
     jid = stack.enqueue("slow@example.com", 12)
     check(reload_until(driver, stack, "busy", lambda html: jid in html, 4),
@@ -177,6 +185,26 @@ def retries_page(driver, stack):
           "the deleted job never ran again (one failed run in the worker's log)")
 
 
+def status_of(request):
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def cross_site(stack):
+    """A page on another site can neither read the UI (DNS rebinding) nor press its buttons."""
+    foreign = urllib.request.Request(stack.base + "busy", headers={"Host": "evil.example"})
+    check(status_of(foreign) == 403, "a request naming another Host gets 403")
+    identities = stack.redis_cli("SMEMBERS", "processes").split()
+    forged = urllib.request.Request(stack.base + "busy", urllib.parse.urlencode(
+        {"identity": identities[0], "stop": "1"}).encode())
+    check(status_of(forged) == 403, "a Stop without the session's CSRF token gets 403")
+    time.sleep(1.5)  # our worker beats every second: a signal sent would be obeyed by now
+    check(stack.worker.poll() is None, "and our worker kept running")
+
+
 def quiet_and_stop(driver, stack, identity):
     page(driver, stack, "busy")
     driver.find_element(By.CSS_SELECTOR, "table.processes button[name=quiet]").click()
@@ -219,6 +247,7 @@ def main():
         identity = "%s:%d" % (os.uname().nodename, stack.worker.pid)
         busy_page(driver, stack, identity)
         retries_page(driver, stack)
+        cross_site(stack)
         quiet_and_stop(driver, stack, identity)
         no_secret(driver, stack)
         errors = console_errors(driver)
