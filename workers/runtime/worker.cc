@@ -366,7 +366,14 @@ Status Worker::Beat() {
     failed_delta_ += failed;
     return signals.status();
   }
+  bool was_quiet = quiet_;
   for (const std::string& signal : *signals) HandleRemoteSignal(signal);
+  if (was_quiet || !quiet_) return Status::Ok();
+  // Quiet from now: say so at once, so Sidekiq's Web UI marks the process quiet one beat after
+  // its Quiet button was read, not two.
+  auto more = queue_->Heartbeat(Info(), BusyJobs(), 0, 0, clock_->NowSeconds());
+  if (!more.ok()) return more.status();
+  for (const std::string& signal : *more) HandleRemoteSignal(signal);
   return Status::Ok();
 }
 
@@ -589,8 +596,8 @@ ShutdownReport Worker::Stop() {
   if (!started_ || stopped_) return report;
   stopped_ = true;
   RequestStop();
+  fetcher_->RequestStop();  // first: a fetch in flight then runs its jobs (JobFetcher::FetchOnce)
   quiet_ = true;
-  fetcher_->RequestStop();
   // Prefetched jobs go back now, not after the running ones. A fetch in flight may still start
   // jobs on idle threads (as Sidekiq); WaitForRunningJobs waits for it too.
   std::vector<FetchedJob> unstarted = buffer_->Close();
