@@ -40,6 +40,7 @@ help:
 	@echo '  make lint           clang-format check + clang-tidy (.clang-format, .clang-tidy)'
 	@echo '  make format         apply clang-format to the tree'
 	@echo '  make soak           long soak run [SOAK_SECONDS=600]'
+	@echo '  make sidekiq-web    Sidekiq'"'"'s own Web UI on our Redis [REDIS_URL= PORT=9292]'
 	@echo '  make fuzz           libFuzzer targets (clang) [FUZZ_SECONDS=300 FUZZ_TARGETS=]'
 	@echo '  make deps           install missing Debian packages (scripts/install-deps)'
 	@echo '  make clean          remove build directories'
@@ -94,6 +95,13 @@ bench: build
 # make demo [DEMO_AUTO=1] [DEMO_N=25]
 demo: build
 	BIN_DIR=$(BUILD_DIR)/bin scripts/demo
+
+# make sidekiq-web [REDIS_URL=redis://127.0.0.1:6379/0] [PORT=9292]: Sidekiq's own Web UI on that
+# Redis, until Ctrl-C (scripts/sidekiq-web; docs/sidekiq-format.md). Both are read from the
+# environment, so a password in REDIS_URL stays off the command line.
+.PHONY: sidekiq-web
+sidekiq-web: deps
+	scripts/sidekiq-web
 
 # make soak [SOAK_SECONDS=600] (or 10m, 1h): web (both modes) + worker at a steady rate; RSS and open fds of
 # every process must stay within 10% after warm-up. CI runs it for 60 s (`make test` does not).
