@@ -627,7 +627,7 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
                  : CompareArgs(variants[0], variants[1], {"--format", "markdown"}),
              dir + "/compare.md");
   auto plots = Plot({json[0], json[1]}, dir, "Profile " + profile + ": inline vs background");
-  std::string md = CompareIntro(profile, *spec, placement);
+  std::string md = TargetIntro(options_) + CompareIntro(profile, *spec, placement);
   if (options_.repeat > 1)
     md += RepeatIntro(options_.repeat, kModes[0], kModes[1]) +
           IntervalTable(variants[0], variants[1]) + "\n";

@@ -49,6 +49,10 @@ std::vector<int> Stack::WorkerCpus() const {
 }
 
 std::string Stack::placement() const {
+  if (options_.choice.target()) {
+    return "the target's own: the orchestrator did not start the apps, so it did not place them "
+           "(the load generator is not pinned)";
+  }
   return options_.split_placement
              ? "split: web processes pinned to CPU 0, workers and mail sink to CPU 1 (taskset-like "
                "sched_setaffinity), like separate dynos"

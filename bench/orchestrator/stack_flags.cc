@@ -89,7 +89,9 @@ nlohmann::json DrainRatesFor(const std::vector<StackChoice>& stacks, const Bench
   bool rails = false;
   for (const auto& s : stacks) rails = rails || s.worker == "rails";
   if (!rails) return nullptr;
-  const int jobs = options.quick ? 2000 : 20000;
+  // Quick: enough jobs that our worker's drain (tens of thousands a second) spans well over the
+  // timer's 2 ms polls.
+  const int jobs = options.quick ? 10000 : 20000;
   Log("stacks: worker drain rate, ours vs Ruby Sidekiq, {} no-op jobs ...", jobs);
   auto rates = WorkerDrainRates(source_dir + "/bench/calibration/worker_throughput.sh",
                                 options.bin_dir, jobs, options.out_dir + "/worker_drain.log");

@@ -45,6 +45,15 @@ double NumberAfter(const std::string& text, const std::string& prefix, int field
 
 }  // namespace
 
+std::string TargetIntro(const BenchOptions& options) {
+  if (!options.stack.target()) return "";
+  return fmt::format(
+      "**Target**: apps the orchestrator did not start and did not stop — inline {}, "
+      "background {}. They run whatever they run: the profile named below only sets the load "
+      "(the form posted, its rate), not the app's stages.\n\n",
+      options.targets.at("inline"), options.targets.at("background"));
+}
+
 std::string StackSkipReason(const StackChoice& stack, const std::string& name) {
   if (stack.target()) {
     if (name == "lesson" || name == "fibtastic") return "";
@@ -217,8 +226,9 @@ Section StackComparison(const std::vector<Section>& sections,
   std::string md =
       "The same load generator, mail sink and Redis against each stack; every figure below is "
       "measured by URL as for any app (docs/targets.md). Enqueue cost is the background web's "
-      "own `Server-Timing: enqueue` (ours: the Redis round trip of the LPUSH; Rails: "
-      "`perform_async` inside Puma, if the app reports it).\n\n" +
+      "own `Server-Timing: enqueue` metric (ours: the Redis round trip of its LPUSH; Rails: "
+      "`perform_async` inside Puma, timed by the controller), not the enqueue stamp in the job; "
+      "\"not measured\" when the app sends none.\n\n" +
       head + "\n" + rule + "\n";
   md += row("lesson inline p50 / p99 (ms)", [&](auto& m) {
     return lesson("inline", "p50_ms")(m) + " / " + lesson("inline", "p99_ms")(m);
