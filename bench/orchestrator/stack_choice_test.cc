@@ -189,3 +189,38 @@ TEST_CASE("HighestRateHeld stops at the first step over the limit", "[stack]") {
   CHECK(std::isnan(fib::bench::HighestRateHeld(sat, 10)));
   CHECK(std::isnan(fib::bench::HighestRateHeld(nlohmann::json::object(), 100)));
 }
+
+TEST_CASE("StackComparison puts the stacks side by side and says what did not run", "[stack]") {
+  fib::bench::Section cpp;
+  cpp.id = cpp.scenario = "lesson";
+  cpp.stack = "cpp";
+  cpp.figures = {{"inline", {{"p50_ms", 223.0}, {"p99_ms", 240.0}}},
+                 {"background", {{"p50_ms", 24.0}, {"p99_ms", 30.0}, {"enqueue_p50_ms", 0.25}}},
+                 {"rss_kb", {{"web-inline", 14336}}}};
+  fib::bench::Section rails = cpp;
+  rails.id = "lesson-rails";
+  rails.stack = "rails";
+  rails.figures["background"]["enqueue_p50_ms"] = nullptr;
+  auto stacks = ParseStacks("cpp,rails");
+  REQUIRE(stacks.ok());
+  nlohmann::json drain = {{"jobs", 100},
+                          {"command", "worker_throughput.sh 100"},
+                          {"ours_jobs_per_s", 1000.0},
+                          {"sidekiq_jobs_per_s", 50.0},
+                          {"ratio", 20.0}};
+  auto section = fib::bench::StackComparison({cpp, rails}, *stacks, drain);
+  INFO(section.markdown);
+  CHECK(section.id == "stacks");
+  CHECK(section.markdown.find(
+            "| cpp (web: cpp, worker: cpp) | rails (web: rails, worker: rails) |") !=
+        std::string::npos);
+  CHECK(section.markdown.find("| enqueue p50 (ms, Server-Timing) | 0.25 | not measured |") !=
+        std::string::npos);
+  CHECK(section.markdown.find("p99 < 100 ms (req/s) | not run | not run |") != std::string::npos);
+  CHECK(section.markdown.find("web-inline 14") != std::string::npos);
+  CHECK(section.markdown.find("(20.0×)") != std::string::npos);
+  CHECK(section.figures["stacks"]["rails"]["lesson"]["background"]["enqueue_p50_ms"].is_null());
+  CHECK(section.figures["worker_drain"]["ratio"].get<double>() == 20);
+  auto no_drain = fib::bench::StackComparison({cpp}, *stacks, {{"error", "no sidekiq"}});
+  CHECK(no_drain.markdown.find("Worker drain rate: not measured: no sidekiq") != std::string::npos);
+}

@@ -219,7 +219,8 @@ Section StackComparison(const std::vector<Section>& sections,
   };
   auto lesson = [](const char* mode, const char* key) {
     return [mode, key](std::map<std::string, const Section*>& m) {
-      if (!m.count("lesson") || m["lesson"]->figures.contains("skipped")) return std::string("—");
+      if (!m.count("lesson") || m["lesson"]->figures.contains("skipped"))
+        return std::string("not run");
       return Cell(Figure(m["lesson"]->figures, mode, key));
     };
   };
@@ -247,7 +248,8 @@ Section StackComparison(const std::vector<Section>& sections,
     return std::isnan(r) ? std::string("none of the steps") : fmt::format("{:g}", r);
   });
   md += row("RSS per process at the end of the lesson (MB)", [](auto& m) {
-    if (!m.count("lesson") || !m["lesson"]->figures.contains("rss_kb")) return std::string("—");
+    if (!m.count("lesson") || !m["lesson"]->figures.contains("rss_kb"))
+      return std::string("not run");
     std::string cell;
     for (const auto& [name, kb] : m["lesson"]->figures["rss_kb"].items()) {
       cell += fmt::format("{}{} {:.0f}", cell.empty() ? "" : ", ", name,
