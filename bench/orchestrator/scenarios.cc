@@ -699,7 +699,8 @@ Result<Section> Scenarios::Fibtastic() {
   StopStack(*stack);
   return Finish({"fibtastic",
                  "FibTastic: the exponential curve",
-                 FibtasticIntro(placement, rows) + SameWorkCheck(&points),
+                 TargetIntro(options_) + FibtasticIntro(placement, rows) + NoInboxNote(options_) +
+                     SameWorkCheck(&points),
                  {{"points", points}}},
                 dir, plots);
 }

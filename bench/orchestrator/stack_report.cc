@@ -54,6 +54,12 @@ std::string TargetIntro(const BenchOptions& options) {
       options.targets.at("inline"), options.targets.at("background"));
 }
 
+std::string NoInboxNote(const BenchOptions& options) {
+  if (!options.stack.target() || !options.target_mail_url.empty()) return "";
+  return "The email columns are not measured (—): no --mail-url was given, so no email could be "
+         "joined to its request (docs/targets.md).\n\n";
+}
+
 std::string StackSkipReason(const StackChoice& stack, const std::string& name) {
   if (stack.target()) {
     if (name == "lesson" || name == "fibtastic") return "";

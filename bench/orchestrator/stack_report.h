@@ -24,6 +24,9 @@ inline constexpr const char* kTargetRssNote =
 // Returns the line that opens a section run on a target (its URLs, and that the load is the
 // profile's while the app runs whatever it runs), or "" for a stack the orchestrator started.
 std::string TargetIntro(const BenchOptions& options);
+// Returns the line saying the email columns were not measured (a target without --mail-url),
+// or "".
+std::string NoInboxNote(const BenchOptions& options);
 // Returns why scenario `name` cannot run on `stack`, or "" when it can.
 std::string StackSkipReason(const StackChoice& stack, const std::string& name);
 // Returns the section of a scenario skipped on `stack`: it says so and why.
