@@ -9,10 +9,8 @@ preview frame or at /messages/ID.html. Exit 77 (ctest: skipped) only when chromi
 or selenium is absent; scripts/install-deps installs them.
 """
 import http.server
-import os
 import shutil
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,40 +19,13 @@ import time
 import urllib.request
 from email.message import EmailMessage
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-SKIP = 77
+from fib_browser import (SKIP, available, browser, check, free_port, port_open, stop,
+                         wait_until)
 
 try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 except ImportError:
-    webdriver = None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout_s, step_s=0.01):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step_s)
-    return predicate()
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
+    By = None
 
 
 class PixelCounter(http.server.BaseHTTPRequestHandler):
@@ -84,24 +55,6 @@ def send(smtp_port, subject, html=None, headers=None):
         message.set_content("hello")
     with smtplib.SMTP("127.0.0.1", smtp_port, timeout=5) as smtp:
         smtp.send_message(message)
-
-
-def browser(profile_dir):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 "--user-data-dir=" + profile_dir):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
-def check(condition, what):
-    if not condition:
-        raise AssertionError(what)
-    print("ok:", what)
 
 
 def live_inbox(driver, base, smtp_port):
@@ -148,9 +101,7 @@ def csp_violations(driver):
 
 
 def main():
-    if webdriver is None or not os.path.exists(CHROMIUM) or not os.path.exists(CHROMEDRIVER):
-        print("SKIP: needs Debian's chromium, chromium-driver and python3-selenium "
-              "(scripts/install-deps installs them)")
+    if not available():
         return SKIP
     sink_binary = sys.argv[1]
     smtp_port, http_port = free_port(), free_port()
@@ -175,11 +126,7 @@ def main():
     finally:
         if driver is not None:
             driver.quit()
-        sink.terminate()
-        try:
-            sink.wait(5)
-        except subprocess.TimeoutExpired:
-            sink.kill()
+        stop(sink)
         shutil.rmtree(profile_dir, ignore_errors=True)
 
 
