@@ -29,7 +29,7 @@ all: build
 help:
 	@echo 'FibTastic Bench — make targets (variables in [brackets], defaults in README):'
 	@echo '  make / make build   build everything ($(BUILD_TYPE), in $(BUILD_DIR)/) [BUILD_TYPE= JOBS= CMAKE_ARGS=]'
-	@echo '  make bench          run the benchmark scenarios, write results/ [QUICK=1 SCENARIO= PLACEMENT= REPEAT=N AA=1]'
+	@echo '  make bench          run the benchmark scenarios, write results/ [QUICK=1 SCENARIO= PLACEMENT= REPEAT=N AA=1 STACK=cpp,rails]'
 	@echo '  make demo           narrate the lesson live with the real stack [DEMO_AUTO=1 DEMO_N=]'
 	@echo '  make test           include rules + every test but the measurements and the soak [TEST_LABELS=unit|core|integration|fault|soak|measure SANITIZE=address,undefined|thread]'
 	@echo '  make measure        the measurement tests (figures against theory and tolerances; CI runs them too)'
@@ -87,10 +87,12 @@ integration: build
 # make bench [QUICK=1] [SCENARIO=lesson,saturation|<profile>] [PLACEMENT=split|shared]
 #            [REPEAT=N: each comparison's variants N times, interleaved; medians with 95% intervals]
 #            [AA=1: the background variant against itself, REPEAT (default 5) runs a side]
+#            [STACK=cpp|rails|rails-web+cpp-worker|cpp-web+rails-worker, comma-separated side by
+#             side; default cpp (docs/targets.md)]
 bench: build
 	$(BUILD_DIR)/bin/fibtastic-bench $(if $(QUICK),--quick) $(if $(SCENARIO),--scenario $(SCENARIO)) \
 	  $(if $(PLACEMENT),--placement $(PLACEMENT)) $(if $(AA),--aa --repeat $(or $(REPEAT),5),\
-	  $(if $(REPEAT),--repeat $(REPEAT)))
+	  $(if $(REPEAT),--repeat $(REPEAT))) $(if $(STACK),--stack $(STACK))
 
 # make demo [DEMO_AUTO=1] [DEMO_N=25]
 demo: build
