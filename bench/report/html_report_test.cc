@@ -124,7 +124,11 @@ std::string MakeRun(std::string label, std::string text, double duration_s) {
         {"hostname", text},
         {"scenarios", "lesson," + text}}},
       {"lesson", {{"inline", figures["inline"]}, {"background", figures["background"]}}},
-      {"scenarios", {{"lesson", figures}, {text, {{"note", text}}}}}};
+      {"scenarios", {{"lesson", figures}, {text, {{"note", text}}}}},
+      {"stacks",
+       {{"cpp",
+         {{"lesson", {{"inline", figures["inline"]}, {"background", figures["background"]}}}}},
+        {text, {{"lesson", {{"inline", {{"p50_ms", 31.5}, {"p99_ms", nullptr}}}}}}}}}};
   REQUIRE(fib::WriteJsonFile(dir + "/summary.json", summary));
   std::ofstream(dir + "/report.md") << "# report\n\n> **WARNING: " << raw << "**\n";
   return dir;
@@ -238,6 +242,8 @@ TEST_CASE("report.html's headline cells hold summary.json's numbers", "[report][
   CHECK(cells == 13);  // every number of the headline: p50, p99, email p50/p99, requests, errors,
                        // enqueue
   CHECK(DataBlock(html) == summary);
+  CHECK(html.find("The lesson on each stack") != std::string::npos);
+  CHECK(html.find("<td>31.5</td><td>not measured</td>") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
 

@@ -316,6 +316,29 @@ std::string MicrobenchSection(const json& figures) {
   return grid.size() > 1 ? HtmlTable(grid, "Microbenchmarks (wall-clock time per iteration)") : "";
 }
 
+// summary.json's `stacks` (`make bench STACK=cpp,rails`): each stack's lesson figures side by
+// side, "" when the run measured one stack only.
+std::string StacksTable(const json& stacks) {
+  if (!stacks.is_object() || stacks.size() < 2) return "";
+  const char* const keys[] = {"p50_ms", "p99_ms", "email_p50_ms", "enqueue_p50_ms"};
+  TableGrid grid = {{"stack: lesson", "response p50 (ms)", "response p99 (ms)", "email p50 (ms)",
+                     "enqueue p50 (ms)"}};
+  for (const auto& [stack, figures] : stacks.items()) {
+    for (const char* mode : {"inline", "background"}) {
+      json v = figures.is_object() && figures.contains("lesson") && figures["lesson"].is_object()
+                   ? Variant(figures["lesson"], mode)
+                   : json::object();
+      std::vector<std::string> row = {stack + " " + mode};
+      for (const char* key : keys) {
+        row.push_back(v.contains(key) && v[key].is_number() ? ExactNumber(v[key].get<double>())
+                                                            : "not measured");
+      }
+      grid.push_back(std::move(row));
+    }
+  }
+  return HtmlTable(grid, "The lesson on each stack (summary.json's stacks)");
+}
+
 std::string ScenarioSection(const std::string& id, const json& figures,
                             const std::vector<Report>& reports) {
   std::string body = ScenarioConditions(id, figures);
@@ -370,6 +393,7 @@ Result<std::string> RunReportHtml(const std::string& results_dir) {
   if (s.contains("lesson") && s["lesson"].is_object()) {
     body += "<h2 id=\"headline-section\">Headline</h2>\n" + HeadlineHtml(s["lesson"]);
   }
+  if (s.contains("stacks")) body += StacksTable(s["stacks"]);
   const json& scenarios = s.value("scenarios", json::object());
   for (const std::string& id : ScenarioOrder(s)) {
     const json& figures = scenarios[id];
