@@ -273,7 +273,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const auto& w : busy_warnings) fmt::print("{}\n", w);
-  fmt::print("Report: {}/report.md (also {}/latest/report.md)\n", options.out_dir, results_dir);
+  fmt::print("Report: {}/report.md (also {}/latest/report.md; report.html beside it)\n",
+             options.out_dir, results_dir);
   if (!failures.empty()) {
     for (const auto& f : failures) fmt::print(stderr, "fibtastic-bench: FAILED {}\n", f);
     return 1;

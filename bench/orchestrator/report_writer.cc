@@ -9,6 +9,7 @@
 #include "bench/orchestrator/machine_load.h"
 #include "bench/orchestrator/repeated_runs.h"
 #include "bench/orchestrator/stack_report.h"
+#include "bench/report/run_report_html.h"
 
 namespace fib::bench {
 namespace {
@@ -120,8 +121,11 @@ Status WriteReport(const std::string& out_dir, const std::vector<Section>& secti
   report << md;
   std::ofstream summary(out_dir + "/summary.json");
   summary << Summary(sections, conditions).dump(2) << "\n";
+  report.close();
+  summary.close();
   if (!report || !summary) return Status::Error("cannot write the report into " + out_dir);
-  return Status::Ok();
+  // report.html is built from the files just written, as `fibtastic-report html` rebuilds it.
+  return WriteRunReportHtml(out_dir);
 }
 
 }  // namespace fib::bench
