@@ -29,7 +29,7 @@ all: build
 help:
 	@echo 'FibTastic Bench — make targets (variables in [brackets], defaults in README):'
 	@echo '  make / make build   build everything ($(BUILD_TYPE), in $(BUILD_DIR)/) [BUILD_TYPE= JOBS= CMAKE_ARGS=]'
-	@echo '  make bench          run the benchmark scenarios, write results/ [QUICK=1 SCENARIO= PLACEMENT= REPEAT=N AA=1]'
+	@echo '  make bench          run the benchmark scenarios, write results/ [QUICK=1 SCENARIO= PLACEMENT= REPEAT=N AA=1 STACK=cpp,rails]'
 	@echo '  make demo           the lesson live: the real stack and the lesson board [DEMO_AUTO=1 DEMO_HOLD=1 DEMO_N=]'
 	@echo '  make test           include rules + every test but the measurements and the soak [TEST_LABELS=unit|core|integration|fault|soak|measure SANITIZE=address,undefined|thread]'
 	@echo '  make measure        the measurement tests (figures against theory and tolerances; CI runs them too)'
@@ -40,6 +40,7 @@ help:
 	@echo '  make lint           clang-format check + clang-tidy (.clang-format, .clang-tidy)'
 	@echo '  make format         apply clang-format to the tree'
 	@echo '  make soak           long soak run [SOAK_SECONDS=600]'
+	@echo '  make sidekiq-web    Sidekiq'"'"'s own Web UI on our Redis [REDIS_URL= PORT=9292]'
 	@echo '  make fuzz           libFuzzer targets (clang) [FUZZ_SECONDS=300 FUZZ_TARGETS=]'
 	@echo '  make deps           install missing Debian packages (scripts/install-deps)'
 	@echo '  make clean          remove build directories'
@@ -86,14 +87,23 @@ integration: build
 # make bench [QUICK=1] [SCENARIO=lesson,saturation|<profile>] [PLACEMENT=split|shared]
 #            [REPEAT=N: each comparison's variants N times, interleaved; medians with 95% intervals]
 #            [AA=1: the background variant against itself, REPEAT (default 5) runs a side]
+#            [STACK=cpp|rails|rails-web+cpp-worker|cpp-web+rails-worker, comma-separated side by
+#             side; default cpp (docs/targets.md)]
 bench: build
 	$(BUILD_DIR)/bin/fibtastic-bench $(if $(QUICK),--quick) $(if $(SCENARIO),--scenario $(SCENARIO)) \
 	  $(if $(PLACEMENT),--placement $(PLACEMENT)) $(if $(AA),--aa --repeat $(or $(REPEAT),5),\
-	  $(if $(REPEAT),--repeat $(REPEAT)))
+	  $(if $(REPEAT),--repeat $(REPEAT))) $(if $(STACK),--stack $(STACK))
 
 # make demo [DEMO_AUTO=1] [DEMO_N=25]
 demo: build
 	BIN_DIR=$(BUILD_DIR)/bin scripts/demo
+
+# make sidekiq-web [REDIS_URL=redis://127.0.0.1:6379/0] [PORT=9292]: Sidekiq's own Web UI on that
+# Redis, until Ctrl-C (scripts/sidekiq-web; docs/sidekiq-format.md). Both are read from the
+# environment, so a password in REDIS_URL stays off the command line.
+.PHONY: sidekiq-web
+sidekiq-web: deps
+	scripts/sidekiq-web
 
 # make soak [SOAK_SECONDS=600] (or 10m, 1h): web (both modes) + worker at a steady rate; RSS and open fds of
 # every process must stay within 10% after warm-up. CI runs it for 60 s (`make test` does not).

@@ -134,3 +134,74 @@ TEST_CASE("Ruby's quiet! and stop! control our worker; RetrySet reads our failur
   CHECK(after == 0);
   CHECK(redis.Cli({"LLEN", "queue:default"}) == "1");  // still there for the next worker
 }
+
+// What Sidekiq's Web UI Busy page reads (docs/sidekiq-format.md, "Sidekiq's Web UI on our
+// Redis"): the process under our default tag, and each running job in `<identity>:workers` in
+// 6.4's exact shape: {"queue", "payload" (the job JSON as a string), "run_at" (integer seconds)}.
+TEST_CASE("Busy's data: our default tag and the running job in Sidekiq 6.4's exact shape",
+          "[worker][ruby][web-ui]") {
+  RedisServer redis;
+  MailSink slow_sink({"--delay-ms", "3000"});
+  auto worker = StartWorker(redis, slow_sink.smtp_url());
+  std::string identity = Identity(redis);
+  auto pushed =
+      Producer(redis)->Push("default", EncodePayload(SequenceJob("w@example.com", 6, "r1")));
+  REQUIRE(pushed.ok());
+  REQUIRE(WaitForValue([&] { return redis.Cli({"HLEN", identity + ":workers"}); }, "1", 5000));
+  nlohmann::json seen = Ruby(redis, R"(
+    p = Sidekiq::ProcessSet.new.first
+    raw = Sidekiq.redis { |c| c.hgetall(p.identity + ':workers') }.values.first
+    work = JSON.parse(raw)
+    puts "RESULT=" + JSON.dump('tag' => p.tag, 'keys' => work.keys.sort,
+      'payload_is_string' => work['payload'].is_a?(String), 'run_at' => work['run_at'],
+      'run_at_class' => work['run_at'].class.name, 'queue' => work['queue'],
+      'job' => JSON.parse(work['payload']), 'now' => Time.now.to_i))");
+  CHECK(seen["tag"] == "fibtastic-worker");
+  CHECK(seen["keys"] == nlohmann::json({"payload", "queue", "run_at"}));
+  CHECK(seen["payload_is_string"] == true);
+  CHECK(seen["run_at_class"] == "Integer");
+  CHECK(seen["now"].get<int64_t>() - seen["run_at"].get<int64_t>() <= 5);
+  CHECK(seen["queue"] == "default");
+  CHECK(seen["job"]["args"] == nlohmann::json({"w@example.com", 6}));
+  REQUIRE(slow_sink.WaitForMessages(1, 20000).size() == 1);
+  // Finished: gone from Busy at the next beat.
+  CHECK(WaitForValue([&] { return redis.Cli({"HLEN", identity + ":workers"}); }, "0", 5000));
+  CHECK(worker->Stop(10000) == 0);
+}
+
+// The Web UI's Retries and Dead buttons call these API methods (RetrySet entries' retry, kill and
+// delete; DeadSet entries' retry); our worker must act on what they leave.
+TEST_CASE("Retry now, Kill, Delete and Dead's retry on our failed jobs", "[worker][ruby][web-ui]") {
+  RedisServer redis;
+  MailSink sink;
+  sink.SetChaos({{"mail", {{"code", 451}}}});
+  auto worker = StartWorker(redis, sink.smtp_url(), {"--retry-delay-scale", "10"});
+  auto producer = Producer(redis);
+  for (const char* name : {"again", "kill", "delete"}) {
+    JobPayload job = SequenceJob(std::string(name) + "@example.com", 4, name);
+    REQUIRE(producer->Push("default", EncodePayload(job)).ok());
+  }
+  REQUIRE(WaitForValue([&] { return redis.Cli({"ZCARD", "retry"}); }, "3", 10000));
+  sink.SetChaos(nlohmann::json::object());
+  Ruby(redis, R"(
+    by_email = Sidekiq::RetrySet.new.to_a.group_by { |e| e.args.first }
+    by_email['again@example.com'].first.retry
+    by_email['kill@example.com'].first.kill
+    by_email['delete@example.com'].first.delete
+    puts 'RESULT=1')");
+  nlohmann::json messages = sink.WaitForMessages(1, 10000);
+  REQUIRE(messages.size() == 1);
+  CHECK(messages[0]["request_id"] == "again");
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // five polls: nothing else may move
+  CHECK(redis.Cli({"ZCARD", "retry"}) == "0");
+  CHECK(LocateJob(redis, "kill") == "dead");
+  CHECK(LocateJob(redis, "delete") == "nowhere");
+  CHECK(sink.Messages().size() == 1);
+  Ruby(redis, "Sidekiq::DeadSet.new.each(&:retry)\nputs 'RESULT=1'");
+  messages = sink.WaitForMessages(2, 10000);
+  REQUIRE(messages.size() == 2);
+  CHECK(messages[1]["request_id"] == "kill");
+  CHECK(redis.Cli({"ZCARD", "dead"}) == "0");
+  CHECK(worker->Stop(10000) == 0);
+  CHECK(CountInLog(*worker, "jid=") == 5);  // 3 failures, 2 deliveries: "delete" never ran again
+}

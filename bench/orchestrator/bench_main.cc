@@ -12,6 +12,8 @@
 #include "bench/orchestrator/machine_load_sampler.h"
 #include "bench/orchestrator/report_writer.h"
 #include "bench/orchestrator/scenarios.h"
+#include "bench/orchestrator/stack_flags.h"
+#include "bench/orchestrator/stack_report.h"
 #include "bench/orchestrator/waterfall.h"
 #include "common/build_info.h"
 #include "common/flags.h"
@@ -50,7 +52,17 @@ std::vector<std::string> Split(const std::string& list) {
 }
 
 // Checks that every program a run needs exists before anything starts.
-fib::Status CheckPrograms(const std::string& bin_dir, bool need_redis) {
+fib::Status CheckPrograms(const std::string& bin_dir, bool need_redis, bool need_rails,
+                          const std::string& rails_dir) {
+  if (need_rails) {
+    for (const char* p : {"bin/web", "bin/worker"}) {
+      if (access((rails_dir + "/" + p).c_str(), X_OK) != 0) {
+        return fib::Status::Error(rails_dir + "/" + p +
+                                  " is missing: the Rails stack needs the Rails app (merge its "
+                                  "branch, or give --rails-dir); see docs/targets.md");
+      }
+    }
+  }
   for (const char* p :
        {"fibtastic-web", "fibtastic-worker", "fibtastic-mailsink", "fibtastic-loadgen",
         "fibtastic-report", "fibtastic-microbench", "fibtastic-enqueue-bench"}) {
@@ -105,8 +117,16 @@ int main(int argc, char** argv) {
              "A/A check: the comparison scenarios run the background variant against itself "
              "--repeat times a side (3 or more) and compare with intervals; nothing should be "
              "flagged (default scenario: lesson)");
+  fib::bench::StackFlags stack_flags;
+  stack_flags.rails_dir = std::string(FIB_SOURCE_DIR) + "/peers/rails-fibtastic";
+  stack_flags.Register(&flags);
   const std::string all_scenarios = scenario_list;
   flags.ParseOrExit(argc, argv);
+  auto stacks = stack_flags.Resolve(&options);
+  if (!stacks.ok()) {
+    fmt::print(stderr, "fibtastic-bench: {}\n", stacks.message());
+    return 2;
+  }
   if (options.repeat < 1 || options.repeat > 100) {
     fmt::print(stderr, "fibtastic-bench: --repeat takes 1 to 100, got {}\n", options.repeat);
     return 2;
@@ -149,7 +169,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  fib::Status ready = CheckPrograms(options.bin_dir, options.redis_url.empty());
+  bool need_rails = false;
+  for (const auto& st : *stacks) need_rails = need_rails || st.uses_rails();
+  fib::Status ready =
+      CheckPrograms(options.bin_dir, options.redis_url.empty() && !options.stack.target(),
+                    need_rails, options.rails_dir);
   if (!ready.ok()) {
     fmt::print(stderr, "fibtastic-bench: {}\n", ready.message());
     return 1;
@@ -170,10 +194,10 @@ int main(int argc, char** argv) {
     fib::Log("interrupted (signal {}); stopped every process this run started", sig);
     _exit(130);
   });
-  fib::bench::Scenarios runner(options, [&](fib::bench::Stack* s) {
+  auto watch = [&](fib::bench::Stack* s) {
     std::lock_guard<std::mutex> lock(watched_mu);
     watched = s;
-  });
+  };
 
   nlohmann::json conditions = fib::BuildConditions();
   conditions["date_utc"] = stamp;
@@ -189,6 +213,7 @@ int main(int argc, char** argv) {
           : "as configured on the given --redis-url";
   conditions["gnuplot"] = CommandOutput("gnuplot --version");
   conditions["scenarios"] = scenario_list;
+  fib::bench::AddStackConditions(*stacks, options, &conditions);
   if (options.repeat > 1) {
     conditions["repeat"] = fmt::format(
         "{} runs of each variant in the comparison scenarios, interleaved; medians with "
@@ -201,26 +226,35 @@ int main(int argc, char** argv) {
   std::vector<fib::bench::Section> sections;
   std::vector<std::string> failures;
   std::vector<std::string> busy_warnings;
-  for (const auto& name : scenarios) {
-    fib::Log("scenario {} ...", name);
-    fib::bench::MachineLoadSampler machine_load;  // "ours": this process and all it starts
-    machine_load.Start();
-    auto section = runner.Run(name);
-    fib::bench::MachineLoad load = machine_load.Stop();
-    conditions["machine_load_" + name] = fib::bench::MachineLoadCondition(load, name);
-    std::string busy = fib::bench::BusyWarning(load, name);
-    if (!busy.empty()) {
-      fib::Log("{}", busy);
-      busy_warnings.push_back(busy);
+  for (size_t k = 0; k < stacks->size(); ++k) {
+    fib::bench::Scenarios runner(fib::bench::OptionsForStack(options, *stacks, k), watch);
+    for (const auto& scenario : scenarios) {
+      const std::string name = scenario + fib::bench::StackSuffix(*stacks, k);
+      fib::Log("scenario {} ...", name);
+      fib::bench::MachineLoadSampler machine_load;  // "ours": this process and all it starts
+      machine_load.Start();
+      auto section = runner.Run(scenario);
+      fib::bench::MachineLoad load = machine_load.Stop();
+      conditions["machine_load_" + name] = fib::bench::MachineLoadCondition(load, name);
+      std::string busy = fib::bench::BusyWarning(load, name);
+      if (!busy.empty()) {
+        fib::Log("{}", busy);
+        busy_warnings.push_back(busy);
+      }
+      if (section.ok()) {
+        section->figures["machine_load"] = fib::bench::MachineLoadJson(load);
+        if (!busy.empty()) section->markdown = "> **" + busy + "**\n\n" + section->markdown;
+        sections.push_back(std::move(*section));
+      } else {
+        failures.push_back(name + ": " + section.message());
+        fib::Log("scenario {} FAILED: {}", name, section.message());
+      }
     }
-    if (section.ok()) {
-      section->figures["machine_load"] = fib::bench::MachineLoadJson(load);
-      if (!busy.empty()) section->markdown = "> **" + busy + "**\n\n" + section->markdown;
-      sections.push_back(std::move(*section));
-    } else {
-      failures.push_back(name + ": " + section.message());
-      fib::Log("scenario {} FAILED: {}", name, section.message());
-    }
+  }
+  if (fib::bench::WantsStackComparison(*stacks)) {
+    sections.push_back(fib::bench::StackComparison(
+        sections, *stacks,
+        fib::bench::DrainRatesFor(*stacks, options, std::string(FIB_SOURCE_DIR))));
   }
   fib::Status written = fib::bench::WriteReport(options.out_dir, sections, conditions, failures);
   std::error_code ec;
@@ -239,7 +273,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const auto& w : busy_warnings) fmt::print("{}\n", w);
-  fmt::print("Report: {}/report.md (also {}/latest/report.md)\n", options.out_dir, results_dir);
+  fmt::print("Report: {}/report.md (also {}/latest/report.md; report.html beside it)\n",
+             options.out_dir, results_dir);
   if (!failures.empty()) {
     for (const auto& f : failures) fmt::print(stderr, "fibtastic-bench: FAILED {}\n", f);
     return 1;

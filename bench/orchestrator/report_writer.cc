@@ -8,6 +8,8 @@
 #include "bench/orchestrator/loadgen_run.h"
 #include "bench/orchestrator/machine_load.h"
 #include "bench/orchestrator/repeated_runs.h"
+#include "bench/orchestrator/stack_report.h"
+#include "bench/report/run_report_html.h"
 
 namespace fib::bench {
 namespace {
@@ -73,11 +75,13 @@ std::string HeadlineTable(const nlohmann::json& f) {
 }
 
 nlohmann::json Summary(const std::vector<Section>& sections, const nlohmann::json& conditions) {
-  nlohmann::json summary = {
-      {"schema", 1}, {"conditions", conditions}, {"scenarios", nlohmann::json::object()}};
+  nlohmann::json summary = {{"schema", 1},
+                            {"conditions", conditions},
+                            {"scenarios", nlohmann::json::object()},
+                            {"stacks", StacksSummary(sections)}};
   for (const auto& s : sections) {
     summary["scenarios"][s.id] = s.figures;
-    if (s.id == "lesson") {
+    if (s.id == "lesson" && !s.figures.contains("skipped")) {
       summary["lesson"] = {{"inline", s.figures["inline"]},
                            {"background", s.figures["background"]}};
     }
@@ -117,8 +121,11 @@ Status WriteReport(const std::string& out_dir, const std::vector<Section>& secti
   report << md;
   std::ofstream summary(out_dir + "/summary.json");
   summary << Summary(sections, conditions).dump(2) << "\n";
+  report.close();
+  summary.close();
   if (!report || !summary) return Status::Error("cannot write the report into " + out_dir);
-  return Status::Ok();
+  // report.html is built from the files just written, as `fibtastic-report html` rebuilds it.
+  return WriteRunReportHtml(out_dir);
 }
 
 }  // namespace fib::bench

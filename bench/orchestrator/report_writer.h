@@ -1,5 +1,6 @@
-// ReportWriter: turns the scenarios' sections into results/runs/<time>/report.md and
-// summary.json, and the headline table printed at the end of `make bench`.
+// ReportWriter: turns the scenarios' sections into results/runs/<time>/report.md, summary.json
+// and report.html (built from those two), and the headline table printed at the end of
+// `make bench`.
 // Thread-safety: thread-compatible.
 #pragma once
 
@@ -17,7 +18,7 @@ std::string HeadlineTable(const nlohmann::json& lesson_figures);
 // Returns summary.json's content: the headline figures under "lesson", every section's figures
 // under "scenarios", and the run's conditions.
 nlohmann::json Summary(const std::vector<Section>& sections, const nlohmann::json& conditions);
-// Writes report.md and summary.json into out_dir.
+// Writes report.md, summary.json and report.html (bench/report/run_report_html.h) into out_dir.
 Status WriteReport(const std::string& out_dir, const std::vector<Section>& sections,
                    const nlohmann::json& conditions, const std::vector<std::string>& failures);
 

@@ -16,6 +16,7 @@
 #include "bench/orchestrator/loadgen_run.h"
 #include "bench/orchestrator/repeated_runs.h"
 #include "bench/orchestrator/same_work_check.h"
+#include "bench/orchestrator/stack_report.h"
 #include "bench/orchestrator/waterfall.h"
 #include "bench/orchestrator/xy_plot.h"
 #include "common/log.h"
@@ -170,13 +171,19 @@ std::string CompareIntro(const std::string& profile, const LoadgenSpec& spec,
       profile, spec.rate_rps, spec.connections, spec.duration_s, spec.warmup_s, placement);
 }
 
+// A figure for the comparison table: "not measured" (never a guess) when it is missing.
+std::string NotMeasuredOr(double ms) { return std::isnan(ms) ? "not measured" : Ms(ms); }
+
 std::string CompareTable(const ModeFigures& fig) {
   std::string md = "| | inline | background |\n|---|---|---|\n";
-  md += fmt::format("| response p50 / p99 (ms) | {} / {} | {} / {} |\n", Ms(fig[0].p50),
-                    Ms(fig[0].p99), Ms(fig[1].p50), Ms(fig[1].p99));
-  md += fmt::format("| enqueue p50 (ms, web's Server-Timing) | — | {} |\n", Ms(fig[1].enqueue_p50));
+  md +=
+      fmt::format("| response p50 / p99 (ms) | {} / {} | {} / {} |\n", NotMeasuredOr(fig[0].p50),
+                  NotMeasuredOr(fig[0].p99), NotMeasuredOr(fig[1].p50), NotMeasuredOr(fig[1].p99));
+  md += fmt::format("| enqueue p50 (ms, web's Server-Timing) | — (none inline) | {} |\n",
+                    NotMeasuredOr(fig[1].enqueue_p50));
   md += fmt::format("| time until the email arrives p50 / p99 (ms) | {} / {} | {} / {} |\n",
-                    Ms(fig[0].e2e_p50), Ms(fig[0].e2e_p99), Ms(fig[1].e2e_p50), Ms(fig[1].e2e_p99));
+                    NotMeasuredOr(fig[0].e2e_p50), NotMeasuredOr(fig[0].e2e_p99),
+                    NotMeasuredOr(fig[1].e2e_p50), NotMeasuredOr(fig[1].e2e_p99));
   md += fmt::format("| requests / errors / emails missing | {} / {} / {} | {} / {} / {} |\n\n",
                     Count(fig[0].requests), Count(fig[0].errors), Count(fig[0].missing),
                     Count(fig[1].requests), Count(fig[1].errors), Count(fig[1].missing));
@@ -481,12 +488,28 @@ std::vector<std::string> Scenarios::Names() const {
 }
 
 std::string Scenarios::Dir(const std::string& id) const {
-  std::string dir = options_.out_dir + "/" + id;
+  std::string dir = options_.out_dir + "/" + id + options_.id_suffix;
   fs::create_directories(dir + "/logs");
   return dir;
 }
 
 Result<Section> Scenarios::Run(const std::string& name) {
+  std::string skip = SkipReason(name);
+  auto section = skip.empty() ? RunScenario(name)
+                              : Result<Section>(SkippedSection(name, options_.stack.name, skip));
+  if (!section.ok()) return section;
+  section->scenario = name;
+  section->stack = options_.stack.name;
+  section->id += options_.id_suffix;
+  if (!options_.id_suffix.empty()) section->title += " (" + options_.stack.name + " stack)";
+  return section;
+}
+
+std::string Scenarios::SkipReason(const std::string& name) const {
+  return StackSkipReason(options_.stack, name);
+}
+
+Result<Section> Scenarios::RunScenario(const std::string& name) {
   if (name == "lesson") return Compare("lesson", "lesson");
   if (name == "fibtastic") return Fibtastic();
   if (name == "saturation") return Saturation();
@@ -514,8 +537,19 @@ Result<std::unique_ptr<Stack>> Scenarios::StartStack(const std::string& id,
   so.web_threads = options_.web_threads;
   // A scenario that fails returns without StopStack: the watcher must not keep a freed stack.
   so.on_destroy = [this] { watcher_(nullptr); };
+  so.choice = options_.stack;
+  so.rails_dir = options_.rails_dir;
+  so.target_urls = options_.targets;
+  so.target_mail_url = options_.target_mail_url;
+  if (options_.stack.uses_rails()) {
+    auto rails_profile = RailsProfile(profile);
+    if (!rails_profile.ok()) return rails_profile.status();
+    so.profile = *rails_profile;
+    so.start_timeout_ms = 90000;  // Rails boots in seconds; more on a busy machine
+  }
   auto stack = std::make_unique<Stack>(so);
   watcher_(stack.get());
+  if (options_.stack.target()) return stack;  // somebody else's apps: start nothing, stop nothing
   for (Status s : {stack->StartRedis(), stack->StartMailSink(loaded->mail_delay_ms),
                    stack->StartWeb("inline", profile), stack->StartWeb("background", profile),
                    stack->StartWorkers(workers, concurrency, pin_workers)}) {
@@ -575,6 +609,9 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
   auto spec = RunInterleaved(**stack, run_id, modes, options_, dir, &variants, &runs);
   if (!spec.ok()) return spec.status();
   std::string placement = (*stack)->placement();
+  nlohmann::json rss = RssFigures(**stack);
+  const std::string rss_note = options_.stack.target() ? kTargetRssNote : "";
+  const std::string mail_url = (*stack)->mail_url(), redis_url = (*stack)->redis_url();
   StopStack(*stack);
   if (options_.aa) {
     auto verdict =
@@ -590,11 +627,13 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
                  : CompareArgs(variants[0], variants[1], {"--format", "markdown"}),
              dir + "/compare.md");
   auto plots = Plot({json[0], json[1]}, dir, "Profile " + profile + ": inline vs background");
-  std::string md = CompareIntro(profile, *spec, placement);
+  std::string md = TargetIntro(options_) + CompareIntro(profile, *spec, placement);
   if (options_.repeat > 1)
     md += RepeatIntro(options_.repeat, kModes[0], kModes[1]) +
           IntervalTable(variants[0], variants[1]) + "\n";
-  md += CompareTable(fig);
+  nlohmann::json figures = CompareFigures(profile, *spec, placement, fig);
+  nlohmann::json not_measured = NotMeasured(mail_url, redis_url, rss_note, figures);
+  md += CompareTable(fig) + RssTable(rss, rss_note) + NotMeasuredMarkdown(not_measured);
   if (table.ok()) md += "Full comparison (`fibtastic-report compare`):\n\n" + *table + "\n";
   md += plots.ok()
             ? Image("plots/latency_percentiles", "percentile spectra, inline vs background") +
@@ -602,7 +641,9 @@ Result<Section> Scenarios::Compare(const std::string& profile, const std::string
             : "Plots failed: " + plots.message() + "\n\n";
   std::string title = id == "lesson" ? "The lesson: 223 ms vs 24 ms"
                                      : "Profile " + profile + ": inline vs background";
-  nlohmann::json figures = CompareFigures(profile, *spec, placement, fig);
+  figures["stack"] = options_.stack.name;
+  figures["rss_kb"] = rss;
+  figures["not_measured"] = not_measured;
   if (options_.repeat > 1) {
     for (int i = 0; i < 2; ++i) AddIntervals(variants[i], &figures[kModes[i]]);
   }
@@ -658,7 +699,8 @@ Result<Section> Scenarios::Fibtastic() {
   StopStack(*stack);
   return Finish({"fibtastic",
                  "FibTastic: the exponential curve",
-                 FibtasticIntro(placement, rows) + SameWorkCheck(&points),
+                 TargetIntro(options_) + FibtasticIntro(placement, rows) + NoInboxNote(options_) +
+                     SameWorkCheck(&points),
                  {{"points", points}}},
                 dir, plots);
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -27,7 +28,12 @@ struct BenchOptions {
   int worker_concurrency = 10;
   // --repeat: runs of each variant in a comparison scenario, interleaved (docs/repeated-runs.md)
   int repeat = 1;
-  bool aa = false;  // --aa: comparison scenarios run the background variant against itself
+  bool aa = false;        // --aa: comparison scenarios run the background variant against itself
+  StackChoice stack;      // --stack: whose web and worker run; "target" for --target
+  std::string rails_dir;  // --rails-dir: the Rails peer (bin/web, bin/worker)
+  std::map<std::string, std::string> targets;  // --target: mode -> base URL of an app not ours
+  std::string target_mail_url;                 // --mail-url: a target's mail sink inbox, or ""
+  std::string id_suffix;  // appended to each section's id and folder ("-rails" for a 2nd stack)
 };
 
 struct Section {
@@ -35,6 +41,8 @@ struct Section {
   std::string title;
   std::string markdown;  // the section body (tables, plot links), without its heading
   nlohmann::json figures = nlohmann::json::object();
+  std::string scenario = "";  // the scenario's name (id without the stack's suffix)
+  std::string stack = "";     // the stack it ran on (StackChoice::name)
 };
 
 // Called with each stack a scenario starts and nullptr when it stops, so Ctrl-C can kill it.
@@ -51,9 +59,14 @@ class Scenarios {
   // the headline inline-vs-background comparison on that profile).
   std::vector<std::string> Names() const;
   static std::vector<std::string> Builtin();
+  // Runs scenario `name` on options.stack; a scenario that cannot run there (e.g. saturation on a
+  // target, which it cannot restart) returns a section that says it was skipped and why.
   Result<Section> Run(const std::string& name);
+  // Returns why scenario `name` cannot run on options.stack, or "" when it can.
+  std::string SkipReason(const std::string& name) const;
 
  private:
+  Result<Section> RunScenario(const std::string& name);
   Result<Section> Compare(const std::string& profile, const std::string& id);  // "lesson" etc.
   Result<Section> Fibtastic();
   Result<Section> Saturation();

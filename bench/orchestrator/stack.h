@@ -1,15 +1,19 @@
 // Stack: the processes one benchmark scenario runs against — a private redis-server (unless a
 // REDIS_URL was given), the mail sink, the web app in both variants, and workers — started on
-// free loopback ports and always stopped, also on Ctrl-C (KillAll from the signal thread).
+// free loopback ports and always stopped, also on Ctrl-C (KillAll from the signal thread). The
+// web and worker are ours or the Rails peer's (options.choice); for a target (--target) the Stack
+// starts nothing and only hands out the URLs it was given, so it can never stop those apps.
 // Thread-safety: Start*/Stop* from the orchestrator thread; KillAll from any thread.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "bench/orchestrator/stack_choice.h"
 #include "common/process.h"
 #include "common/status.h"
 
@@ -23,6 +27,11 @@ struct StackOptions {
   bool split_placement = true;  // web on CPU 0, workers on CPU 1 (like separate dynos)
   int web_threads = 5;          // as Puma's default
   int start_timeout_ms = 15000;
+  StackChoice choice;            // our programs, the Rails peer's, or a target (docs/targets.md)
+  std::string rails_dir;         // peers/rails-fibtastic (bin/web, bin/worker)
+  std::string profile = "none";  // the Rails peer's --profile (RailsProfile)
+  std::map<std::string, std::string> target_urls;  // a target: mode -> base URL
+  std::string target_mail_url;                     // a target: the inbox, "" = none given
   // Called first when the Stack is destroyed, on every path (e.g. to take it out of the Ctrl-C
   // handler's sight before it is freed); may be empty.
   std::function<void()> on_destroy;
@@ -51,6 +60,9 @@ class Stack {
   void StopAll();
   // Sends SIGKILL to every child now (signal thread; the destructor reaps them).
   void KillAll();
+  // Returns the resident memory (kB) of each running process, its forked children included (a
+  // Puma or Sidekiq that forks), by service name; empty for a target.
+  std::vector<std::pair<std::string, int64_t>> RssKb();
 
   std::string redis_url() const { return redis_url_; }
   std::string smtp_url() const;
@@ -61,7 +73,14 @@ class Stack {
 
  private:
   Status StartService(const std::string& name, std::vector<std::string> argv, int port,
-                      std::vector<int> cpus, std::vector<Service>* into);
+                      std::vector<int> cpus, std::vector<Service>* into,
+                      std::map<std::string, std::string> env = {});
+  // The Rails peer's web / worker command line and environment.
+  std::vector<std::string> RailsWebArgv(const std::string& mode, int port) const;
+  std::map<std::string, std::string> RailsEnv() const;
+  // Waits until `count` worker processes have registered in Redis (Sidekiq's "processes" set):
+  // Ruby boots in seconds, and a job enqueued before would count the boot as queue wait.
+  Status WaitForRegisteredWorkers(size_t count);
   std::vector<int> WebCpus() const;
   std::vector<int> WorkerCpus() const;
 

@@ -13,15 +13,18 @@ const char kToolHelp[] =
     "\n"
     "Compares, merges and plots latency reports written by fibtastic-loadgen --json (schema 1,\n"
     "docs/report-format.md). compare and plot also read .hgrm percentile distributions\n"
-    "(wrk2 --latency, HdrHistogram), so other tools' runs can sit next to ours.\n"
+    "(wrk2 --latency, HdrHistogram), so other tools' runs can sit next to ours. html writes a\n"
+    "`make bench` run's report.html.\n"
     "\n"
     "Commands:\n"
     "  compare A.json B.json ...       side-by-side table with ratios against a baseline;\n"
-    "                                  --fail-if thresholds for CI\n"
+    "                                  --fail-if thresholds for CI; --html FILE as a page\n"
     "  compare A1 A2 A3 vs B1 B2 B3    several runs per side: medians, bootstrap 95%\n"
     "                                  intervals, thresholds judged on the intervals\n"
     "  merge A.json B.json ... -o C    one report from several (histograms merged exactly)\n"
     "  plot A.json B.json ... -o DIR   PNG and SVG charts with gnuplot (--terminal: ASCII)\n"
+    "  html RESULTS_DIR                report.html of a `make bench` run: one self-contained\n"
+    "                                  page (no network), charts drawn as inline SVG\n"
     "\n"
     "Run 'fibtastic-report COMMAND --help' for a command's flags.\n"
     "\n"
@@ -60,7 +63,7 @@ bool LoadReports(const std::string& program, const std::vector<std::string>& pat
 }
 
 int RunReportTool(int argc, char** argv, const ReportToolEnv& env) {
-  if (argc < 2) return UsageError("fibtastic-report", "no command (compare, merge or plot)");
+  if (argc < 2) return UsageError("fibtastic-report", "no command (compare, merge, plot or html)");
   std::string command = argv[1];
   if (command == "-h" || command == "--help" || command == "help") {
     std::fputs(kToolHelp, stdout);
@@ -70,8 +73,9 @@ int RunReportTool(int argc, char** argv, const ReportToolEnv& env) {
   if (command == "compare") return RunCompare(argc - 1, argv + 1);
   if (command == "merge") return RunMerge(argc - 1, argv + 1);
   if (command == "plot") return RunPlot(argc - 1, argv + 1, env);
+  if (command == "html") return RunHtml(argc - 1, argv + 1);
   return UsageError("fibtastic-report",
-                    "unknown command '" + command + "' (expected compare, merge or plot)");
+                    "unknown command '" + command + "' (expected compare, merge, plot or html)");
 }
 
 }  // namespace fib

@@ -1,4 +1,4 @@
-// The `fibtastic-report` subcommands: compare, merge and plot. Each parses its own flags
+// The `fibtastic-report` subcommands: compare, merge, plot and html. Each parses its own flags
 // (FlagSet, so --help lists every flag with unit and default) and returns the exit code:
 // 0 ok, 1 failure or threshold breached, 2 bad usage (including unreadable or non-report input).
 // Thread-safety: call from main() only (they print to stdout/stderr).
@@ -19,12 +19,13 @@ struct ReportToolEnv {
   int terminal_width_chars = 100;      // $COLUMNS
 };
 
-// Dispatches argv[1] (compare, merge, plot, help) with the remaining arguments.
+// Dispatches argv[1] (compare, merge, plot, html, help) with the remaining arguments.
 int RunReportTool(int argc, char** argv, const ReportToolEnv& env);
 
 int RunCompare(int argc, char** argv);
 int RunMerge(int argc, char** argv);
 int RunPlot(int argc, char** argv, const ReportToolEnv& env);
+int RunHtml(int argc, char** argv);
 
 // Reads every file in `paths` (JSON reports or .hgrm), applying `labels` in order. On an error
 // prints "<program>: <file>: <problem>" to stderr and returns false.

@@ -4,8 +4,10 @@
 
 #include "bench/report/commands.h"
 #include "bench/report/comparison.h"
+#include "bench/report/comparison_html.h"
 #include "bench/report/comparison_writer.h"
 #include "bench/report/group_comparison_writer.h"
+#include "bench/report/html_page.h"
 #include "bench/report/threshold.h"
 
 namespace fib {
@@ -20,6 +22,7 @@ struct CompareOptions {
   std::vector<std::string> labels;
   int resamples = 2000;
   int64_t seed = 1;
+  std::string html_path;  // also write the comparison as a page ("" = no)
 };
 
 // The word between the sides of a comparison of several runs per side.
@@ -107,6 +110,16 @@ std::vector<RunGroup> MakeGroups(const std::vector<std::vector<std::string>>& si
   return groups;
 }
 
+// Writes the page `render` returns to `path` (nothing when path is ""); false after printing why
+// it could not.
+template <typename Render>
+bool WriteHtml(const std::string& path, Render render) {
+  if (path.empty()) return true;
+  Status s = WriteHtmlFile(path, render());
+  if (!s.ok()) std::fprintf(stderr, "%s: %s\n", kProgram, s.message().c_str());
+  return s.ok();
+}
+
 // Several runs per side: medians, intervals and the interval-aware thresholds.
 int CompareGroups(const CompareOptions& o, const std::vector<std::vector<std::string>>& sides,
                   const std::vector<Threshold>& thresholds, TableFormat format) {
@@ -122,6 +135,7 @@ int CompareGroups(const CompareOptions& o, const std::vector<std::vector<std::st
   bootstrap.seed = static_cast<uint64_t>(o.seed);
   GroupComparison comparison(all, std::move(groups), baseline, bootstrap);
   PrintGroupComparison(comparison, format);
+  if (!WriteHtml(o.html_path, [&comparison] { return GroupComparisonHtml(comparison); })) return 1;
   return ReportThresholds(thresholds, CheckGroupThresholds(thresholds, comparison));
 }
 
@@ -171,6 +185,9 @@ int RunCompare(int argc, char** argv) {
             "bootstrap resamples per interval, 2000 to 1000000 (with 'vs')");
   flags.Int("seed", 0, &o.seed, "N",
             "seed of the bootstrap's resampling: the same seed gives the same intervals");
+  flags.String("html", 0, &o.html_path, "FILE",
+               "also write the comparison as one self-contained HTML page (tables, percentile "
+               "spectra, latency over time, waterfalls; no network needed) to FILE");
   flags.Epilog(
       Threshold::GrammarHelp() +
       "With several runs per side ('vs'), a relative limit is judged on the interval of the\n"
@@ -208,7 +225,9 @@ int RunCompare(int argc, char** argv) {
   std::vector<Report> reports;
   if (!LoadReports(kProgram, files, o.labels, &reports)) return 2;
   size_t baseline = static_cast<size_t>(o.baseline_index - 1);
-  PrintComparison(Comparison(reports, baseline), *format);
+  Comparison comparison(reports, baseline);
+  PrintComparison(comparison, *format);
+  if (!WriteHtml(o.html_path, [&comparison] { return ComparisonHtml(comparison); })) return 1;
   return ReportThresholds(thresholds, CheckThresholds(thresholds, reports, baseline));
 }
 

@@ -237,6 +237,9 @@ std::string RenderConditionsAndWarnings(const Comparison& c, bool markdown) {
   return out.str();
 }
 
+TableGrid ComparisonGrid(const Comparison& c) { return BuildGrid(c); }
+TableGrid ComparisonStageGrid(const Comparison& c) { return BuildStageGrid(c, false); }
+
 std::string RenderComparison(const Comparison& c, TableFormat format) {
   const std::string percentile_note =
       "\nLatency percentiles come from each report's HdrHistogram where it has one (bucket "

@@ -29,6 +29,9 @@ std::string RenderMarkdownTable(const TableGrid& grid);
 std::string RenderTextTable(const TableGrid& grid);
 // Returns `text` as one CSV field, quoted when it holds a comma, quote or newline.
 std::string CsvField(const std::string& text);
+// Returns the metric table and the stage table ({} without stages) as grids (report.html).
+TableGrid ComparisonGrid(const Comparison& comparison);
+TableGrid ComparisonStageGrid(const Comparison& comparison);
 // Returns the lines after the table: differing conditions, warnings and notes (text form).
 std::string RenderConditionsAndWarnings(const Comparison& comparison, bool markdown);
 

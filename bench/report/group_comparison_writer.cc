@@ -171,6 +171,9 @@ std::string RenderGroupNotes(const GroupComparison& c, bool markdown) {
   return out;
 }
 
+TableGrid GroupComparisonGrid(const GroupComparison& c) { return BuildGrid(c); }
+std::string GroupComparisonIntro(const GroupComparison& c) { return Intro(c); }
+
 std::string RenderGroupComparison(const GroupComparison& c, TableFormat format) {
   switch (format) {
     case TableFormat::kMarkdown:

@@ -15,6 +15,10 @@ namespace fib {
 // end with the notes, differing conditions and warnings; CSV holds only the table (the caller
 // prints the rest on stderr); JSON holds all of it.
 std::string RenderGroupComparison(const GroupComparison& comparison, TableFormat format);
+// Returns the table of medians and ratios as a grid (report.html), and the sentence on how the
+// intervals were made.
+TableGrid GroupComparisonGrid(const GroupComparison& comparison);
+std::string GroupComparisonIntro(const GroupComparison& comparison);
 // Returns the lines after the table: the conditions that differ (each side's distinct values),
 // sides without an interval and the runs' notes, then the runs' warnings.
 std::string RenderGroupNotes(const GroupComparison& comparison, bool markdown);

@@ -155,12 +155,19 @@ void JobFetcher::FetchOnce(int want) {
     return;
   }
   if (batch->jobs.empty()) return;
+  // A fetch in flight when the worker went quiet (Sidekiq's Web UI Quiet button, TSTP) runs none
+  // of its jobs: they go back at once, as Sidekiq 6.4's Processor#fetch requeues a job fetched
+  // after quiet. Otherwise a job pushed just after Quiet would still run. While stopping (the
+  // worker asks us to stop before it sets quiet), such jobs still start on idle threads and get
+  // the shutdown timeout like the running ones; the buffer hands back the rest.
+  if (*quiet_ && !stop_flag_) {
+    put_back_ += PutBack(std::move(batch->jobs));
+    return;
+  }
   // The fetch's moment for the email's X-Fib-Timing (queue wait = this - enqueued_at): wall clock,
   // as enqueued_at is, so it compares across processes on one machine.
   int64_t fetched_at_us = SystemClock::Default()->NowMicros();
   for (FetchedJob& job : batch->jobs) job.fetched_at_us = fetched_at_us;
-  // Even while stopping or going quiet, a fetch in flight starts its jobs on processors idle
-  // right then (as Sidekiq); the buffer hands back what nobody will run.
   buffer_->Put(&batch->jobs, batch->left);
   if (!batch->jobs.empty()) put_back_ += PutBack(std::move(batch->jobs));
 }

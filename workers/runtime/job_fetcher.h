@@ -1,7 +1,8 @@
 // JobFetcher: the worker's one fetching thread. It asks the JobBuffer how many jobs are worth
 // taking, moves that many into this process's in-progress list with one JobQueue::FetchBatch,
 // and hands them to the processors through the buffer. Jobs nobody will start (the worker went
-// quiet or is stopping) go straight back to their queues, unrun.
+// quiet, even those of a fetch in flight then, or is stopping) go straight back to their queues,
+// unrun.
 // Thread-safety: Start, RequestStop and Join from one thread; the quiet flag and
 // RequestReconcile from any thread.
 #pragma once

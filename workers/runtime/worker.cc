@@ -122,6 +122,7 @@ Status Worker::Start() {
     processors_.emplace_back([this, i] { ProcessorLoop(i); });
   }
   recovered_running_.resize(std::max(1, options_.recovered_threads));
+  recovered_run_at_s_.resize(recovered_running_.size());
   for (size_t i = 0; i < recovered_running_.size(); ++i) {
     recovered_threads_.emplace_back([this, i] { RecoveredLoop(static_cast<int>(i)); });
   }
@@ -348,7 +349,7 @@ std::vector<BusyJob> Worker::BusyJobs() const {
     const std::optional<FetchedJob>& job = recovered_running_[i];
     if (!job) continue;
     busy.push_back(BusyJob{"tid-recovered-" + std::to_string(i), job->queue, job->raw,
-                           static_cast<int64_t>(clock_->NowSeconds())});
+                           recovered_run_at_s_[i]});
   }
   return busy;
 }
@@ -365,7 +366,14 @@ Status Worker::Beat() {
     failed_delta_ += failed;
     return signals.status();
   }
+  bool was_quiet = quiet_;
   for (const std::string& signal : *signals) HandleRemoteSignal(signal);
+  if (was_quiet || !quiet_) return Status::Ok();
+  // Quiet from now: say so at once, so Sidekiq's Web UI marks the process quiet one beat after
+  // its Quiet button was read, not two.
+  auto more = queue_->Heartbeat(Info(), BusyJobs(), 0, 0, clock_->NowSeconds());
+  if (!more.ok()) return more.status();
+  for (const std::string& signal : *more) HandleRemoteSignal(signal);
   return Status::Ok();
 }
 
@@ -476,6 +484,7 @@ bool Worker::TakeRecovered(int index) {
   if (!job->has_value()) return false;
   std::lock_guard lock(slots_mu_);
   recovered_running_[index] = std::move(**job);
+  recovered_run_at_s_[index] = static_cast<int64_t>(clock_->NowSeconds());
   return true;
 }
 
@@ -587,8 +596,8 @@ ShutdownReport Worker::Stop() {
   if (!started_ || stopped_) return report;
   stopped_ = true;
   RequestStop();
+  fetcher_->RequestStop();  // first: a fetch in flight then runs its jobs (JobFetcher::FetchOnce)
   quiet_ = true;
-  fetcher_->RequestStop();
   // Prefetched jobs go back now, not after the running ones. A fetch in flight may still start
   // jobs on idle threads (as Sidekiq); WaitForRunningJobs waits for it too.
   std::vector<FetchedJob> unstarted = buffer_->Close();

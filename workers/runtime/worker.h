@@ -43,7 +43,9 @@ struct WorkerOptions {
   int concurrency = 10;             // processor threads (sidekiq -c)
   std::vector<std::string> queues;  // -q values "NAME" or "NAME,WEIGHT"; empty = {"default"}
   int shutdown_timeout_ms = 25000;  // sidekiq -t: how long running jobs get on TERM
-  std::string tag;                  // shown in the process list
+  // Shown beside hostname:pid in Sidekiq's process list (Sidekiq's own default is the app's
+  // directory name); ours names the program, so a room can tell it from a Ruby `sidekiq`.
+  std::string tag = "fibtastic-worker";
   std::vector<std::string> labels;
   double retry_delay_scale = 1.0;      // multiplies Sidekiq's retry backoff (tests, demos)
   size_t max_payload_bytes = 1 << 20;  // larger payloads go straight to dead; 0 = no limit
@@ -215,6 +217,7 @@ class Worker {
   std::vector<bool> processor_stuck_;
   // Recovered jobs running now, one per recovered thread; guarded by slots_mu_.
   std::vector<std::optional<FetchedJob>> recovered_running_;
+  std::vector<int64_t> recovered_run_at_s_;  // when each started (Busy's "Started"); slots_mu_
   // Held from a FetchRecovered until its job is in recovered_running_, and by HeldJobs(): a
   // reconcile that listed our in-progress jobs then sees each fetched one as held.
   mutable std::mutex recovered_fetch_mu_;

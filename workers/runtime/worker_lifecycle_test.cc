@@ -104,14 +104,35 @@ TEST_CASE("a remote TSTP makes the worker quiet: it stops fetching", "[signals]"
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
   f.queue.PushSignal("TSTP");
+  int beats = f.queue.heartbeats();
   REQUIRE(worker->Beat().ok());
   CHECK(worker->quiet());
+  // Published in the same Beat (a second heartbeat), so the Web UI shows it one beat sooner.
+  CHECK(f.queue.last_process()->quiet);
+  CHECK(f.queue.heartbeats() == beats + 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let fetches in flight end
   REQUIRE(f.queue.Push("default", f.Raw("RecordingWorker", {1})).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(f.queue.Waiting("default").size() == 1);
   REQUIRE(worker->Beat().ok());
   CHECK(f.queue.last_process()->quiet);
+  worker->Stop();
+  CHECK(f.journal.ran.empty());
+}
+
+// Sidekiq's Processor#fetch requeues a job fetched after quiet; ours ran it when the fetch was
+// already waiting on the empty queue as Quiet came, so a job pushed just after a Quiet click ran.
+TEST_CASE("a fetch in flight when the worker goes quiet puts its job back, unrun", "[signals]") {
+  Fixture f;
+  f.options.fetch_timeout_ms = 300;  // the fetcher waits on the empty queue when Quiet comes
+  auto worker = f.MakeWorker();
+  REQUIRE(worker->Start().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  worker->Quiet();
+  REQUIRE(f.queue.Push("default", f.Raw("RecordingWorker", {1})).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK(f.queue.Waiting("default").size() == 1);
+  CHECK(f.queue.InProgress().empty());
   worker->Stop();
   CHECK(f.journal.ran.empty());
 }

@@ -87,7 +87,8 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
                     "queue to process, repeatable; none given means the queue 'default'");
   flags->Int("timeout", 't', &o->timeout_s, "s",
              "on TERM/INT, how long running jobs may finish before they are requeued");
-  flags->String("tag", 'g', &w.tag, "text", "tag shown in Sidekiq's process list");
+  flags->String("tag", 'g', &w.tag, "text",
+                "tag shown beside hostname:pid in Sidekiq's process list (Web UI Busy)");
   flags->String("redis-url", 0, &o->redis_url, "url",
                 "Redis to use; none given: REDIS_PROVIDER / REDIS_URL, as Sidekiq");
   flags->String("smtp-url", 0, &o->smtp_url, "url",

@@ -203,3 +203,29 @@ TEST_CASE("a recovered job whose put-back keeps failing is retried until Redis t
   CHECK(worker.crashed_recovered_total() == 1);
   worker.Stop();
 }
+
+// Sidekiq's Web UI shows when each busy job started (`run_at`); a recovered job's must not move
+// to "now" at every beat, as it did.
+TEST_CASE("a running recovered job is published busy with the time it started",
+          "[worker][recovered][heartbeat]") {
+  Fixture f;
+  RecoveredQueue queue;
+  f.options.recovered_threads = 1;
+  f.options.recovered_poll_ms = 10;
+  std::string raw = f.Raw("BlockingWorker", {});
+  queue.AddRecovered(FetchedJob{"default", raw});
+  Worker worker(f.options, &queue, &f.registry, nullptr, &f.clock, [](uint64_t) { return 0; });
+  auto started_s = static_cast<int64_t>(f.clock.NowSeconds());
+  REQUIRE(worker.Start().ok());
+  f.journal.WaitStarted(1);
+  f.clock.Advance(30LL * 1000000);
+  REQUIRE(worker.Beat().ok());
+  auto busy = queue.last_busy();
+  REQUIRE(busy.size() == 1);
+  CHECK(busy[0].thread_id == "tid-recovered-0");
+  CHECK(busy[0].raw == raw);
+  CHECK(busy[0].run_at == started_s);
+  CHECK(queue.last_process()->busy == 1);
+  f.journal.Release();
+  worker.Stop();
+}

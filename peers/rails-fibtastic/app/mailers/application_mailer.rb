@@ -1,0 +1,3 @@
+class ApplicationMailer < ActionMailer::Base
+  default from: "fibmaster@example.com"
+end

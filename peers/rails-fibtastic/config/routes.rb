@@ -1,0 +1,4 @@
+Rails.application.routes.draw do
+  root "sequences#new"
+  resources :sequences, only: [:new, :create]
+end
