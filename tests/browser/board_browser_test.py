@@ -259,6 +259,19 @@ def hostile(board_url, headers):
           % (sum(codes.values()), codes))
 
 
+def sidekiq_web(driver, url):
+    """When the checkout has scripts/sidekiq-web, the board links it and its Busy page lists the
+    board's worker.1; without it the demo says so and the board says it is not running."""
+    link = driver.find_element(By.ID, "sidekiq-link")
+    if not url.startswith("http"):
+        check("not running" in link.text, "no Sidekiq Web UI: the board says so")
+        return
+    check(link.get_attribute("href") == url, "the board links Sidekiq's Web UI at " + url)
+    busy = wait_until(lambda: "worker.1" in urllib.request.urlopen(url + "busy", timeout=5)
+                      .read().decode(), 10, 0.5)
+    check(busy, "Sidekiq's Busy page lists the board's worker.1")
+
+
 def reset(driver, board_url):
     driver.get(board_url)
     wait_until(lambda: board_state(driver)["workers"] == 2, 10, 0.1)
@@ -291,6 +304,7 @@ def main():
                          board_state(driver)["workers"] == 1, 15, 0.1),
               "the board loads and shows worker.1")
         token = driver.find_element(By.CSS_SELECTOR, "meta[name=board-token]").get_attribute("content")
+        sidekiq_web(driver, urls["sidekiq web"])
         lesson_forms(driver)
         load_and_scale(driver)
         provider_down(driver)
