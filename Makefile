@@ -30,7 +30,7 @@ help:
 	@echo 'FibTastic Bench — make targets (variables in [brackets], defaults in README):'
 	@echo '  make / make build   build everything ($(BUILD_TYPE), in $(BUILD_DIR)/) [BUILD_TYPE= JOBS= CMAKE_ARGS=]'
 	@echo '  make bench          run the benchmark scenarios, write results/ [QUICK=1 SCENARIO= PLACEMENT= REPEAT=N AA=1 STACK=cpp,rails]'
-	@echo '  make demo           narrate the lesson live with the real stack [DEMO_AUTO=1 DEMO_N=]'
+	@echo '  make demo           the lesson live: the real stack and the lesson board [DEMO_AUTO=1 DEMO_HOLD=1 DEMO_N=]'
 	@echo '  make test           include rules + every test but the measurements and the soak [TEST_LABELS=unit|core|integration|fault|soak|measure SANITIZE=address,undefined|thread]'
 	@echo '  make measure        the measurement tests (figures against theory and tolerances; CI runs them too)'
 	@echo '  make test BUILD_TARGET=core TEST_LABELS="unit|core"   build and run only the quick tests'

@@ -16,6 +16,7 @@ class Clock {
   virtual int64_t MonotonicMicros() const = 0;
 
   double NowSeconds() const { return static_cast<double>(NowMicros()) / 1e6; }
+  int64_t NowMillis() const { return NowMicros() / 1000; }
 };
 
 // The real clock (CLOCK_REALTIME / CLOCK_MONOTONIC).

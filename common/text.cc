@@ -148,6 +148,21 @@ std::string UrlPassword(const std::string& url) {
   return colon == std::string::npos || colon > at ? "" : url.substr(colon + 1, at - colon - 1);
 }
 
+std::string PercentEncode(std::string_view text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 bool PercentDecode(const std::string& in, std::string* out) {
   out->clear();
   for (size_t i = 0; i < in.size(); ++i) {

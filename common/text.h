@@ -26,6 +26,8 @@ std::string EscapeForLog(std::string_view text);
 // Returns `text` (a URL that may not parse) with any userinfo before '@' masked ("user:***@"),
 // for messages.
 std::string RedactUrlText(const std::string& text);
+// Percent-encodes `text` for a query string or a form body (RFC 3986 unreserved characters kept).
+std::string PercentEncode(std::string_view text);
 // Decodes %XX escapes (as URI userinfo may carry them) into `out`; false on a malformed escape.
 bool PercentDecode(const std::string& in, std::string* out);
 // Returns the password in a URL's userinfo as written (still percent-encoded), "" when none.

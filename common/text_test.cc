@@ -42,3 +42,12 @@ TEST_CASE("EscapeForLog keeps a line one line and a terminal uncoloured", "[text
   CHECK(fib::EscapeForLog(std::string("nul\0x", 5)) == "nul\\x00x");
   CHECK(fib::EscapeForLog("ends\xc2") == "ends\xc2");  // a truncated sequence is left alone
 }
+
+TEST_CASE("PercentEncode keeps unreserved characters and escapes the rest", "[text]") {
+  CHECK(fib::PercentEncode("abc-XYZ_0.9~") == "abc-XYZ_0.9~");
+  CHECK(fib::PercentEncode("a b&c=d@e/f") == "a%20b%26c%3Dd%40e%2Ff");
+  CHECK(fib::PercentEncode(std::string("\xff\x00", 2)) == "%FF%00");
+  std::string decoded;
+  CHECK(fib::PercentDecode(fib::PercentEncode("you+me@example.com"), &decoded));
+  CHECK(decoded == "you+me@example.com");
+}

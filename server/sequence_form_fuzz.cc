@@ -1,13 +1,13 @@
 // libFuzzer target for the POST /sequences body parsers (cmake -DFIBTASTIC_FUZZ=ON with clang):
 // any bytes, read as a url-encoded form and as JSON, must give a value or an error — never a
 // crash, a hang or a sanitizer report — and a parsed form must survive re-encoding unchanged.
-#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <string>
 #include <string_view>
 
+#include "common/text.h"
 #include "server/sequence_form.h"
 
 namespace {
@@ -16,28 +16,12 @@ void Check(bool condition) {
   if (!condition) std::abort();
 }
 
-// Returns `text` %-escaped so that UrlDecodeComponent gives it back exactly.
-std::string UrlEncode(const std::string& text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Re-encodes the parsed fields and checks they parse to the same map.
 void CheckRoundTrip(const std::map<std::string, std::string>& fields) {
   std::string body;
   for (const auto& [name, value] : fields) {
     if (!body.empty()) body += '&';
-    body += UrlEncode(name) + "=" + UrlEncode(value);
+    body += fib::PercentEncode(name) + "=" + fib::PercentEncode(value);
   }
   auto again = fib::ParseUrlEncoded(body);
   Check(again.ok());

@@ -1,15 +1,14 @@
 #include "bench/loadgen/email_join.h"
 
-#include <fmt/format.h>
 #include <httplib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <thread>
 
 #include "bench/loadgen/mono_time.h"
 #include "common/flags.h"
+#include "common/text.h"
 
 namespace fib {
 namespace {
@@ -36,25 +35,12 @@ std::string RequestIdOf(const nlohmann::json& message) {
   return header ? *header : "";
 }
 
-// Percent-encodes `text` for a query string (RFC 3986 unreserved characters kept).
-std::string QueryEncode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 // Long-polls the sink until the email with X-Request-Id `id` is in or `timeout_ms` passed.
 // Returns false when the sink has no wait endpoint (an unknown page, e.g. mailcatcher) or did
 // not answer: the caller then sleeps between pages instead.
 bool WaitForEmail(httplib::Client& client, const std::string& id, int64_t timeout_ms) {
   if (id.empty()) return false;
-  auto response = client.Get("/messages/wait?request_id=" + QueryEncode(id) +
+  auto response = client.Get("/messages/wait?request_id=" + PercentEncode(id) +
                              "&timeout_ms=" + std::to_string(timeout_ms));
   if (!response) return false;
   // 404 is also the wait's own "not within timeout_ms"; its text says so.
