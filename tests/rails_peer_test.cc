@@ -174,6 +174,10 @@ TEST_CASE("Rails inline sends in the request; both webs accept and reject the sa
       {json, R"([{"email": "ok@example.com"}])"},
       {json, R"({"email": )"},
       {"text/plain", "email=ok%40example.com&sequence_length=5"},
+      // Bodies over our web's limits (8 KiB of form, 64 KiB of anything): 413, nothing mailed.
+      {form, "email=ok%40example.com&sequence_length=5&pad=" + std::string(9000, 'a')},
+      {json, R"({"email": "ok@example.com", "sequence_length": 5, "pad": ")" +
+                 std::string(70000, 'a') + "\"}"},
   };
   std::set<int> statuses;
   for (const Post& post : posts) {
@@ -186,8 +190,8 @@ TEST_CASE("Rails inline sends in the request; both webs accept and reject the sa
     CHECK(from_rails->status == from_cpp->status);
     statuses.insert(from_cpp->status);
   }
-  CHECK(statuses == std::set<int>{200, 400, 415, 422});  // the list covers every answer
-  CHECK(sink.WaitForMessages(8, 20000).size() == 8);     // the 4 valid posts, to each web
+  CHECK(statuses == std::set<int>{200, 400, 413, 415, 422});  // the list covers every answer
+  CHECK(sink.WaitForMessages(8, 20000).size() == 8);          // the 4 valid posts, to each web
 
   PostValid(rails.port(), "rails-inline-1", 10);
   CheckSequenceEmail(sink, "rails-inline-1", "", "<p>0, 1, 1, 2, 3, 5, 8, 13, 21, 34</p>");
