@@ -51,7 +51,7 @@ class RailsWeb {
   }
   int port() const { return port_; }
   Subprocess& process() { return *process_; }
-  httplib::Result PostForm(const std::string& body, httplib::Headers headers = {}) const {
+  httplib::Result PostForm(const std::string& body, const httplib::Headers& headers = {}) const {
     return HttpClient(port_)->Post("/sequences", headers, body,
                                    "application/x-www-form-urlencoded");
   }
@@ -260,4 +260,24 @@ TEST_CASE("Rails --profile lesson: the lesson's stages, named as our web names t
   nlohmann::json email = EmailFor(sink, "rails-lesson");
   nlohmann::json message = sink.Message(email["id"].get<int64_t>());
   CHECK(message["headers"].dump().find("generate%20recommendations:") != std::string::npos);
+}
+
+// SMTP_URL is read at boot; one that does not parse stops the app (exit 1), and its message must
+// not show the password, which may hold the "/" or "@" that broke the parse.
+TEST_CASE("Rails bin/web refuses an unparsable SMTP_URL without printing its password",
+          "[rails][interop]") {
+  SKIP_WITHOUT_RAILS();
+  for (const std::string& password : {"sekr/et9", "sekr@et9"}) {
+    Subprocess web(
+        {kPeerDir + "/bin/web", "--mode", "inline", "--port", std::to_string(FreePort())},
+        {{"REDIS_URL", "redis://127.0.0.1:1/0"},
+         {"REDIS_PROVIDER", ""},
+         {"SMTP_URL", "smtp://user:" + password + "@127.0.0.1:25"}});
+    int rc = web.Wait(60000);
+    std::string log = web.Log();
+    INFO("password " << password << ", log:\n" << log);
+    CHECK(rc == 1);
+    CHECK(log.find("SMTP_URL") != std::string::npos);
+    CHECK(log.find("et9") == std::string::npos);
+  }
 }
