@@ -205,3 +205,32 @@ TEST_CASE("Retry now, Kill, Delete and Dead's retry on our failed jobs", "[worke
   CHECK(worker->Stop(10000) == 0);
   CHECK(CountInLog(*worker, "jid=") == 5);  // 3 failures, 2 deliveries: "delete" never ran again
 }
+
+// scripts/sidekiq-web's usage rules (docs/sidekiq-format.md): bad usage exits 2 at once, naming
+// the flag, before it waits for Redis (here unreachable, which alone would be exit 1 after 5 s).
+TEST_CASE("scripts/sidekiq-web: bad usage exits 2 naming the flag; --help exits 0",
+          "[ruby][web-ui]") {
+  const std::string program = std::string(FIB_SOURCE_DIR) + "/scripts/sidekiq-web";
+  std::map<std::string, std::string> env = {{"REDIS_URL", "redis://127.0.0.1:1/0"}, {"PORT", ""}};
+  struct Case {
+    std::vector<std::string> flags;
+    std::string names;
+  };
+  for (const Case& c : std::vector<Case>{{{"--bind", "127.0.0.1/8"}, "--bind"},
+                                         {{"--bind", "not-an-address"}, "--bind"},
+                                         {{"--port", "0"}, "--port"},
+                                         {{"--port", "65536"}, "--port"},
+                                         {{"--redis-url", "http://127.0.0.1/"}, "--redis-url"},
+                                         {{"--bogus"}, "--bogus"}}) {
+    std::vector<std::string> argv = {program, "--port", "1"};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    std::string output;
+    int rc = RunCommand(argv, &output, 30000, env);
+    INFO(c.flags[0] << ": " << output);
+    CHECK(rc == 2);
+    CHECK(output.find(c.names) != std::string::npos);
+  }
+  std::string help;
+  CHECK(RunCommand({program, "--help"}, &help, 30000) == 0);
+  CHECK(help.find("--bind ADDRESS") != std::string::npos);
+}
