@@ -3,9 +3,15 @@
 // a real redis-server and our mail sink. Checks the email and its X-Request-Id in each mode, the
 // mixed pairs (Rails web -> fibtastic-worker, fibtastic-web -> Ruby Sidekiq), the lesson
 // profile's Server-Timing stages, and that both webs answer the same inputs with the same status.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "tests/support/ports.h"
 #include "tests/support/web_app.h"
@@ -267,12 +273,12 @@ TEST_CASE("Rails --profile lesson: the lesson's stages, named as our web names t
 TEST_CASE("Rails bin/web refuses an unparsable SMTP_URL without printing its password",
           "[rails][interop]") {
   SKIP_WITHOUT_RAILS();
-  for (const std::string& password : {"sekr/et9", "sekr@et9"}) {
+  for (const char* password : {"sekr/et9", "sekr@et9"}) {
     Subprocess web(
         {kPeerDir + "/bin/web", "--mode", "inline", "--port", std::to_string(FreePort())},
         {{"REDIS_URL", "redis://127.0.0.1:1/0"},
          {"REDIS_PROVIDER", ""},
-         {"SMTP_URL", "smtp://user:" + password + "@127.0.0.1:25"}});
+         {"SMTP_URL", std::string("smtp://user:") + password + "@127.0.0.1:25"}});
     int rc = web.Wait(60000);
     std::string log = web.Log();
     INFO("password " << password << ", log:\n" << log);
@@ -280,4 +286,63 @@ TEST_CASE("Rails bin/web refuses an unparsable SMTP_URL without printing its pas
     CHECK(log.find("SMTP_URL") != std::string::npos);
     CHECK(log.find("et9") == std::string::npos);
   }
+}
+
+namespace {
+
+// Returns the local addresses (hex, as /proc/net/tcp writes them: "0100007F" is 127.0.0.1)
+// with a listening IPv4 socket on `port`.
+std::set<std::string> ListeningAddresses(int port) {
+  std::set<std::string> addresses;
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  char want[8];
+  std::snprintf(want, sizeof want, "%04X", port);
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    size_t colon = local.find(':');
+    if (state == "0A" && colon != std::string::npos && local.substr(colon + 1) == want) {
+      addresses.insert(local.substr(0, colon));
+    }
+  }
+  return addresses;
+}
+
+bool Alive(pid_t pid) { return kill(pid, 0) == 0; }
+
+}  // namespace
+
+// The lesson's Procfile as docs/rails-peer.md runs it: foreman runs each line with sh -c and on
+// SIGTERM signals only those shells, so the lines must exec; the web binds loopback by default.
+TEST_CASE("Rails Procfile under foreman: the web binds loopback, SIGTERM leaves no Puma behind",
+          "[rails][interop]") {
+  SKIP_WITHOUT_RAILS();
+  int port = FreePort();
+  Subprocess foreman({"foreman", "start", "-f", kPeerDir + "/Procfile", "-d", kPeerDir, "web"},
+                     {{"PORT", std::to_string(port)},
+                      {"BIND", ""},
+                      {"REDIS_URL", "redis://127.0.0.1:1/0"},
+                      {"REDIS_PROVIDER", ""}});
+  REQUIRE(WaitForPort(port, 60000));
+  std::smatch match;
+  std::string log;
+  for (int i = 0; i < 100; ++i) {  // Puma prints its pid before it listens; foreman relays it
+    log = foreman.Log();
+    if (std::regex_search(log, match, std::regex(R"(PID: (\d+))"))) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(!match.empty());
+  auto puma = static_cast<pid_t>(std::stol(match[1]));
+  INFO("foreman log:\n" << log);
+  CHECK(ListeningAddresses(port) == std::set<std::string>{"0100007F"});
+  CHECK(foreman.Stop(20000) == 0);
+  bool gone = false;
+  for (int i = 0; i < 200 && !(gone = !Alive(puma)); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(gone);
+  if (!gone) kill(puma, SIGKILL);  // never leave it behind, even when the check failed
 }
