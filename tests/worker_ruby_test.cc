@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/text.h"
+#include "tests/support/ports.h"
 #include "tests/support/worker_fixture.h"
 
 using namespace fib;
@@ -233,4 +234,24 @@ TEST_CASE("scripts/sidekiq-web: bad usage exits 2 naming the flag; --help exits 
   std::string help;
   CHECK(RunCommand({program, "--help"}, &help, 30000) == 0);
   CHECK(help.find("--bind ADDRESS") != std::string::npos);
+}
+
+// A Redis that answers but refuses the password: exit 1 at once, saying so, and the password
+// never printed (it waited the full 5 s and then said Redis "did not answer a PING").
+TEST_CASE("scripts/sidekiq-web: a wrong Redis password fails at once, without printing it",
+          "[ruby][web-ui]") {
+  int port = FreePort();
+  Subprocess redis({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
+                    "--requirepass", "right-pw-5", "--save", "", "--appendonly", "no"});
+  REQUIRE(WaitForPort(port, 10000));
+  std::string output;
+  int rc = RunCommand(
+      {std::string(FIB_SOURCE_DIR) + "/scripts/sidekiq-web", "--port", std::to_string(FreePort())},
+      &output, 30000,
+      {{"REDIS_URL", "redis://:wrong-pw-7@127.0.0.1:" + std::to_string(port) + "/0"},
+       {"REDIS_PROVIDER", ""}});
+  INFO(output);
+  CHECK(rc == 1);
+  CHECK(output.find("refused us") != std::string::npos);
+  CHECK(output.find("wrong-pw-7") == std::string::npos);
 }
