@@ -230,6 +230,16 @@ TEST_CASE("Rails background with Ruby Sidekiq, and the mixed pairs through one R
       CHECK(timing.find(key) != std::string::npos);
     }
   }
+  // A job whose arguments break the form's rules (pushed by anything that can write Redis) is
+  // refused with ArgumentError into the retry set, as ours refuses it, instead of a thread
+  // running rec_sequence(60) for ever.
+  REQUIRE(redis.Cli({"LPUSH", "queue:default",
+                     R"({"class":"SequenceEmailWorker","args":["big@example.com",60],)"
+                     R"("queue":"default","jid":"0badbadbadbadbadbadbad01","retry":true,)"
+                     R"("created_at":1.0,"enqueued_at":1.0})"}) == "1");
+  CHECK(WaitForValue([&] { return redis.Cli({"ZCARD", "retry"}); }, "1", 20000));
+  CHECK(redis.Cli({"ZRANGE", "retry", "0", "-1"}).find("ArgumentError") != std::string::npos);
+  redis.Cli({"DEL", "retry"});
   CHECK(ruby_worker->Stop(20000) == 0);
 
   // Ruby Sidekiq gone: the Rails web's jobs wait in Redis until our worker runs them.
