@@ -3,9 +3,15 @@
 // a real redis-server and our mail sink. Checks the email and its X-Request-Id in each mode, the
 // mixed pairs (Rails web -> fibtastic-worker, fibtastic-web -> Ruby Sidekiq), the lesson
 // profile's Server-Timing stages, and that both webs answer the same inputs with the same status.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "tests/support/ports.h"
 #include "tests/support/web_app.h"
@@ -51,7 +57,7 @@ class RailsWeb {
   }
   int port() const { return port_; }
   Subprocess& process() { return *process_; }
-  httplib::Result PostForm(const std::string& body, httplib::Headers headers = {}) const {
+  httplib::Result PostForm(const std::string& body, const httplib::Headers& headers = {}) const {
     return HttpClient(port_)->Post("/sequences", headers, body,
                                    "application/x-www-form-urlencoded");
   }
@@ -174,6 +180,10 @@ TEST_CASE("Rails inline sends in the request; both webs accept and reject the sa
       {json, R"([{"email": "ok@example.com"}])"},
       {json, R"({"email": )"},
       {"text/plain", "email=ok%40example.com&sequence_length=5"},
+      // Bodies over our web's limits (8 KiB of form, 64 KiB of anything): 413, nothing mailed.
+      {form, "email=ok%40example.com&sequence_length=5&pad=" + std::string(9000, 'a')},
+      {json, R"({"email": "ok@example.com", "sequence_length": 5, "pad": ")" +
+                 std::string(70000, 'a') + "\"}"},
   };
   std::set<int> statuses;
   for (const Post& post : posts) {
@@ -186,8 +196,8 @@ TEST_CASE("Rails inline sends in the request; both webs accept and reject the sa
     CHECK(from_rails->status == from_cpp->status);
     statuses.insert(from_cpp->status);
   }
-  CHECK(statuses == std::set<int>{200, 400, 415, 422});  // the list covers every answer
-  CHECK(sink.WaitForMessages(8, 20000).size() == 8);     // the 4 valid posts, to each web
+  CHECK(statuses == std::set<int>{200, 400, 413, 415, 422});  // the list covers every answer
+  CHECK(sink.WaitForMessages(8, 20000).size() == 8);          // the 4 valid posts, to each web
 
   PostValid(rails.port(), "rails-inline-1", 10);
   CheckSequenceEmail(sink, "rails-inline-1", "", "<p>0, 1, 1, 2, 3, 5, 8, 13, 21, 34</p>");
@@ -220,6 +230,16 @@ TEST_CASE("Rails background with Ruby Sidekiq, and the mixed pairs through one R
       CHECK(timing.find(key) != std::string::npos);
     }
   }
+  // A job whose arguments break the form's rules (pushed by anything that can write Redis) is
+  // refused with ArgumentError into the retry set, as ours refuses it, instead of a thread
+  // running rec_sequence(60) for ever.
+  REQUIRE(redis.Cli({"LPUSH", "queue:default",
+                     R"({"class":"SequenceEmailWorker","args":["big@example.com",60],)"
+                     R"("queue":"default","jid":"0badbadbadbadbadbadbad01","retry":true,)"
+                     R"("created_at":1.0,"enqueued_at":1.0})"}) == "1");
+  CHECK(WaitForValue([&] { return redis.Cli({"ZCARD", "retry"}); }, "1", 20000));
+  CHECK(redis.Cli({"ZRANGE", "retry", "0", "-1"}).find("ArgumentError") != std::string::npos);
+  redis.Cli({"DEL", "retry"});
   CHECK(ruby_worker->Stop(20000) == 0);
 
   // Ruby Sidekiq gone: the Rails web's jobs wait in Redis until our worker runs them.
@@ -256,4 +276,83 @@ TEST_CASE("Rails --profile lesson: the lesson's stages, named as our web names t
   nlohmann::json email = EmailFor(sink, "rails-lesson");
   nlohmann::json message = sink.Message(email["id"].get<int64_t>());
   CHECK(message["headers"].dump().find("generate%20recommendations:") != std::string::npos);
+}
+
+// SMTP_URL is read at boot; one that does not parse stops the app (exit 1), and its message must
+// not show the password, which may hold the "/" or "@" that broke the parse.
+TEST_CASE("Rails bin/web refuses an unparsable SMTP_URL without printing its password",
+          "[rails][interop]") {
+  SKIP_WITHOUT_RAILS();
+  for (const char* password : {"sekr/et9", "sekr@et9"}) {
+    Subprocess web(
+        {kPeerDir + "/bin/web", "--mode", "inline", "--port", std::to_string(FreePort())},
+        {{"REDIS_URL", "redis://127.0.0.1:1/0"},
+         {"REDIS_PROVIDER", ""},
+         {"SMTP_URL", std::string("smtp://user:") + password + "@127.0.0.1:25"}});
+    int rc = web.Wait(60000);
+    std::string log = web.Log();
+    INFO("password " << password << ", log:\n" << log);
+    CHECK(rc == 1);
+    CHECK(log.find("SMTP_URL") != std::string::npos);
+    CHECK(log.find("et9") == std::string::npos);
+  }
+}
+
+namespace {
+
+// Returns the local addresses (hex, as /proc/net/tcp writes them: "0100007F" is 127.0.0.1)
+// with a listening IPv4 socket on `port`.
+std::set<std::string> ListeningAddresses(int port) {
+  std::set<std::string> addresses;
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  char want[8];
+  std::snprintf(want, sizeof want, "%04X", port);
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    size_t colon = local.find(':');
+    if (state == "0A" && colon != std::string::npos && local.substr(colon + 1) == want) {
+      addresses.insert(local.substr(0, colon));
+    }
+  }
+  return addresses;
+}
+
+bool Alive(pid_t pid) { return kill(pid, 0) == 0; }
+
+}  // namespace
+
+// The lesson's Procfile as docs/rails-peer.md runs it: foreman runs each line with sh -c and on
+// SIGTERM signals only those shells, so the lines must exec; the web binds loopback by default.
+TEST_CASE("Rails Procfile under foreman: the web binds loopback, SIGTERM leaves no Puma behind",
+          "[rails][interop]") {
+  SKIP_WITHOUT_RAILS();
+  int port = FreePort();
+  Subprocess foreman({"foreman", "start", "-f", kPeerDir + "/Procfile", "-d", kPeerDir, "web"},
+                     {{"PORT", std::to_string(port)},
+                      {"BIND", ""},
+                      {"REDIS_URL", "redis://127.0.0.1:1/0"},
+                      {"REDIS_PROVIDER", ""}});
+  REQUIRE(WaitForPort(port, 60000));
+  std::smatch match;
+  std::string log;
+  for (int i = 0; i < 100; ++i) {  // Puma prints its pid before it listens; foreman relays it
+    log = foreman.Log();
+    if (std::regex_search(log, match, std::regex(R"(PID: (\d+))"))) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(!match.empty());
+  auto puma = static_cast<pid_t>(std::stol(match[1]));
+  INFO("foreman log:\n" << log);
+  CHECK(ListeningAddresses(port) == std::set<std::string>{"0100007F"});
+  CHECK(foreman.Stop(20000) == 0);
+  bool gone = false;
+  for (int i = 0; i < 200 && !(gone = !Alive(puma)); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(gone);
+  if (!gone) kill(puma, SIGKILL);  // never leave it behind, even when the check failed
 }

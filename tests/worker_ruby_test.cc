@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/text.h"
+#include "tests/support/ports.h"
 #include "tests/support/worker_fixture.h"
 
 using namespace fib;
@@ -204,4 +205,53 @@ TEST_CASE("Retry now, Kill, Delete and Dead's retry on our failed jobs", "[worke
   CHECK(redis.Cli({"ZCARD", "dead"}) == "0");
   CHECK(worker->Stop(10000) == 0);
   CHECK(CountInLog(*worker, "jid=") == 5);  // 3 failures, 2 deliveries: "delete" never ran again
+}
+
+// scripts/sidekiq-web's usage rules (docs/sidekiq-format.md): bad usage exits 2 at once, naming
+// the flag, before it waits for Redis (here unreachable, which alone would be exit 1 after 5 s).
+TEST_CASE("scripts/sidekiq-web: bad usage exits 2 naming the flag; --help exits 0",
+          "[ruby][web-ui]") {
+  const std::string program = std::string(FIB_SOURCE_DIR) + "/scripts/sidekiq-web";
+  std::map<std::string, std::string> env = {{"REDIS_URL", "redis://127.0.0.1:1/0"}, {"PORT", ""}};
+  struct Case {
+    std::vector<std::string> flags;
+    std::string names;
+  };
+  for (const Case& c : std::vector<Case>{{{"--bind", "127.0.0.1/8"}, "--bind"},
+                                         {{"--bind", "not-an-address"}, "--bind"},
+                                         {{"--port", "0"}, "--port"},
+                                         {{"--port", "65536"}, "--port"},
+                                         {{"--redis-url", "http://127.0.0.1/"}, "--redis-url"},
+                                         {{"--bogus"}, "--bogus"}}) {
+    std::vector<std::string> argv = {program, "--port", "1"};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    std::string output;
+    int rc = RunCommand(argv, &output, 30000, env);
+    INFO(c.flags[0] << ": " << output);
+    CHECK(rc == 2);
+    CHECK(output.find(c.names) != std::string::npos);
+  }
+  std::string help;
+  CHECK(RunCommand({program, "--help"}, &help, 30000) == 0);
+  CHECK(help.find("--bind ADDRESS") != std::string::npos);
+}
+
+// A Redis that answers but refuses the password: exit 1 at once, saying so, and the password
+// never printed (it waited the full 5 s and then said Redis "did not answer a PING").
+TEST_CASE("scripts/sidekiq-web: a wrong Redis password fails at once, without printing it",
+          "[ruby][web-ui]") {
+  int port = FreePort();
+  Subprocess redis({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
+                    "--requirepass", "right-pw-5", "--save", "", "--appendonly", "no"});
+  REQUIRE(WaitForPort(port, 10000));
+  std::string output;
+  int rc = RunCommand(
+      {std::string(FIB_SOURCE_DIR) + "/scripts/sidekiq-web", "--port", std::to_string(FreePort())},
+      &output, 30000,
+      {{"REDIS_URL", "redis://:wrong-pw-7@127.0.0.1:" + std::to_string(port) + "/0"},
+       {"REDIS_PROVIDER", ""}});
+  INFO(output);
+  CHECK(rc == 1);
+  CHECK(output.find("refused us") != std::string::npos);
+  CHECK(output.find("wrong-pw-7") == std::string::npos);
 }

@@ -137,6 +137,7 @@ Status MemoryJobQueue::Requeue(const FetchedJob& job) {
   std::lock_guard lock(mu_);
   if (Status s = CheckAvailable(); !s.ok()) return s;
   if (!TakeInProgress(job)) return Status::Ok();
+  ++requeued_;
   queues_[job.queue].push_back(job.raw);  // RPUSH: the pop end, so it runs next
   changed_.notify_all();
   return Status::Ok();

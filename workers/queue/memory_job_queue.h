@@ -86,6 +86,7 @@ class MemoryJobQueue : public JobQueue {
   size_t RetryLocked() const { return retry_.size(); }
   size_t DeadLocked() const { return dead_.size(); }
   int64_t ProcessedLocked() const { return processed_; }
+  int RequeuedLocked() const { return requeued_; }  // jobs Requeue moved back to their queue
 
  private:
   Status CheckAvailable() const;
@@ -107,6 +108,7 @@ class MemoryJobQueue : public JobQueue {
   int64_t processed_ = 0, failed_ = 0;
   int heartbeats_ = 0;
   int fetch_batch_calls_ = 0, ack_batch_calls_ = 0;
+  int requeued_ = 0;
   std::optional<ProcessInfo> last_process_;
   std::vector<BusyJob> last_busy_;
   bool unregistered_ = false;

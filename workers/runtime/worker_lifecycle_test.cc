@@ -13,7 +13,7 @@ using namespace fib;
 using namespace fib::test;
 
 namespace {
-fib::QueueSelector Selector(std::vector<std::string> flags) {
+fib::QueueSelector Selector(const std::vector<std::string>& flags) {
   auto selector = fib::QueueSelector::FromFlags(flags);
   REQUIRE(selector.ok());
   return *selector;
@@ -122,17 +122,26 @@ TEST_CASE("a remote TSTP makes the worker quiet: it stops fetching", "[signals]"
 
 // Sidekiq's Processor#fetch requeues a job fetched after quiet; ours ran it when the fetch was
 // already waiting on the empty queue as Quiet came, so a job pushed just after a Quiet click ran.
+// No fixed sleeps: the fetch waits long enough to still be in flight on a busy machine, and the
+// push ends it at once.
 TEST_CASE("a fetch in flight when the worker goes quiet puts its job back, unrun", "[signals]") {
   Fixture f;
-  f.options.fetch_timeout_ms = 300;  // the fetcher waits on the empty queue when Quiet comes
+  f.options.fetch_timeout_ms = 20000;
   auto worker = f.MakeWorker();
   REQUIRE(worker->Start().ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 1000 && f.queue.fetch_batch_calls() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(f.queue.fetch_batch_calls() == 1);  // waiting on the empty queue now
   worker->Quiet();
   REQUIRE(f.queue.Push("default", f.Raw("RecordingWorker", {1})).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  CHECK(f.queue.Waiting("default").size() == 1);
-  CHECK(f.queue.InProgress().empty());
+  CHECK(f.queue.WaitUntil(
+      [](const MemoryJobQueue& q) {
+        return q.RequeuedLocked() == 1 && q.WaitingLocked("default") == 1 &&
+               q.InProgressLocked() == 0;
+      },
+      10000));
+  CHECK(f.queue.fetch_batch_calls() == 1);  // and no fetch after it
   worker->Stop();
   CHECK(f.journal.ran.empty());
 }

@@ -7,6 +7,7 @@ require "action_mailer/railtie"
 require "sidekiq"
 require "securerandom"
 require_relative "../lib/smtp_settings"
+require_relative "../lib/body_limit"
 
 module Fibtastic
   class Application < Rails::Application
@@ -18,6 +19,8 @@ module Fibtastic
     # Nothing is signed or stored in a session; a key is still required in production.
     config.secret_key_base = ENV["SECRET_KEY_BASE"].to_s.empty? ? SecureRandom.hex(64) : ENV["SECRET_KEY_BASE"]
     config.hosts.clear
+    # Our web's body limits, before anything reads a body (lib/body_limit.rb).
+    config.middleware.insert_before 0, BodyLimit
     config.log_level = ENV.fetch("RAILS_LOG_LEVEL", "warn").to_sym
     config.logger = ActiveSupport::Logger.new($stdout) if ENV["RAILS_LOG_TO_STDOUT"]
     # "inline" sends in the request (the app before the lesson); "background" uses perform_async.

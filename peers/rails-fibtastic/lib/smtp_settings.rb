@@ -38,15 +38,20 @@ module SmtpSettings
     end
     uri
   rescue URI::InvalidURIError
-    raise ArgumentError, "SMTP_URL is not a URL: #{redact(url)}"
+    # cause: nil, or the URI error (whose message is the whole URL) is printed with ours.
+    raise ArgumentError, "SMTP_URL is not a URL: #{redact(url)}", cause: nil
   end
 
   def self.decode(text)
     text.nil? ? nil : URI::DEFAULT_PARSER.unescape(text)
   end
 
-  # The URL with its password masked, the only form to show.
+  # The URL with its password masked, the only form to show. The user information runs to the
+  # last "@": a password may hold an unescaped "@" or "/" in a URL that does not parse.
   def self.redact(url)
-    url.to_s.sub(%r{//([^:@/]*):[^@/]*@}, '//\1:***@')
+    url.to_s.sub(%r{//(.*)@}m) do
+      user, colon, = Regexp.last_match(1).partition(":")
+      colon.empty? ? Regexp.last_match(0) : "//#{user.include?('/') ? '***' : user}:***@"
+    end
   end
 end
