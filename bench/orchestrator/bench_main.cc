@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   fib::FlagSet flags(
       "fibtastic-bench", "[options]",
       "Runs the benchmark scenarios against real processes and writes a report.\n"
-      "Scenarios: lesson, fibtastic, saturation, scaling, microbench, or the name of "
+      "Scenarios: lesson, fibtastic, saturation, scaling, microbench, heroku (needs root; "
+      "docs/heroku.md), or the name of "
       "any profile\nin --profiles-dir (runs the inline-vs-background comparison on it).");
   flags.String("scenario", 's', &scenario_list, "LIST", "comma-separated scenarios to run");
   flags.Bool("quick", 'q', &options.quick, "shorten every scenario (whole run about 2 min)");
@@ -105,6 +106,9 @@ int main(int argc, char** argv) {
              "A/A check: the comparison scenarios run the background variant against itself "
              "--repeat times a side (3 or more) and compare with intervals; nothing should be "
              "flagged (default scenario: lesson)");
+  flags.String("heroku-only", 0, &options.heroku_only, "LIST",
+               "heroku scenario: run only these parts (lesson, scaling, worker_redis, web_redis, "
+               "worker_provider), comma-separated; default: all");
   const std::string all_scenarios = scenario_list;
   flags.ParseOrExit(argc, argv);
   if (options.repeat < 1 || options.repeat > 100) {

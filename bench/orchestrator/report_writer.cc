@@ -77,6 +77,7 @@ nlohmann::json Summary(const std::vector<Section>& sections, const nlohmann::jso
       {"schema", 1}, {"conditions", conditions}, {"scenarios", nlohmann::json::object()}};
   for (const auto& s : sections) {
     summary["scenarios"][s.id] = s.figures;
+    if (s.id == "heroku") summary["heroku"] = s.figures;  // docs/report-format.md: heroku.*
     if (s.id == "lesson") {
       summary["lesson"] = {{"inline", s.figures["inline"]},
                            {"background", s.figures["background"]}};

@@ -28,6 +28,9 @@ struct BenchOptions {
   // --repeat: runs of each variant in a comparison scenario, interleaved (docs/repeated-runs.md)
   int repeat = 1;
   bool aa = false;  // --aa: comparison scenarios run the background variant against itself
+  // --heroku-only: the heroku scenario's parts to run (lesson, scaling, worker_redis, web_redis,
+  // worker_provider), comma-separated; "" = all
+  std::string heroku_only;
 };
 
 struct Section {
@@ -64,6 +67,7 @@ class Scenarios {
                                                          int concurrency, int64_t burst);
   Result<Section> Queueing();
   Result<Section> Microbench();
+  Result<Section> Heroku();  // heroku_scenario.cc
 
   // Starts Redis, the mail sink (with the profile's delay), both webs and workers.
   Result<std::unique_ptr<Stack>> StartStack(const std::string& id, const std::string& profile,
