@@ -23,10 +23,10 @@ struct PartitionTimes {
 };
 
 PartitionTimes TimesFor(bool quick) {
-  return quick ? PartitionTimes{12, 3, 5, 30000} : PartitionTimes{30, 8, 12, 90000};
+  return quick ? PartitionTimes{12, 3, 5, 45000} : PartitionTimes{30, 8, 12, 90000};
 }
 
-constexpr double kPostRateRps = 4;
+constexpr double kPostRateRps = 3;  // below one worker thread's drain rate of the lesson job
 
 void Sleep(double s) {
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(s * 1000)));
