@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +25,21 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kSmtpUser[] = "fibmaster";
+constexpr char kSecretsPrefix[] = "/tmp/fibtastic-heroku-";  // + pid + "-XXXXXX"
+
+// Removes the secrets folders of runs whose process is gone (killed with -9: no clean-up ran).
+void SweepSecrets() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
+    std::string path = entry.path().string();
+    if (path.rfind(kSecretsPrefix, 0) != 0) continue;
+    long pid = std::atol(path.c_str() + std::strlen(kSecretsPrefix));
+    if (pid <= 0 || pid == getpid() || kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) {
+      continue;
+    }
+    fs::remove_all(entry.path(), ec);
+  }
+}
 
 // Returns 16 random bytes as 32 hex digits, or "" when /dev/urandom cannot be read.
 std::string RandomHex() {
@@ -79,8 +96,10 @@ HerokuHosts::HerokuHosts(HerokuOptions options) : options_(std::move(options)) {
 HerokuHosts::~HerokuHosts() { Stop(); }
 
 Status HerokuHosts::MakeSecrets() {
-  char dir[] = "/tmp/fibtastic-heroku-XXXXXX";
-  if (!mkdtemp(dir)) return Status::Error("cannot create a private folder in /tmp for the secrets");
+  std::string dir = fmt::format("{}{}-XXXXXX", kSecretsPrefix, getpid());
+  if (!mkdtemp(dir.data())) {
+    return Status::Error("cannot create a private folder in /tmp for the secrets");
+  }
   secrets_dir_ = dir;
   redis_password_ = RandomHex();
   smtp_password_ = RandomHex();
@@ -143,6 +162,7 @@ Status HerokuHosts::StartOn(const std::string& host, const std::string& name,
 }
 
 Status HerokuHosts::Start() {
+  SweepSecrets();
   int swept = SweepLeftovers();
   if (swept > 0) Log("heroku: removed {} namespace(s) left by earlier runs", swept);
   if (Status s = network_.Create(); !s.ok()) return s;
