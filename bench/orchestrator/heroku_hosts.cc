@@ -199,7 +199,8 @@ Status HerokuHosts::Start() {
   return Status::Ok();
 }
 
-Status HerokuHosts::StartWorkers(int count) {
+Status HerokuHosts::StartWorkers(int count, int threads) {
+  if (threads <= 0) threads = options_.worker_concurrency;
   for (int i = 0; i < count; ++i) {
     std::string name = fmt::format("app-two-worker-{}", workers_.size() + 1);
     Status s =

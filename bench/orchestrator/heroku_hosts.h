@@ -1,9 +1,6 @@
-// HerokuHosts: the lesson's production topology on separate network hosts (docs/heroku.md):
-// app-one (the web, both variants), app-two (the forked app: workers only), redistogo
-// (redis-server with a password) and provider (the mail sink on 587 with AUTH PLAIN and
-// STARTTLS), each a network namespace on one bridge; the load generator stays on the machine.
-// Secrets (Redis password, SMTP password, the throwaway key) live in a private temporary folder
-// and reach the programs through files and the environment, never argv.
+// HerokuHosts: the lesson's production topology as network hosts (docs/heroku.md): app-one
+// (web), app-two (workers), redistogo (Redis with a password), provider (mail sink, AUTH +
+// STARTTLS). Secrets reach programs through files and the environment, never argv.
 // Thread-safety: one owner thread; KillAll() from any thread (the Ctrl-C watcher).
 #pragma once
 
@@ -51,9 +48,9 @@ class HerokuHosts {
   // Builds the network, the certificate and secrets, then starts redistogo, provider and both
   // webs on app-one. Returns an error naming the step and the log to read.
   Status Start();
-  // Starts `count` more worker processes on app-two; StopWorkers stops them all (TERM, then
-  // waits: jobs in flight finish or go back to the queue).
-  Status StartWorkers(int count);
+  // Starts `count` more worker processes on app-two, each with `threads` (0: the options');
+  // StopWorkers stops them all (TERM, then waits: jobs in flight finish or go back).
+  Status StartWorkers(int count, int threads = 0);
   void StopWorkers();
   int workers() const { return static_cast<int>(workers_.size()); }
   int worker_concurrency() const { return options_.worker_concurrency; }

@@ -109,6 +109,11 @@ Result<nlohmann::json> DrainStep(HerokuHosts& hosts, const std::vector<Posted>& 
 Result<PartFigures> HerokuScaling(HerokuHosts& hosts, bool quick) {
   const int64_t jobs = quick ? 30 : 100;
   const double wait_s = quick ? 3 : 10;
+  // The burst must find an empty queue: the running worker first finishes what came before.
+  for (int waited_ms = 0; QueueDepth(hosts.RedisUrl()) > 0 && waited_ms < 120000;
+       waited_ms += 250) {
+    Sleep(0.25);
+  }
   hosts.StopWorkers();
   Log("heroku: scaling, worker=0 then 1 then 2 ({} jobs each)", jobs);
   PostPlan plan{hosts.WebUrl(false), "scale-1-", 30, jobs, 0, 4};

@@ -1,12 +1,7 @@
-// Network: separate network hosts on one machine, for the heroku scenario (docs/heroku.md). Each
-// host is a network namespace joined to one bridge by a veth pair, with a private address; the
-// machine itself gets the bridge's address. Partitions drop IPv4 packets between two hosts
-// silently in both directions (no RST, no ICMP) with a tc u32 filter into a pfifo of limit 0 on
-// the bridge ports, because this kernel has neither netem nor the gact action.
-// Every name starts with kNetPrefix and the orchestrator's pid, so parallel runs never collide and
-// a later run can remove what a crashed one left (SweepLeftovers).
-// Thread-safety: one owner thread; Remove() may also be called from the signal thread (it is
-// idempotent and guarded).
+// Network: separate network hosts on one machine (docs/heroku.md) — namespaces on one bridge,
+// and partitions that drop IPv4 between two hosts silently (tc u32 into a pfifo of limit 0).
+// Names carry kNetPrefix and the orchestrator's pid, so runs never collide.
+// Thread-safety: one owner thread; Remove() also from the signal thread (idempotent, guarded).
 #pragma once
 
 #include <atomic>
