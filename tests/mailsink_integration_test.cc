@@ -325,3 +325,27 @@ TEST_CASE("Port 0 picks free ports, logged at start-up; SIGTERM exits 0 and free
 
 }  // namespace
 }  // namespace fib::test
+
+namespace fib::test {
+namespace {
+
+TEST_CASE(
+    "SmtpMailer drops a connection whose send failed, so a late reply never answers the "
+    "next send") {
+  // A provider slower than the mailer's timeout accepts the message after the mailer gave up and
+  // writes its 250 to that connection. Reused, the connection would hand that 250 to the next
+  // send's first command, and that send would fail out of step ("DATA failed: 250"); across a
+  // network partition the same happens when the kernel delivers the rest of the message late.
+  MailSink sink({"--delay-ms", "600"});
+  SmtpMailer mailer(SmtpMailerOptions{.url = sink.smtp_url(), .timeout_ms = 200});
+  Status first = mailer.Send(SampleEmail("late-1"));
+  REQUIRE_FALSE(first.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the late 250 is written now
+  sink.SetChaos(nlohmann::json::object());                      // normal service
+  Status second = mailer.Send(SampleEmail("next-2"));
+  INFO(second.message() << "\n" << sink.Log());
+  CHECK(second.ok());
+}
+
+}  // namespace
+}  // namespace fib::test

@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   fib::FlagSet flags(
       "fibtastic-bench", "[options]",
       "Runs the benchmark scenarios against real processes and writes a report.\n"
-      "Scenarios: lesson, fibtastic, saturation, scaling, microbench, or the name of "
+      "Scenarios: lesson, fibtastic, saturation, scaling, microbench, heroku (needs root; "
+      "docs/heroku.md), or the name of "
       "any profile\nin --profiles-dir (runs the inline-vs-background comparison on it).");
   flags.String("scenario", 's', &scenario_list, "LIST", "comma-separated scenarios to run");
   flags.Bool("quick", 'q', &options.quick, "shorten every scenario (whole run about 2 min)");
@@ -120,6 +121,9 @@ int main(int argc, char** argv) {
   fib::bench::StackFlags stack_flags;
   stack_flags.rails_dir = std::string(FIB_SOURCE_DIR) + "/peers/rails-fibtastic";
   stack_flags.Register(&flags);
+  flags.String("heroku-only", 0, &options.heroku_only, "LIST",
+               "heroku scenario: run only these parts (lesson, scaling, worker_redis, web_redis, "
+               "worker_provider), comma-separated; default: all");
   const std::string all_scenarios = scenario_list;
   flags.ParseOrExit(argc, argv);
   auto stacks = stack_flags.Resolve(&options);

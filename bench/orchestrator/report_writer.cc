@@ -81,6 +81,7 @@ nlohmann::json Summary(const std::vector<Section>& sections, const nlohmann::jso
                             {"stacks", StacksSummary(sections)}};
   for (const auto& s : sections) {
     summary["scenarios"][s.id] = s.figures;
+    if (s.id == "heroku") summary["heroku"] = s.figures;  // docs/report-format.md: heroku.*
     if (s.id == "lesson" && !s.figures.contains("skipped")) {
       summary["lesson"] = {{"inline", s.figures["inline"]},
                            {"background", s.figures["background"]}};

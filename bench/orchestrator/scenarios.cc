@@ -476,7 +476,7 @@ Scenarios::Scenarios(BenchOptions options, StackWatcher watcher)
     : options_(std::move(options)), watcher_(std::move(watcher)) {}
 
 std::vector<std::string> Scenarios::Builtin() {
-  return {"lesson", "fibtastic", "saturation", "scaling", "queueing", "microbench"};
+  return {"lesson", "fibtastic", "saturation", "scaling", "queueing", "microbench", "heroku"};
 }
 
 std::vector<std::string> Scenarios::Names() const {
@@ -516,6 +516,7 @@ Result<Section> Scenarios::RunScenario(const std::string& name) {
   if (name == "scaling") return Scaling();
   if (name == "queueing") return Queueing();
   if (name == "microbench") return Microbench();
+  if (name == "heroku") return Heroku();
   auto names = Names();
   if (std::find(names.begin(), names.end(), name) != names.end()) return Compare(name, name);
   std::string known;

@@ -34,6 +34,9 @@ struct BenchOptions {
   std::map<std::string, std::string> targets;  // --target: mode -> base URL of an app not ours
   std::string target_mail_url;                 // --mail-url: a target's mail sink inbox, or ""
   std::string id_suffix;  // appended to each section's id and folder ("-rails" for a 2nd stack)
+  // --heroku-only: the heroku scenario's parts to run (lesson, scaling, worker_redis, web_redis,
+  // worker_provider), comma-separated; "" = all
+  std::string heroku_only;
 };
 
 struct Section {
@@ -77,6 +80,7 @@ class Scenarios {
                                                          int concurrency, int64_t burst);
   Result<Section> Queueing();
   Result<Section> Microbench();
+  Result<Section> Heroku();  // heroku_scenario.cc
 
   // Starts Redis, the mail sink (with the profile's delay), both webs and workers.
   Result<std::unique_ptr<Stack>> StartStack(const std::string& id, const std::string& profile,

@@ -281,10 +281,13 @@ std::vector<std::pair<std::string, int64_t>> Stack::RssKb() {
 }
 
 void Stack::KillAll() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto* group : {&workers_, &webs_, &infra_}) {
-    for (auto& s : *group) s.process->Signal(SIGKILL);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto* group : {&workers_, &webs_, &infra_}) {
+      for (auto& s : *group) s.process->Signal(SIGKILL);
+    }
   }
+  if (options_.on_kill) options_.on_kill();
 }
 
 }  // namespace fib::bench

@@ -35,6 +35,9 @@ struct StackOptions {
   // Called first when the Stack is destroyed, on every path (e.g. to take it out of the Ctrl-C
   // handler's sight before it is freed); may be empty.
   std::function<void()> on_destroy;
+  // Called last by KillAll (the Ctrl-C path), e.g. to remove what a scenario made besides
+  // processes (the heroku scenario's network namespaces); may be empty.
+  std::function<void()> on_kill;
 };
 
 struct Service {

@@ -150,6 +150,15 @@ Status RedisConnection::IoError(const std::string& what) {
   if (context_ && context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
     reason = "timed out after " + std::to_string(socket_timeout_ms_) + " ms";
   }
+  // Abort rather than close. After a timeout our command may still sit unacknowledged in the
+  // kernel's send queue (a partition drops packets silently); a plain close() keeps
+  // retransmitting it, so Redis would run it seconds after its caller was told it failed: a job
+  // fetched into an in-progress list nobody watches any more, or enqueued for a request that
+  // was answered 503 (docs/heroku.md). SO_LINGER 0 discards it and resets the connection.
+  if (context_ && context_->fd >= 0) {
+    linger abort_on_close{1, 0};
+    setsockopt(context_->fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  }
   Close();  // the reply stream is out of step now; start afresh next time
   return Status::Error("Redis at " + url_.Redacted() + " failed during " + what + ": " + reason +
                        " (" + kHint + ")");

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstring>
@@ -48,14 +49,37 @@ struct CurlDeleter {
 };
 
 // One easy handle per thread, reused so libcurl can keep the SMTP connection open.
-CURL* ThreadHandle() {
+std::unique_ptr<CURL, CurlDeleter>& ThreadHandleSlot() {
   static const bool initialised = [] {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   }();
   (void)initialised;
   thread_local std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
-  curl_easy_reset(handle.get());
-  return handle.get();
+  return handle;
+}
+
+CURL* ThreadHandle() {
+  CURL* handle = ThreadHandleSlot().get();
+  if (handle) curl_easy_reset(handle);
+  return handle;
+}
+
+// After a timed-out send the connection may be out of step: a slow provider's late 250, or the
+// rest of a message the kernel delivers after a network partition heals, would answer the next
+// send's first command ("DATA failed: 250") after the provider had stored the message. libcurl
+// keeps such a connection for reuse, so close it here, abortively (SO_LINGER 0 discards what
+// is still unsent), and give the thread a fresh handle. SHUT_RD first: the QUIT that cleanup
+// sends then meets the end of the stream at once instead of waiting for a reply.
+void DiscardThreadConnection() {
+  auto& slot = ThreadHandleSlot();
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  if (slot && curl_easy_getinfo(slot.get(), CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK &&
+      fd != CURL_SOCKET_BAD) {
+    linger abort_on_close{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+    shutdown(fd, SHUT_RD);
+  }
+  slot.reset(curl_easy_init());
 }
 
 // What KeepLastReply remembers of one exchange.
@@ -218,11 +242,13 @@ Status SmtpMailer::Send(const Email& email) {
   curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L);
   curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, nullptr);
   curl_easy_setopt(curl, CURLOPT_DEBUGDATA, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);  // error_buffer keeps what was written
   long reply = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
   curl_slist_free_all(recipients);
   if (code == CURLE_OK) return Status::Ok();
   std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+  if (code == CURLE_OPERATION_TIMEDOUT) DiscardThreadConnection();
   std::string hint = Hint(code, reply);
   // The URL redacted, and the password scrubbed from whatever libcurl or the server said: this
   // text reaches 502 pages, logs and the retry/dead sets (Sidekiq's Web UI keeps it for months).

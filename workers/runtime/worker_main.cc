@@ -41,6 +41,8 @@ struct MainOptions {
   std::string smtp_url;            // "" = SMTP_URL / default
   std::string smtp_ca_file;        // "" = SMTP_CA_FILE / the system's CAs
   bool smtp_tls_insecure = false;  // also set by SMTP_TLS_INSECURE=1
+  int smtp_connect_timeout_ms = SmtpMailerOptions{}.connect_timeout_ms;
+  int smtp_timeout_ms = SmtpMailerOptions{}.timeout_ms;  // whole send; a cut connection fails here
   int redis_timeout_ms = 2000;
   std::string profiles_dir = FIB_PROFILES_DIR;  // "" = only the C++ job types
   bool fast_recovery = true;  // requeue jobs of local workers proved dead without waiting 60 s
@@ -95,6 +97,11 @@ void RegisterFlags(FlagSet* flags, MainOptions* o) {
                 "SMTP server; none given: SMTP_URL, else "
                 "smtp://127.0.0.1:1025");
   RegisterSmtpTlsFlags(flags, &o->smtp_ca_file, &o->smtp_tls_insecure);
+  flags->Int("smtp-connect-timeout-ms", 0, &o->smtp_connect_timeout_ms, "ms",
+             "SMTP connect timeout");
+  flags->Int("smtp-timeout-ms", 0, &o->smtp_timeout_ms, "ms",
+             "whole SMTP send timeout, a slow provider's delay included (a send on a connection "
+             "the network silently cut fails after this, and the job is retried)");
   flags->Double("retry-delay-scale", 0, &w.retry_delay_scale, "factor",
                 "multiplies Sidekiq's retry backoff (count^4 + 15 + rand(10)*(count+1) s); "
                 "e.g. 0.01 for demos and tests");
@@ -147,6 +154,9 @@ std::string CheckOptions(const MainOptions& o) {
   const WorkerOptions& w = o.worker;
   if (w.concurrency < 1 || w.concurrency > 1000) return "--concurrency must be 1..1000";
   if (o.timeout_s < 0) return "--timeout must be >= 0 seconds";
+  if (o.smtp_connect_timeout_ms < 1 || o.smtp_timeout_ms < 1) {
+    return "--smtp-connect-timeout-ms and --smtp-timeout-ms must be >= 1 ms";
+  }
   if (w.retry_delay_scale < 0) return "--retry-delay-scale must be >= 0";
   if (o.max_payload_bytes < 0) return "--max-payload-bytes must be >= 0 (0 = no limit)";
   if (o.max_recoveries < 0) return "--max-recoveries must be >= 0 (0 = no limit)";
@@ -238,6 +248,8 @@ Status SetUpJobs(const MainOptions& o, JobRegistry* registry, std::unique_ptr<Sm
   smtp.url = o.smtp_url;
   smtp.ca_file = o.smtp_ca_file;
   smtp.tls_insecure = o.smtp_tls_insecure;
+  smtp.connect_timeout_ms = o.smtp_connect_timeout_ms;
+  smtp.timeout_ms = o.smtp_timeout_ms;
   *mailer = std::make_unique<SmtpMailer>(smtp);
   return Status::Ok();
 }
