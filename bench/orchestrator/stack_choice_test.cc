@@ -14,7 +14,7 @@ using fib::bench::ParseStacks;
 using fib::bench::ParseTargets;
 using fib::bench::ValidateHttpUrl;
 
-TEST_CASE("--stack takes cpp, rails and mixed pairs, in order", "[stack]") {
+TEST_CASE("Stack flag: --stack takes cpp, rails and mixed pairs, in order", "[stack]") {
   auto stacks = ParseStacks("cpp, rails,rails-web+cpp-worker,cpp-web+rails-worker");
   REQUIRE(stacks.ok());
   REQUIRE(stacks->size() == 4);
@@ -36,7 +36,7 @@ TEST_CASE("--stack takes cpp, rails and mixed pairs, in order", "[stack]") {
   }
 }
 
-TEST_CASE("--target URLs must be http with a host and a port", "[stack]") {
+TEST_CASE("Target flag: --target URLs must be http with a host and a port", "[stack]") {
   auto ok = ValidateHttpUrl("--target inline", "http://127.0.0.1:3000/");
   REQUIRE(ok.ok());
   CHECK(*ok == "http://127.0.0.1:3000");
@@ -65,7 +65,7 @@ TEST_CASE("--target URLs must be http with a host and a port", "[stack]") {
   CHECK_FALSE(fib::bench::ValidateRedisUrl("redis://127.0.0.1").ok());
 }
 
-TEST_CASE("--target needs both modes once each", "[stack]") {
+TEST_CASE("Target flag: --target needs both modes once each", "[stack]") {
   auto both = ParseTargets({"inline=http://127.0.0.1:3000", "background=http://127.0.0.1:3001/"});
   REQUIRE(both.ok());
   CHECK(both->at("background") == "http://127.0.0.1:3001");
@@ -121,7 +121,11 @@ TEST_CASE("The Rails app runs lesson and fibtastic; targets skip what needs a re
   CHECK(fib::bench::StackSkipReason(target, "saturation").find("never restarts") !=
         std::string::npos);
   CHECK_FALSE(fib::bench::StackSkipReason(target, "scaling").empty());
+  CHECK(fib::bench::StackSkipReason(target, "heroku").find("network namespaces") !=
+        std::string::npos);
   fib::bench::StackChoice rails{"rails", "rails", "rails"};
+  CHECK(fib::bench::StackSkipReason(rails, "heroku").find("network namespaces") !=
+        std::string::npos);
   CHECK(fib::bench::StackSkipReason(rails, "saturation").empty());
   CHECK_FALSE(fib::bench::StackSkipReason(rails, "queueing").empty());
   CHECK(fib::bench::StackSkipReason(fib::bench::StackChoice{}, "queueing").empty());

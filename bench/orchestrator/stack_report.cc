@@ -73,12 +73,18 @@ std::string StackSkipReason(const StackChoice& stack, const std::string& name) {
       return "queueing sets the worker's threads and the job's service time through our own "
              "processes; a target's are its own";
     if (name == "microbench") return "microbench times our own components in-process, no app";
+    if (name == "heroku")
+      return "heroku starts our own web, worker, Redis and mail sink on network namespaces it "
+             "creates; a target already runs where it runs";
     return "a profile is loaded into our web at start; a target runs whatever it runs (use the "
            "lesson scenario for its load)";
   }
   if (!stack.uses_rails()) return "";
   if (name == "lesson" || name == "fibtastic" || name == "saturation") return "";
   if (name == "microbench") return "microbench times our own components in-process, no app";
+  if (name == "heroku")
+    return "heroku runs our own programs on network namespaces (docs/heroku.md) and is not wired "
+           "for the Rails app (it runs on the cpp stack)";
   return "the Rails app runs the lesson and fibtastic profiles only, and this scenario is not "
          "wired for it (it runs on the cpp stack)";
 }
