@@ -9,6 +9,11 @@ CMAKE_ARGS ?=
 SANITIZE   ?=
 comma := ,
 
+# CCACHE=1: compile through ccache, an optional speed-up for repeated builds (.ci/run sets it when
+# ccache is installed; docs/ci.md's time budget is for a cold cache, as on a fresh machine).
+LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+CMAKE_ARGS += $(LAUNCHER)
+
 ifneq ($(SANITIZE),)
   BUILD_DIR := build-$(subst $(comma),-,$(SANITIZE))
   BUILD_TYPE := RelWithDebInfo
@@ -28,7 +33,7 @@ all: build
 
 help:
 	@echo 'FibTastic Bench — make targets (variables in [brackets], defaults in README):'
-	@echo '  make / make build   build everything ($(BUILD_TYPE), in $(BUILD_DIR)/) [BUILD_TYPE= JOBS= CMAKE_ARGS=]'
+	@echo '  make / make build   build everything ($(BUILD_TYPE), in $(BUILD_DIR)/) [BUILD_TYPE= JOBS= CMAKE_ARGS= CCACHE=1]'
 	@echo '  make bench          run the benchmark scenarios, write results/ [QUICK=1 SCENARIO= PLACEMENT= REPEAT=N AA=1 STACK=cpp,rails]'
 	@echo '  make demo           the lesson live: the real stack and the lesson board [DEMO_AUTO=1 DEMO_HOLD=1 DEMO_N=]'
 	@echo '  make test           include rules + every test but the measurements and the soak [TEST_LABELS=unit|core|integration|fault|soak|measure SANITIZE=address,undefined|thread]'
@@ -120,7 +125,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_TARGETS ?=
 .PHONY: fuzz
 fuzz: deps
-	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIBTASTIC_FUZZ=ON
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIBTASTIC_FUZZ=ON $(LAUNCHER)
 	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
 	FUZZ_JOBS=$(JOBS) scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
