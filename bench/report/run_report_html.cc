@@ -388,12 +388,19 @@ Result<std::string> RunReportHtml(const std::string& results_dir) {
   if (Status loaded = LoadRun(results_dir, &files); !loaded.ok()) return loaded;
   RunFiles* run = &files;
   const json& s = run->summary;
-  std::string body = "<h1>FibTastic Bench report</h1>\n" + WarningsBlock(run->warnings);
-  body += ConditionsTable(s.value("conditions", json::object()), "Conditions");
+  // The headline first, then what could have moved it (the warnings), then the conditions.
+  std::string body = "<h1>FibTastic Bench report</h1>\n";
   if (s.contains("lesson") && s["lesson"].is_object()) {
     body += "<h2 id=\"headline-section\">Headline</h2>\n" + HeadlineHtml(s["lesson"]);
   }
   if (s.contains("stacks")) body += StacksTable(s["stacks"]);
+  if (!run->warnings.empty()) {
+    body +=
+        fmt::format("<h2 id=\"warnings\">{} warning{}: what could have moved these figures</h2>\n",
+                    run->warnings.size(), run->warnings.size() == 1 ? "" : "s");
+  }
+  body += WarningsBlock(run->warnings);
+  body += ConditionsTable(s.value("conditions", json::object()), "Conditions");
   const json& scenarios = s.value("scenarios", json::object());
   for (const std::string& id : ScenarioOrder(s)) {
     const json& figures = scenarios[id];
