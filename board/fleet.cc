@@ -48,10 +48,13 @@ Fleet::Fleet(const BoardOptions& options) : options_(options) {}
 
 Fleet::~Fleet() {
   StopLoad();
+  // Joined outside load_mu_: the run's thread takes that lock to record its result.
+  std::thread run;
   {
     std::lock_guard<std::mutex> lock(load_mu_);
-    if (load_thread_.joinable()) load_thread_.join();
+    run = std::move(load_thread_);
   }
+  if (run.joinable()) run.join();
   Status ignored = Scale(0);
   (void)ignored;
   std::lock_guard<std::mutex> lock(web_mu_);
