@@ -339,6 +339,21 @@ def sidekiq_web(driver, url):
     check(busy, "Sidekiq's Busy page lists the board's worker.1")
 
 
+def row_bounds(driver, board_url):
+    """500 rows in one column: the page keeps 200 rows and no more bookkeeping than it shows."""
+    driver.get(board_url)
+    wait_until(lambda: board_state(driver)["samples"] > 0, 10, 0.1)
+    kept = driver.execute_script("""
+        for (let i = 0; i < 500; i++) {
+          board.addRow({variant: 'background', id: 'bound-' + i, n: i, sentAt: Date.now(),
+                        browserMs: 1, serverMs: 1, serverTiming: [], status: 200});
+        }
+        return {rows: document.querySelectorAll('#background-rows tr').length,
+                map: board.rows.size, order: board.order.length};""")
+    check(kept["rows"] == 200 and kept["map"] <= 400 and kept["order"] <= 400,
+          "500 rows in a column leave 200 on the page and bounded bookkeeping: %s" % kept)
+
+
 def reset(driver, board_url):
     driver.get(board_url)
     wait_until(lambda: board_state(driver)["workers"] == 2, 10, 0.1)
@@ -384,6 +399,7 @@ def main():
               "presentation mode is remembered")
         driver.find_element(By.ID, "present").click()
         cross_origin(driver, board_url, token)
+        row_bounds(driver, board_url)
         reset(driver, board_url)
         sigterm_stops_everything(demo, board_url, token)
         print("board browser test took %.0f s" % (time.monotonic() - started))
