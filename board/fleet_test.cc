@@ -58,4 +58,29 @@ TEST_CASE("Fleet stops a running load run and returns when destroyed", "[board]"
   CHECK(code == 0);
 }
 
+// Stopped (reset, or the board's SIGTERM) in the moment before the loadgen is started: the run
+// must still stop, not go on for its whole duration.
+TEST_CASE("Fleet stops a load run it is just starting", "[board]") {
+  int code = RunInChild(
+      [] {
+        BoardOptions options;
+        std::string loadgen = test::BinPath("fibtastic-loadgen");
+        options.bin_dir = loadgen.substr(0, loadgen.rfind('/'));
+        int port = 0;
+        if (test::ListenLoopback(&port) < 0) return 2;
+        options.background_url = "http://127.0.0.1:" + std::to_string(port);
+        options.workers = 0;
+        Fleet fleet(options);
+        LoadRequest load{"background", "fibtastic", 2, 30, 5};
+        if (!fleet.StartLoad(load).ok()) return 3;
+        fleet.StopLoad();
+        for (int i = 0; i < 150 && fleet.LoadState().value("running", false); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return fleet.LoadState().value("running", false) ? 4 : 0;
+      },
+      15000);
+  CHECK(code == 0);
+}
+
 }  // namespace fib
