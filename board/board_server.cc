@@ -11,6 +11,7 @@
 
 #include "board/static_files.h"
 #include "common/clock.h"
+#include "common/flags.h"
 #include "common/redis/redis_connection.h"
 #include "common/text.h"
 
@@ -181,13 +182,13 @@ void BoardServer::Page(httplib::Response& response) const {
 
 void BoardServer::State(const httplib::Request& request, httplib::Response& response) {
   int64_t since = 0, since_mail = 0;
-  try {
-    if (request.has_param("since")) since = std::stoll(request.get_param_value("since"));
-    if (request.has_param("since_mail")) {
-      since_mail = std::stoll(request.get_param_value("since_mail"));
-    }
-  } catch (const std::exception&) {
-    return Error(response, 400, "since and since_mail must be integers");
+  // Whole numbers only: "1e99" or "12abc" would otherwise be read as 1 or 12 in silence.
+  for (auto [name, out] :
+       {std::pair<const char*, int64_t*>{"since", &since}, {"since_mail", &since_mail}}) {
+    if (!request.has_param(name)) continue;
+    auto value = ParseInt(request.get_param_value(name).substr(0, 40), name);
+    if (!value.ok()) return Error(response, 400, value.status().message());
+    *out = *value;
   }
   nlohmann::json provider;
   {

@@ -48,10 +48,13 @@ Fleet::Fleet(const BoardOptions& options) : options_(options) {}
 
 Fleet::~Fleet() {
   StopLoad();
+  // Joined outside load_mu_: the run's thread takes that lock to record its result.
+  std::thread run;
   {
     std::lock_guard<std::mutex> lock(load_mu_);
-    if (load_thread_.joinable()) load_thread_.join();
+    run = std::move(load_thread_);
   }
+  if (run.joinable()) run.join();
   Status ignored = Scale(0);
   (void)ignored;
   std::lock_guard<std::mutex> lock(web_mu_);
@@ -214,6 +217,7 @@ Status Fleet::StartLoad(const LoadRequest& request) {
     return Status::Error("a load run is already going; wait for it to finish");
   }
   if (load_thread_.joinable()) load_thread_.join();
+  load_stopped_ = false;
   int64_t started_ms = SystemClock::Default()->NowMillis();
   load_state_ = {{"running", true},
                  {"variant", request.variant},
@@ -260,6 +264,7 @@ void Fleet::RunLoad(const LoadRequest& request, const std::string& url, int64_t 
     std::lock_guard<std::mutex> lock(load_mu_);
     load_ = std::move(*process);
     running = load_.get();
+    if (load_stopped_) running->Signal(SIGTERM);  // stopped while it was being started
   }
   if (running) code = running->Wait(static_cast<int>(request.duration_s * 1000) + 30000);
   if (running && code == -1) code = running->Stop(2000);
@@ -282,6 +287,7 @@ nlohmann::json Fleet::LoadState() {
 
 void Fleet::StopLoad() {
   std::lock_guard<std::mutex> lock(load_mu_);
+  load_stopped_ = true;
   if (load_) load_->Signal(SIGTERM);
 }
 

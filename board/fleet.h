@@ -71,8 +71,9 @@ class Fleet {
   std::map<std::string, std::unique_ptr<ChildProcess>> webs_;  // "variant/profile"; web_mu_
   std::map<std::string, std::string> web_urls_;                // guarded by web_mu_
   std::mutex load_mu_;
-  std::thread load_thread_;                           // guarded by load_mu_
-  std::unique_ptr<ChildProcess> load_;                // guarded by load_mu_
+  std::thread load_thread_;             // guarded by load_mu_
+  std::unique_ptr<ChildProcess> load_;  // guarded by load_mu_
+  bool load_stopped_ = false;           // guarded by load_mu_; StopLoad came before load_ was set
   nlohmann::json load_state_ = {{"running", false}};  // guarded by load_mu_
 };
 

@@ -50,7 +50,12 @@ def start_demo(source_dir, bin_dir):
         if match:
             urls[match.group(1)] = match.group(2)
         if "holding the stack" in line:
-            threading.Thread(target=demo.stdout.read, daemon=True).start()  # drain the pipe
+            demo.lines = lines  # the rest of its output, read by sigterm_stops_everything
+
+            def drain():
+                for rest in demo.stdout:
+                    lines.append(rest)
+            threading.Thread(target=drain, daemon=True).start()  # drain the pipe
             return demo, urls
     raise AssertionError("scripts/demo did not reach its hold:\n" + "".join(lines))
 
@@ -62,6 +67,61 @@ def stop_demo(demo):
             demo.wait(20)
         except subprocess.TimeoutExpired:
             os.killpg(demo.pid, 9)
+
+
+def descendants(pid):
+    """Every live process below `pid` (by parent links in /proc)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % entry) as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                parents[int(entry)] = int(fields[1])
+        except (ValueError, OSError, IndexError):
+            continue
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def sigterm_stops_everything(demo, board_url, token):
+    """SIGTERM to the demo script alone (as `kill PID` sends it), with a load run going: the demo
+    exits within seconds and leaves nothing running (board, workers, webs, loadgen, redis...)."""
+    code, text = post(board_url + "api/load", '{"variant":"background","rate_rps":2,'
+                      '"duration_s":30}', {"Content-Type": "application/json",
+                                           "X-Board-Token": token})
+    check(code == 202, "a 30 s load run started before the stop: " + text[:80])
+    time.sleep(0.5)
+    before = descendants(demo.pid)
+    started = time.monotonic()
+    demo.send_signal(15)
+    try:
+        demo.wait(15)
+    except subprocess.TimeoutExpired:
+        pass
+    took = time.monotonic() - started
+    check(demo.poll() is not None and took < 10,
+          "scripts/demo stopped %.1f s after SIGTERM (limit 10 s)" % took)
+    killed = [line for line in demo.lines if "did not stop" in line]
+    check(not killed, "every process stopped on SIGTERM by itself, none had to be killed: %s"
+          % "".join(killed))
+    left = wait_until(lambda: not [p for p in before if alive(p)], 5, 0.1)
+    check(left, "none of the demo's %d processes is left running: %s"
+          % (len(before), [p for p in before if alive(p)]))
 
 
 def board_state(driver):
@@ -257,6 +317,13 @@ def hostile(board_url, headers):
                                                                    text[:100]))
     check(True, "%d hostile bodies to the control endpoints got 4xx JSON errors %s"
           % (sum(codes.values()), codes))
+    for query in ("since=1e99", "since=12abc", "since_mail=-", "since=99999999999999999999"):
+        try:
+            code = urllib.request.urlopen(board_url + "api/state?" + query, timeout=5).status
+        except urllib.error.HTTPError as error:
+            code = error.code
+        check(code == 400, "GET /api/state?%s is refused with 400, not read leniently (%d)"
+              % (query, code))
 
 
 def sidekiq_web(driver, url):
@@ -270,6 +337,21 @@ def sidekiq_web(driver, url):
     busy = wait_until(lambda: "worker.1" in urllib.request.urlopen(url + "busy", timeout=5)
                       .read().decode(), 10, 0.5)
     check(busy, "Sidekiq's Busy page lists the board's worker.1")
+
+
+def row_bounds(driver, board_url):
+    """500 rows in one column: the page keeps 200 rows and no more bookkeeping than it shows."""
+    driver.get(board_url)
+    wait_until(lambda: board_state(driver)["samples"] > 0, 10, 0.1)
+    kept = driver.execute_script("""
+        for (let i = 0; i < 500; i++) {
+          board.addRow({variant: 'background', id: 'bound-' + i, n: i, sentAt: Date.now(),
+                        browserMs: 1, serverMs: 1, serverTiming: [], status: 200});
+        }
+        return {rows: document.querySelectorAll('#background-rows tr').length,
+                map: board.rows.size, order: board.order.length};""")
+    check(kept["rows"] == 200 and kept["map"] <= 400 and kept["order"] <= 400,
+          "500 rows in a column leave 200 on the page and bounded bookkeeping: %s" % kept)
 
 
 def reset(driver, board_url):
@@ -317,7 +399,9 @@ def main():
               "presentation mode is remembered")
         driver.find_element(By.ID, "present").click()
         cross_origin(driver, board_url, token)
+        row_bounds(driver, board_url)
         reset(driver, board_url)
+        sigterm_stops_everything(demo, board_url, token)
         print("board browser test took %.0f s" % (time.monotonic() - started))
         return 0
     except AssertionError as error:
