@@ -9,7 +9,8 @@ provider down for 5 s grows the retry count, which returns to 0, and every email
 checks that control requests from another origin — a real page in the browser, and a plain HTTP
 client with a forged Origin or Host or without the token — are refused and change nothing. The
 page is on the board's pushed stream (GET /api/events): a background email shows within ~1 s of
-the sink storing it; a 9th concurrent stream gets 503; SIGTERM with 8 streams open stops at once.
+the sink storing it; a 9th concurrent stream gets 503 and a page that meets it polls until it
+can stream again; SIGTERM with 8 streams open stops at once.
 Screenshots of each step go to the test's output directory. Exit 77 only when chromium,
 chromedriver or selenium is absent.
 """
@@ -113,11 +114,12 @@ def open_stream(board_url, host=None):
 
 
 def event_streams(driver, board_url):
-    """The stream cap: with the page's stream open, 7 more open and the 9th gets 503; a foreign
-    Host is refused as on every endpoint. Returns the open streams (SIGTERM is sent with them)."""
-    check(wait_until(lambda: driver.execute_script("return window.board.streaming"), 10, 0.1),
-          "the page is streaming before the cap check")
-    time.sleep(0.5)  # streams of pages navigated away end at their next write (a sample, 250 ms)
+    """The stream cap and the page's fallback: 8 streams open and the 9th gets 503; a foreign Host
+    is refused as on every endpoint; a page that finds the streams full polls (its panel stays
+    live) and is back on a stream within seconds of one closing. Returns the open streams
+    (SIGTERM is sent with them and the page's)."""
+    driver.get("about:blank")
+    time.sleep(0.6)  # the page's stream ends at its next write (a sample, 250 ms)
     status, foreign = open_stream(board_url, host="evil.example")
     foreign.close()
     check(status == 403, "GET /api/events with a foreign Host is refused (%d)" % status)
@@ -128,9 +130,16 @@ def event_streams(driver, board_url):
             connection.close()
             break
         opened.append(connection)
-    check(status == 503 and len(opened) == 7,
-          "with the page's stream, %d more opened and the next got %d (cap 8, then 503)"
-          % (len(opened), status))
+    check(status == 503 and len(opened) == 8,
+          "%d streams opened and the next got %d (cap 8, then 503)" % (len(opened), status))
+    driver.get(board_url)
+    check(wait_until(lambda: board_state(driver)["samples"] > 3, 10, 0.1) and
+          not driver.execute_script("return window.board.streaming"),
+          "with the streams full the page falls back to polling, and its panel stays live")
+    opened.pop().close()
+    check(wait_until(lambda: driver.execute_script(
+              "return window.board.streaming && window.board.pushed > 0"), 10, 0.1),
+          "once a stream closes the page resumes its own")
     return opened
 
 
