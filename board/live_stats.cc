@@ -18,7 +18,9 @@ constexpr int kMaxProcesses = 32;   // heartbeats read per sample
 constexpr const char* kFibTiming = "X-Fib-Timing";
 // The sink's stream sends a heartbeat every 15 s when idle: a longer silence means it is gone.
 constexpr int kStreamReadTimeoutS = 20;
-constexpr size_t kMaxEventBytes = 256 * 1024;  // one SSE event; more: a foreign stream, drop it
+// One SSE event; a longer one is skipped (its email gets no time) so memory stays bounded and the
+// stream moves past it (dropping the stream would meet it again on every reconnect).
+constexpr size_t kMaxEventBytes = 1024 * 1024;
 constexpr int kMinBackoffMs = 100;
 constexpr int kMaxBackoffMs = 5000;
 
@@ -137,6 +139,7 @@ void LiveStats::StreamInbox() {
       since = last_mail_id_;
     }
     std::string buffer;
+    bool skipping = false;  // inside an oversized event: discard to its end
     bool connected = false;
     client.Get(
         "/events?since_id=" + std::to_string(since),
@@ -150,10 +153,15 @@ void LiveStats::StreamInbox() {
           buffer.append(data, size);
           for (size_t end = buffer.find("\n\n"); end != std::string::npos;
                end = buffer.find("\n\n")) {
-            TakeEvent(buffer.substr(0, end));
+            if (!skipping) TakeEvent(buffer.substr(0, end));
+            skipping = false;
             buffer.erase(0, end + 2);
           }
-          return buffer.size() <= kMaxEventBytes && !stopping();
+          if (buffer.size() > kMaxEventBytes) {
+            skipping = true;
+            buffer.erase(0, buffer.size() - 1);  // the last byte may be half of the "\n\n"
+          }
+          return !stopping();
         });
     {
       std::lock_guard<std::mutex> lock(mu_);
