@@ -87,7 +87,9 @@ int main(int argc, char** argv) {
                      "knobs that start real workers and load runs against the demo's stack.");
   RegisterFlags(&flags, &options);
   flags.Epilog(
-      "Routes: GET / (the page), GET /api/state?since=SEQ&since_mail=ID (live panel, JSON);\n"
+      "Routes: GET / (the page), GET /api/state?since=SEQ&since_mail=ID (live panel, JSON),\n"
+      "GET /api/events?since=SEQ&since_mail=ID (the same pushed as Server-Sent Events; at most\n"
+      "8 at once, 503 beyond);\n"
       "POST /api/submit, /api/load, /api/scale, /api/provider, /api/reset (JSON bodies; need\n"
       "the page's X-Board-Token, a same-origin or absent Origin, and the board's own Host).\n"
       "scripts/demo starts it (make demo). See docs/lesson-board.md.");

@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <set>
 #include <type_traits>
 
 #include "board/static_files.h"
 #include "common/clock.h"
 #include "common/flags.h"
+#include "common/http/stream_slots.h"
 #include "common/redis/redis_connection.h"
 #include "common/text.h"
 
@@ -62,6 +64,9 @@ bool Field(const nlohmann::json& body, const char* name, T fallback, T* out,
   return true;
 }
 
+constexpr int kMaxEventStreams = 8;       // concurrent GET /api/events; more get 503
+constexpr int kEventHeartbeatMs = 10000;  // an idle stream sends a comment this often
+
 HttpLimits BoardLimits() {
   HttpLimits limits;
   limits.max_head_bytes = 16 * 1024;
@@ -110,6 +115,9 @@ void BoardServer::Routes() {
   });
   http_.Get("/api/state", [this](const httplib::Request& request, httplib::Response& response) {
     State(request, response);
+  });
+  http_.Get("/api/events", [this](const httplib::Request& request, httplib::Response& response) {
+    Events(request, response);
   });
   using namespace std::placeholders;
   Control("/api/submit", {"variant", "profile", "email", "sequence_length"},
@@ -180,28 +188,111 @@ void BoardServer::Page(httplib::Response& response) const {
   }
 }
 
-void BoardServer::State(const httplib::Request& request, httplib::Response& response) {
-  int64_t since = 0, since_mail = 0;
+bool BoardServer::ParseSince(const httplib::Request& request, httplib::Response& response,
+                             int64_t* since, int64_t* since_mail) {
+  *since = *since_mail = 0;
   // Whole numbers only: "1e99" or "12abc" would otherwise be read as 1 or 12 in silence.
   for (auto [name, out] :
-       {std::pair<const char*, int64_t*>{"since", &since}, {"since_mail", &since_mail}}) {
+       {std::pair<const char*, int64_t*>{"since", since}, {"since_mail", since_mail}}) {
     if (!request.has_param(name)) continue;
     auto value = ParseInt(request.get_param_value(name).substr(0, 40), name);
-    if (!value.ok()) return Error(response, 400, value.status().message());
+    if (!value.ok()) {
+      Error(response, 400, value.status().message());
+      return false;
+    }
     *out = *value;
   }
+  return true;
+}
+
+nlohmann::json BoardServer::StateJson(int64_t since, int64_t since_mail) {
   nlohmann::json provider;
   {
     std::lock_guard<std::mutex> lock(provider_mu_);
     provider = {{"mode", provider_mode_}, {"until_ms", provider_until_ms_}};
   }
-  Answer(response, 200,
-         {{"now_ms", SystemClock::Default()->NowMillis()},
+  return {{"now_ms", SystemClock::Default()->NowMillis()},
           {"samples", stats_->SamplesSince(since)},
           {"mails", stats_->MailsSince(since_mail)},
           {"workers", fleet_->Workers()},
           {"load", fleet_->LoadState()},
-          {"provider", provider}});
+          {"provider", provider}};
+}
+
+void BoardServer::State(const httplib::Request& request, httplib::Response& response) {
+  int64_t since = 0, since_mail = 0;
+  if (!ParseSince(request, response, &since, &since_mail)) return;
+  Answer(response, 200, StateJson(since, since_mail));
+}
+
+// One /api/events stream's state, shared with httplib's content provider (which outlives Events).
+class BoardServer::EventStream {
+ public:
+  EventStream(BoardServer* board, int64_t since, int64_t since_mail)
+      : board_(board), since_(since), since_mail_(since_mail), slot_(&board->event_streams_) {}
+
+  // Called by httplib until it returns false, the page is gone or the server stops: the state
+  // since the last event as soon as the version moves (an email at once, samples ~4x/s), or a
+  // heartbeat comment after a quiet while.
+  bool Next(httplib::DataSink& sink) {
+    LiveStats* stats = board_->stats_;
+    std::string text;
+    if (!greeted_) {
+      greeted_ = true;
+      seen_ = stats->version();
+      text = "retry: 1000\n";  // how soon EventSource reconnects after the stream ends
+    } else {
+      auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(kEventHeartbeatMs);
+      int64_t version = stats->WaitForChange(seen_, deadline);
+      if (stats->waiters_stopped()) {
+        sink.done();
+        return true;
+      }
+      if (version == seen_) return Write(sink, ": heartbeat\n\n");
+      seen_ = version;
+    }
+    nlohmann::json state = board_->StateJson(since_, since_mail_);
+    for (const auto& sample : state["samples"]) {
+      since_ = std::max(since_, sample.value("seq", int64_t{0}));
+    }
+    for (const auto& mail : state["mails"]) {
+      since_mail_ = std::max(since_mail_, mail.value("id", int64_t{0}));
+    }
+    return Write(sink, text + "data: " + Dump(state) + "\n\n");
+  }
+
+ private:
+  // A failed write means the page is gone: returning false ends the stream.
+  static bool Write(httplib::DataSink& sink, const std::string& text) {
+    return sink.write(text.data(), text.size());
+  }
+
+  BoardServer* board_;
+  int64_t since_;
+  int64_t since_mail_;
+  int64_t seen_ = 0;
+  bool greeted_ = false;
+  SlotRelease slot_;
+};
+
+void BoardServer::Events(const httplib::Request& request, httplib::Response& response) {
+  int64_t since = 0, since_mail = 0;
+  if (!ParseSince(request, response, &since, &since_mail)) return;
+  if (stats_->waiters_stopped()) return Error(response, 503, "the board is shutting down");
+  if (!TakeSlot(event_streams_, kMaxEventStreams)) {
+    response.set_header("Retry-After", "1");
+    return Error(response, 503,
+                 fmt::format("too many event streams (at most {} at once); close a board tab or "
+                             "retry",
+                             kMaxEventStreams));
+  }
+  auto stream = std::make_shared<EventStream>(this, since, since_mail);
+  response.set_header("Cache-Control", "no-store");
+  response.set_header("X-Accel-Buffering", "no");  // for a proxy in front: do not buffer
+  response.set_chunked_content_provider(
+      "text/event-stream",
+      [stream](size_t, httplib::DataSink& sink) { return stream->Next(sink); });
 }
 
 void BoardServer::Submit(const nlohmann::json& body, httplib::Response& response) {

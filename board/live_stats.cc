@@ -2,7 +2,9 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/redis/redis_connection.h"
@@ -14,6 +16,13 @@ namespace {
 constexpr size_t kMaxMails = 2000;  // emails remembered for the page's rows
 constexpr int kMaxProcesses = 32;   // heartbeats read per sample
 constexpr const char* kFibTiming = "X-Fib-Timing";
+// The sink's stream sends a heartbeat every 15 s when idle: a longer silence means it is gone.
+constexpr int kStreamReadTimeoutS = 20;
+// One SSE event; a longer one is skipped (its email gets no time) so memory stays bounded and the
+// stream moves past it (dropping the stream would meet it again on every reconnect).
+constexpr size_t kMaxEventBytes = 1024 * 1024;
+constexpr int kMinBackoffMs = 100;
+constexpr int kMaxBackoffMs = 5000;
 
 int64_t IntOf(const RedisValue& value) {
   if (value.is_integer()) return value.integer;
@@ -64,15 +73,137 @@ LiveStats::~LiveStats() { Stop(); }
 void LiveStats::Start(std::function<void()> tick) {
   tick_ = std::move(tick);
   thread_ = std::thread([this] { Run(); });
+  inbox_thread_ = std::thread([this] { StreamInbox(); });
 }
 
 void LiveStats::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
+    waiters_stopped_ = true;
+    // Ends a stream blocked in a read at once (httplib: stop() may come from another thread).
+    if (inbox_client_ != nullptr) inbox_client_->stop();
   }
   wake_.notify_all();
+  changed_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (inbox_thread_.joinable()) inbox_thread_.join();
+}
+
+bool LiveStats::stopping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_;
+}
+
+void LiveStats::StopWaiters() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiters_stopped_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool LiveStats::waiters_stopped() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiters_stopped_;
+}
+
+bool LiveStats::inbox_streaming() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return inbox_streaming_;
+}
+
+int64_t LiveStats::version() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return version_;
+}
+
+int64_t LiveStats::WaitForChange(int64_t seen, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait_until(lock, deadline, [&] { return waiters_stopped_ || version_ != seen; });
+  return version_;
+}
+
+void LiveStats::StreamInbox() {
+  int backoff_ms = kMinBackoffMs;
+  while (!stopping()) {
+    ResyncMailIds();
+    httplib::Client client(options_.inbox_url);
+    client.set_connection_timeout(0, 300000);
+    client.set_read_timeout(kStreamReadTimeoutS, 0);
+    int64_t since = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+      inbox_client_ = &client;
+      since = last_mail_id_;
+    }
+    std::string buffer;
+    bool skipping = false;  // inside an oversized event: discard to its end
+    bool connected = false;
+    client.Get(
+        "/events?since_id=" + std::to_string(since),
+        [&](const httplib::Response& response) {
+          connected = response.status == 200;
+          std::lock_guard<std::mutex> lock(mu_);
+          inbox_streaming_ = connected && !stop_;
+          return inbox_streaming_;
+        },
+        [&](const char* data, size_t size) {
+          buffer.append(data, size);
+          for (size_t end = buffer.find("\n\n"); end != std::string::npos;
+               end = buffer.find("\n\n")) {
+            if (!skipping) TakeEvent(buffer.substr(0, end));
+            skipping = false;
+            buffer.erase(0, end + 2);
+          }
+          if (buffer.size() > kMaxEventBytes) {
+            skipping = true;
+            buffer.erase(0, buffer.size() - 1);  // the last byte may be half of the "\n\n"
+          }
+          return !stopping();
+        });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      inbox_client_ = nullptr;
+      inbox_streaming_ = false;
+    }
+    // Dropped (the sink restarted or went away): poll meanwhile (Run), retry with backoff.
+    backoff_ms = connected ? kMinBackoffMs : std::min(backoff_ms * 2, kMaxBackoffMs);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (wake_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return stop_; })) {
+      return;
+    }
+  }
+}
+
+void LiveStats::TakeEvent(const std::string& text) {
+  std::string event = "message", data;
+  for (size_t at = 0; at <= text.size();) {
+    size_t end = std::min(text.find('\n', at), text.size());
+    std::string_view line(text.data() + at, end - at);
+    if (line.rfind("event:", 0) == 0) event = Trim(line.substr(6));
+    if (line.rfind("data:", 0) == 0) data += Trim(line.substr(5));
+    at = end + 1;
+  }
+  if (event != "message" || data.empty()) return;  // comments (heartbeats), retry:, others
+  nlohmann::json message = nlohmann::json::parse(data, nullptr, false);
+  std::lock_guard<std::mutex> lock(mu_);
+  AddMailLocked(message);
+}
+
+void LiveStats::ResyncMailIds() {
+  httplib::Client client(options_.inbox_url);
+  client.set_connection_timeout(0, 300000);
+  client.set_read_timeout(1, 0);
+  auto response = client.Get("/stats");
+  if (!response || response->status != 200) return;
+  nlohmann::json stats = nlohmann::json::parse(response->body, nullptr, false);
+  if (!stats.is_object() || !stats.contains("received")) return;
+  // Ids count the messages received since the sink started: fewer than we saw means a restart.
+  int64_t received = static_cast<int64_t>(NumberField(stats, "received"));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (received < last_mail_id_) last_mail_id_ = 0;
 }
 
 void LiveStats::Run() {
@@ -87,6 +218,8 @@ void LiveStats::Run() {
       sample["seq"] = next_seq_++;
       samples_.push_back(std::move(sample));
       while (samples_.size() > max_samples) samples_.pop_front();
+      ++version_;
+      changed_.notify_all();
       if (wake_.wait_for(lock, std::chrono::milliseconds(options_.sample_interval_ms),
                          [this] { return stop_; })) {
         return;
@@ -177,25 +310,40 @@ nlohmann::json LiveStats::ChaosState() {
 }
 
 void LiveStats::PollInbox() {
+  int64_t since = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inbox_streaming_) return;  // pushed: polling is the fallback only
+    since = last_mail_id_;
+  }
   httplib::Client client(options_.inbox_url);
   client.set_connection_timeout(0, 300000);
   client.set_read_timeout(2, 0);
-  auto response = client.Get("/messages?limit=500&since_id=" + std::to_string(last_mail_id_));
+  auto response = client.Get("/messages?limit=500&since_id=" + std::to_string(since));
   if (!response || response->status != 200) return;
   nlohmann::json list = nlohmann::json::parse(response->body, nullptr, false);
   if (!list.is_array()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& message : list) {
-    if (!message.is_object() || !message.contains("id")) continue;
-    int64_t id = message.value("id", int64_t{0});
-    last_mail_id_ = std::max(last_mail_id_, id);
-    nlohmann::json headers = message.value("headers", nlohmann::json::object());
-    mails_.push_back({{"id", id},
-                      {"request_id", StringField(message, "request_id")},
-                      {"received_at_us", message.value("received_at", int64_t{0})},
-                      {"fib_timing", StringField(headers, kFibTiming)}});
-    while (mails_.size() > kMaxMails) mails_.pop_front();
-  }
+  for (const auto& message : list) AddMailLocked(message);
+}
+
+void LiveStats::AddMailLocked(const nlohmann::json& message) {
+  if (!message.is_object() || !message.contains("id")) return;
+  auto id_field = message.find("id");
+  if (!id_field->is_number_integer()) return;
+  int64_t id = id_field->get<int64_t>();
+  if (id <= last_mail_id_) return;  // seen (the stream and a poll can overlap)
+  last_mail_id_ = id;
+  nlohmann::json headers = message.value("headers", nlohmann::json::object());
+  // "id" is the board's own sequence (the page's since_mail): the sink's ids restart with it.
+  mails_.push_back({{"id", next_mail_seq_++},
+                    {"sink_id", id},
+                    {"request_id", StringField(message, "request_id")},
+                    {"received_at_us", static_cast<int64_t>(NumberField(message, "received_at"))},
+                    {"fib_timing", headers.is_object() ? StringField(headers, kFibTiming) : ""}});
+  while (mails_.size() > kMaxMails) mails_.pop_front();
+  ++version_;
+  changed_.notify_all();
 }
 
 nlohmann::json LiveStats::SamplesSince(int64_t since_seq) {

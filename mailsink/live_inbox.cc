@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "common/http/stream_slots.h"
 #include "mailsink/inbox_http.h"
 #include "mailsink/message_json.h"
 
@@ -15,25 +16,6 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kEventsPerWrite = 100;
-
-// Takes one of `max` slots counted by `count`; false when all are taken.
-bool TakeSlot(std::atomic<int>& count, int max) {
-  if (count.fetch_add(1) < max) return true;
-  count.fetch_sub(1);
-  return false;
-}
-
-// Gives its slot back when the last owner goes (the stream's provider outlives the handler).
-class SlotRelease {
- public:
-  explicit SlotRelease(std::atomic<int>* count) : count_(count) {}
-  ~SlotRelease() { count_->fetch_sub(1); }
-  SlotRelease(const SlotRelease&) = delete;
-  SlotRelease& operator=(const SlotRelease&) = delete;
-
- private:
-  std::atomic<int>* count_;
-};
 
 void Busy(httplib::Response& response, const std::string& what, int max) {
   response.set_header("Retry-After", "1");

@@ -1,5 +1,8 @@
-// The lesson board's page (docs/lesson-board.md). Polls GET /api/state four times a second and
-// drives the knobs through the board's control endpoints, with the run's token.
+// The lesson board's page (docs/lesson-board.md). The live panel and the rows' email times are
+// pushed by the board's GET /api/events stream (EventSource: an event at once when an email
+// lands, and with each sample ~4x/s); while that stream is down the page polls GET /api/state
+// four times a second and retries the stream every few seconds. Drives the knobs through the
+// board's control endpoints, with the run's token.
 'use strict';
 (function () {
   const token = document.querySelector('meta[name=board-token]').content;
@@ -8,7 +11,8 @@
   const MAX_ROWS = 200;          // per column; older rows are dropped
   const CHART_WINDOW_MS = 180000;
   const state = { samples: [], lastSeq: 0, lastMail: 0, rows: new Map(), order: [],
-                  mails: new Map(), loads: [], lastLoadStart: 0, seen: 0 };
+                  mails: new Map(), loads: [], lastLoadStart: 0, seen: 0,
+                  streaming: false, pushed: 0 };
   window.board = state;          // read by tests/browser/board_browser_test.py
 
   function say(text) { $('message').textContent = text || ''; }
@@ -157,17 +161,38 @@
     }
   }
 
-  // ---- live state ----
+  // ---- live state: pushed; polled only while the stream is down ----
+  const STREAM_RETRY_MS = 3000;
+  function stream() {
+    const source = new EventSource('/api/events?since=' + state.lastSeq +
+                                   '&since_mail=' + state.lastMail);
+    source.onmessage = (event) => {
+      state.streaming = true;
+      state.pushed++;
+      apply(JSON.parse(event.data));
+    };
+    source.onerror = () => {
+      // Closed here (EventSource would retry with its first URL's stale since); polling takes
+      // over, and a new stream starts from what the page has.
+      source.close();
+      state.streaming = false;
+      setTimeout(stream, STREAM_RETRY_MS);
+    };
+  }
+
   async function poll() {
-    try {
-      const reply = await fetch('/api/state?since=' + state.lastSeq + '&since_mail=' + state.lastMail);
-      if (reply.ok) apply(await reply.json());
-    } catch (error) { say('board unreachable: ' + error.message); }
+    if (!state.streaming) {
+      try {
+        const reply = await fetch('/api/state?since=' + state.lastSeq + '&since_mail=' + state.lastMail);
+        if (reply.ok && !state.streaming) apply(await reply.json());
+      } catch (error) { say('board unreachable: ' + error.message); }
+    }
     setTimeout(poll, 250);
   }
 
   function apply(s) {
     for (const sample of s.samples) {
+      if (sample.seq <= state.lastSeq) continue;  // a poll and the stream can overlap
       state.samples.push(sample);
       state.lastSeq = Math.max(state.lastSeq, sample.seq);
     }
@@ -425,5 +450,6 @@
   setupPresentation();
   setupPredictions();
   renderLegend();
+  stream();
   poll();
 })();

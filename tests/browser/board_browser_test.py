@@ -7,10 +7,14 @@ the job's cost; the background form answers at once and the email's arrival foll
 5 s to background grows the queue; scaling to 2 workers shows two processes and drains it; the
 provider down for 5 s grows the retry count, which returns to 0, and every email arrives. Then
 checks that control requests from another origin — a real page in the browser, and a plain HTTP
-client with a forged Origin or Host or without the token — are refused and change nothing.
+client with a forged Origin or Host or without the token — are refused and change nothing. The
+page is on the board's pushed stream (GET /api/events): a background email shows within ~1 s of
+the sink storing it; a 9th concurrent stream gets 503 and a page that meets it polls until it
+can stream again; SIGTERM with 8 streams open stops at once.
 Screenshots of each step go to the test's output directory. Exit 77 only when chromium,
 chromedriver or selenium is absent.
 """
+import http.client
 import http.server
 import json
 import os
@@ -98,9 +102,51 @@ def alive(pid):
         return False
 
 
+def open_stream(board_url, host=None):
+    """GET /api/events on its own connection: (status, connection); a 200's stays open."""
+    address = board_url.split("/")[2]
+    connection = http.client.HTTPConnection(address, timeout=5)
+    connection.request("GET", "/api/events", headers={"Host": host or address})
+    reply = connection.getresponse()
+    if reply.status != 200:
+        reply.read()
+    return reply.status, connection
+
+
+def event_streams(driver, board_url):
+    """The stream cap and the page's fallback: 8 streams open and the 9th gets 503; a foreign Host
+    is refused as on every endpoint; a page that finds the streams full polls (its panel stays
+    live) and is back on a stream within seconds of one closing. Returns the open streams
+    (SIGTERM is sent with them and the page's)."""
+    driver.get("about:blank")
+    time.sleep(0.6)  # the page's stream ends at its next write (a sample, 250 ms)
+    status, foreign = open_stream(board_url, host="evil.example")
+    foreign.close()
+    check(status == 403, "GET /api/events with a foreign Host is refused (%d)" % status)
+    opened = []
+    for _ in range(12):
+        status, connection = open_stream(board_url)
+        if status != 200:
+            connection.close()
+            break
+        opened.append(connection)
+    check(status == 503 and len(opened) == 8,
+          "%d streams opened and the next got %d (cap 8, then 503)" % (len(opened), status))
+    driver.get(board_url)
+    check(wait_until(lambda: board_state(driver)["samples"] > 3, 10, 0.1) and
+          not driver.execute_script("return window.board.streaming"),
+          "with the streams full the page falls back to polling, and its panel stays live")
+    opened.pop().close()
+    check(wait_until(lambda: driver.execute_script(
+              "return window.board.streaming && window.board.pushed > 0"), 10, 0.1),
+          "once a stream closes the page resumes its own")
+    return opened
+
+
 def sigterm_stops_everything(demo, board_url, token):
-    """SIGTERM to the demo script alone (as `kill PID` sends it), with a load run going: the demo
-    exits within seconds and leaves nothing running (board, workers, webs, loadgen, redis...)."""
+    """SIGTERM to the demo script alone (as `kill PID` sends it), with a load run going and the
+    board's event streams full: the demo exits within seconds and leaves nothing running (board,
+    workers, webs, loadgen, redis...)."""
     code, text = post(board_url + "api/load", '{"variant":"background","rate_rps":2,'
                       '"duration_s":30}', {"Content-Type": "application/json",
                                            "X-Board-Token": token})
@@ -142,6 +188,22 @@ def rows(driver, variant):
         });""" % variant)
 
 
+# Notes in the page when each row's email first shows (works with a pushed or a polled page).
+WATCH_MAILS = """
+    if (!window.mailWatch) window.mailWatch = setInterval(() => {
+      for (const r of window.board.rows.values()) if (r.mail && !r.mailSeenMs) r.mailSeenMs = Date.now();
+    }, 5);"""
+
+
+def mail_latency(driver, request_id):
+    """Milliseconds from the sink storing the row's email (its received_at) to the page showing
+    its time, or None before it shows."""
+    return driver.execute_script("""
+        const r = window.board.rows.get(arguments[0]);
+        return r && r.mailSeenMs ? r.mailSeenMs - r.mail.received_at_us / 1000 : null;""",
+                                 request_id)
+
+
 def submit(driver, variant, count_before):
     driver.find_element(By.CSS_SELECTOR, "#%s-form button" % variant).click()
     return wait_until(lambda: len(rows(driver, variant)) > count_before and
@@ -157,9 +219,16 @@ def lesson_forms(driver):
     check(job <= inline["browser"] <= job + 1000,
           "the inline response time (%.0f ms) is about the job's cost (%.0f ms)"
           % (inline["browser"], job))
+    driver.execute_script(WATCH_MAILS)
     submit(driver, "background", 0)
     arrived = wait_until(lambda: rows(driver, "background")[0]["email"], 30, 0.05)
     background = rows(driver, "background")[0]
+    latency = wait_until(lambda: mail_latency(driver, background["id"]), 5, 0.05)
+    print("background email shown %.0f ms after the sink stored it" % (latency or -1))
+    check(driver.execute_script("return window.board.streaming && window.board.pushed > 0"),
+          "the page is on the pushed stream (GET /api/events), not polling")
+    check(latency is not None and latency < 1000,
+          "the email's time showed within 1 s of the sink storing it (%s ms)" % latency)
     print("background: browser %.0f ms, email after %.0f ms"
           % (background["browser"], background["email"] or -1))
     check(background["browser"] < inline["browser"] / 2,
@@ -401,7 +470,10 @@ def main():
         cross_origin(driver, board_url, token)
         row_bounds(driver, board_url)
         reset(driver, board_url)
+        streams = event_streams(driver, board_url)
         sigterm_stops_everything(demo, board_url, token)
+        for connection in streams:
+            connection.close()
         print("board browser test took %.0f s" % (time.monotonic() - started))
         return 0
     except AssertionError as error:
