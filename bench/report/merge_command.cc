@@ -9,7 +9,7 @@
 namespace fib {
 
 namespace {
-const char kProgram[] = "fibtastic-report merge";
+const char kMergeProgram[] = "fibtastic-report merge";
 
 struct MergeCommandOptions {
   std::string output_path;
@@ -34,7 +34,7 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
 
 int RunMerge(int argc, char** argv) {
   MergeCommandOptions o;
-  FlagSet flags(kProgram, "[options] -o MERGED.json A.json B.json ...",
+  FlagSet flags(kMergeProgram, "[options] -o MERGED.json A.json B.json ...",
                 "Merges reports of one scenario run from several machines (or repeated runs)\n"
                 "into one schema-1 report: histograms merged bucket by bucket, requests, errors,\n"
                 "status codes and achieved rates summed (load from several machines adds up),\n"
@@ -45,18 +45,18 @@ int RunMerge(int argc, char** argv) {
   flags.String("label", 'l', &o.label, "TEXT",
                "label of the merged report (default: the input labels joined with ' + ')");
   std::vector<std::string> files;
-  if (auto done = ParseCommandFlags(flags, kProgram, argc, argv, &files)) return *done;
-  if (o.output_path.empty()) return UsageError(kProgram, "-o FILE is required");
-  if (files.size() < 2) return UsageError(kProgram, "merge needs at least two report files");
+  if (auto done = ParseCommandFlags(flags, kMergeProgram, argc, argv, &files)) return *done;
+  if (o.output_path.empty()) return UsageError(kMergeProgram, "-o FILE is required");
+  if (files.size() < 2) return UsageError(kMergeProgram, "merge needs at least two report files");
   std::vector<Report> reports;
-  if (!LoadReports(kProgram, files, {}, &reports)) return 2;
+  if (!LoadReports(kMergeProgram, files, {}, &reports)) return 2;
   Result<nlohmann::json> merged = MergeReports(reports, MergeOptions{o.label});
   if (!merged.ok()) {
-    std::fprintf(stderr, "%s: %s\n", kProgram, merged.message().c_str());
+    std::fprintf(stderr, "%s: %s\n", kMergeProgram, merged.message().c_str());
     return 2;
   }
   for (const auto& note : (*merged)["merge_notes"]) {
-    std::fprintf(stderr, "%s: note: %s\n", kProgram, note.get<std::string>().c_str());
+    std::fprintf(stderr, "%s: note: %s\n", kMergeProgram, note.get<std::string>().c_str());
   }
   std::string text = merged->dump(1) + "\n";
   if (o.output_path == "-") {
@@ -64,10 +64,10 @@ int RunMerge(int argc, char** argv) {
     return 0;
   }
   if (Status s = WriteFileAtomically(o.output_path, text); !s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", kProgram, s.message().c_str());
+    std::fprintf(stderr, "%s: %s\n", kMergeProgram, s.message().c_str());
     return 1;
   }
-  std::fprintf(stderr, "%s: wrote %s (%zu reports, %lld requests)\n", kProgram,
+  std::fprintf(stderr, "%s: wrote %s (%zu reports, %lld requests)\n", kMergeProgram,
                o.output_path.c_str(), reports.size(),
                static_cast<long long>((*merged)["summary"]["requests"].get<int64_t>()));
   return 0;
