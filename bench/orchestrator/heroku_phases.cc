@@ -32,8 +32,6 @@ void Sleep(double s) {
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(s * 1000)));
 }
 
-nlohmann::json Num(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
-
 std::string Secs(double v) { return std::isnan(v) ? "—" : fmt::format("{:.1f}", v); }
 
 // Returns LLEN queue:default, or -1 when Redis does not answer.
@@ -99,9 +97,9 @@ Result<nlohmann::json> DrainStep(HerokuHosts& hosts, const std::vector<Posted>& 
                         {"queue_depth_at_start", depth},
                         {"jobs", t.accepted},
                         {"delivered", t.delivered},
-                        {"first_email_s", Num(first_s)},
-                        {"drained_s", Num(drained_s)},
-                        {"drain_rate_jobs_s", Num(t.delivered / drained_s)}};
+                        {"first_email_s", NumberOrNull(first_s)},
+                        {"drained_s", NumberOrNull(drained_s)},
+                        {"drain_rate_jobs_s", NumberOrNull(t.delivered / drained_s)}};
 }
 
 }  // namespace
@@ -138,7 +136,7 @@ Result<PartFigures> HerokuScaling(HerokuHosts& hosts, bool quick) {
   if (!step2.ok()) return step2.status();
   fig["worker_2"] = *step2;
   double r1 = NumberAt(*step1, "drain_rate_jobs_s"), r2 = NumberAt(*step2, "drain_rate_jobs_s");
-  fig["speedup_2_over_1"] = Num(r2 / r1);
+  fig["speedup_2_over_1"] = NumberOrNull(r2 / r1);
   auto row = [](const nlohmann::json& s) {
     return fmt::format("| worker={} | {} | {} | {} | {} s | {} s | {:.1f} |\n",
                        s["workers"].get<int>(), s["jobs"].get<int64_t>(),
@@ -190,13 +188,13 @@ nlohmann::json PartitionJson(const Tally& t, const CutWindow& w, double recovery
           {"delivered", t.delivered},
           {"lost", t.lost},
           {"duplicated", t.duplicated},
-          {"recovery_s", Num(recovery_s)},
+          {"recovery_s", NumberOrNull(recovery_s)},
           {"rejected_503", t.rejected_503},
           {"other_failures", t.other_failures},
           {"max_503_ms", t.max_503_ms},
           {"unaccepted_delivered", t.unaccepted_delivered},
           {"emails_during_cut", during},
-          {"all_delivered_after_heal_s", Num(all_s)},
+          {"all_delivered_after_heal_s", NumberOrNull(all_s)},
           {"cut_s", (w.heal_us - w.cut_us) / 1e6},
           {"packets_dropped", w.dropped}};
 }

@@ -30,8 +30,6 @@ bool Wanted(const BenchOptions& o, const std::string& part) {
   return list.find("," + part + ",") != std::string::npos;
 }
 
-nlohmann::json Num(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
-
 std::string BindingsSection(const std::vector<Listener>& listeners, HerokuHosts& hosts,
                             nlohmann::json* figures) {
   std::string md = "| host | address | listens on |\n|---|---|---|\n";
@@ -95,14 +93,14 @@ Result<PartFigures> LessonRun(HerokuHosts& hosts, const BenchOptions& options,
       r["summary"]["server_timing_ms"].contains("enqueue")) {
     enqueue = NumberAt(r["summary"]["server_timing_ms"]["enqueue"], "p50");
   }
-  nlohmann::json m = {{"p50_ms", Num(SummaryValue(r, "latency_ms", "p50"))},
-                      {"p99_ms", Num(SummaryValue(r, "latency_ms", "p99"))},
-                      {"email_p50_ms", Num(SummaryValue(r, "e2e_ms", "p50"))},
-                      {"email_p99_ms", Num(SummaryValue(r, "e2e_ms", "p99"))},
-                      {"requests", Num(SummaryValue(r, "", "requests"))},
-                      {"errors", Num(SummaryValue(r, "", "errors"))},
-                      {"emails_missing", Num(SummaryValue(r, "e2e", "missing"))}};
-  if (!inline_mode) m["enqueue_p50_ms"] = Num(enqueue);
+  nlohmann::json m = {{"p50_ms", NumberOrNull(SummaryValue(r, "latency_ms", "p50"))},
+                      {"p99_ms", NumberOrNull(SummaryValue(r, "latency_ms", "p99"))},
+                      {"email_p50_ms", NumberOrNull(SummaryValue(r, "e2e_ms", "p50"))},
+                      {"email_p99_ms", NumberOrNull(SummaryValue(r, "e2e_ms", "p99"))},
+                      {"requests", NumberOrNull(SummaryValue(r, "", "requests"))},
+                      {"errors", NumberOrNull(SummaryValue(r, "", "errors"))},
+                      {"emails_missing", NumberOrNull(SummaryValue(r, "e2e", "missing"))}};
+  if (!inline_mode) m["enqueue_p50_ms"] = NumberOrNull(enqueue);
   std::string row = fmt::format(
       "| {} | {} / {} | {} | {} / {} | {} / {} / {} |\n", inline_mode ? "inline" : "background",
       Ms(SummaryValue(r, "latency_ms", "p50")), Ms(SummaryValue(r, "latency_ms", "p99")),

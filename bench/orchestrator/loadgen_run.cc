@@ -77,6 +77,10 @@ Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin
   return FinishLoadgen(&*run);
 }
 
+nlohmann::json NumberOrNull(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+
 double NumberAt(const nlohmann::json& object, const char* key) {
   return object.is_object() && object.contains(key) && object[key].is_number()
              ? object[key].get<double>()

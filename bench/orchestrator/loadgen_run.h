@@ -53,6 +53,8 @@ Result<LoadgenResult> FinishLoadgen(RunningLoadgen* run);
 Result<LoadgenResult> RunLoadgen(const LoadgenSpec& spec, const std::string& bin_dir,
                                  const std::string& out_dir);
 
+// Returns v as a JSON number, or null when it is NaN or infinite (a figure not measured).
+nlohmann::json NumberOrNull(double v);
 // Returns object[key] when it is a number, else NaN (absent, null, not an object).
 double NumberAt(const nlohmann::json& object, const char* key);
 // Returns summary.<section>.<key> (e.g. "latency_ms", "p50"), or NaN when absent.

@@ -11,10 +11,6 @@ namespace fib::bench {
 
 namespace {
 
-nlohmann::json NumberOrNull(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
-}
-
 // Returns the key's label in the interval table.
 std::string KeyTitle(const std::string& key) {
   static const std::map<std::string, std::string> kTitles = {

@@ -123,10 +123,6 @@ int ConnectionsFor(const BenchOptions& options) { return options.web_threads; }
 std::string Count(double v) { return std::isnan(v) ? "—" : fmt::format("{:.0f}", v); }
 std::string Rate(double v) { return std::isnan(v) ? "—" : fmt::format("{:.1f}", v); }
 
-nlohmann::json NumberOrNull(double v) {
-  return std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
-}
-
 std::string Image(const std::string& rel_base, const std::string& alt) {
   return fmt::format("![{}]({}.png)\n\n", alt, rel_base);
 }
