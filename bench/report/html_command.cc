@@ -31,8 +31,8 @@ int RunHtml(int argc, char** argv) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dirs[0], ec)) {
     return UsageError(kHtmlProgram, dirs[0] +
-                                    " is not a directory (give a `make bench` results "
-                                    "directory, e.g. results/reference)");
+                                        " is not a directory (give a `make bench` results "
+                                        "directory, e.g. results/reference)");
   }
   auto start = std::chrono::steady_clock::now();
   Status s = WriteRunReportHtml(dirs[0], output_path);
