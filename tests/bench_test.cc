@@ -18,15 +18,11 @@
 
 namespace fs = std::filesystem;
 using fib::test::BinPath;
+using fib::test::MakeTempDir;
 using fib::test::RunCommand;
 using fib::test::Subprocess;
 
 namespace {
-
-std::string TempDir() {
-  char tmpl[] = "/tmp/fibtastic-bench-test-XXXXXX";
-  return mkdtemp(tmpl);
-}
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);
@@ -89,7 +85,7 @@ TEST_CASE("fibtastic-bench refuses bad usage with one clear message", "[bench]")
 
 TEST_CASE("A malformed profile is named with its file and line and nothing is left running",
           "[bench]") {
-  std::string dir = TempDir();
+  std::string dir = MakeTempDir("bench-test");
   fs::create_directories(dir + "/profiles");
   std::ofstream(dir + "/profiles/broken.toml")
       << "name = \"broken\"\njob_class = \"BrokenWorker\"\n[[job]]\nname = \"x\"\nkind = "
@@ -107,7 +103,7 @@ TEST_CASE("A malformed profile is named with its file and line and nothing is le
 }
 
 TEST_CASE("make bench QUICK=1 on the lesson writes the report, summary and plots", "[bench]") {
-  std::string dir = TempDir();
+  std::string dir = MakeTempDir("bench-test");
   std::string out;
   int code = RunCommand(
       {BinPath("fibtastic-bench"), "--quick", "--scenario", "lesson", "--results-dir", dir}, &out,
@@ -154,7 +150,7 @@ TEST_CASE("make bench QUICK=1 on the lesson writes the report, summary and plots
 
 TEST_CASE("make bench: queueing puts theory beside each run, scaling drains exactly its burst",
           "[bench]") {
-  std::string dir = TempDir();
+  std::string dir = MakeTempDir("bench-test");
   std::string out;
   int code = RunCommand({BinPath("fibtastic-bench"), "--quick", "--scenario", "queueing,scaling",
                          "--results-dir", dir},
@@ -204,7 +200,7 @@ TEST_CASE("make bench: queueing puts theory beside each run, scaling drains exac
 
 TEST_CASE("make bench REPEAT=3 QUICK=1 on the lesson reports medians with 95% intervals",
           "[bench]") {
-  std::string dir = TempDir();
+  std::string dir = MakeTempDir("bench-test");
   std::string out;
   int code = RunCommand({BinPath("fibtastic-bench"), "--repeat", "3", "--quick", "--scenario",
                          "lesson", "--results-dir", dir},
@@ -258,7 +254,7 @@ TEST_CASE("make bench REPEAT=3 QUICK=1 on the lesson reports medians with 95% in
 }
 
 TEST_CASE("Ctrl-C during make bench stops every process it started", "[bench]") {
-  std::string dir = TempDir();
+  std::string dir = MakeTempDir("bench-test");
   Subprocess bench(
       {BinPath("fibtastic-bench"), "--quick", "--scenario", "saturation", "--results-dir", dir});
   // Wait until the stack is up (web, worker, mail sink, redis of this run).

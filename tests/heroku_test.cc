@@ -17,15 +17,11 @@
 
 namespace fs = std::filesystem;
 using fib::test::BinPath;
+using fib::test::MakeTempDir;
 using fib::test::RunCommand;
 using fib::test::Subprocess;
 
 namespace {
-
-std::string TempDir() {
-  char tmpl[] = "/tmp/fibtastic-heroku-test-XXXXXX";
-  return mkdtemp(tmpl);
-}
 
 // Returns the namespaces and links whose names belong to the run of orchestrator `pid`.
 std::string LeftoversOf(int pid) {
@@ -64,7 +60,7 @@ std::vector<std::string> BenchArgs(const std::string& dir) {
 
 TEST_CASE("heroku: hosts bind only their addresses, a partition loses nothing, nothing is left",
           "[heroku]") {
-  std::string dir = TempDir();
+  std::string dir = MakeTempDir("heroku-test");
   if (geteuid() != 0) {
     std::string out;
     CHECK(RunCommand(BenchArgs(dir), &out, 60000) == 0);
@@ -103,7 +99,7 @@ TEST_CASE("heroku: SIGINT mid-run removes every namespace and link of the run", 
     WARN("not root: the heroku scenario skips, nothing to interrupt");
     return;
   }
-  std::string dir = TempDir();
+  std::string dir = MakeTempDir("heroku-test");
   Subprocess bench(BenchArgs(dir));
   // Interrupt once the last host exists and its services are starting.
   const std::string marker = "fhk" + std::to_string(bench.pid()) + "-provider";

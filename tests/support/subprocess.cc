@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -78,6 +79,12 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output, int ti
   if (code == -1) p.Stop(1000);
   if (output) *output = p.Log();
   return code;
+}
+
+std::string MakeTempDir(const std::string& tag) {
+  std::string pattern = "/tmp/fibtastic-" + tag + "-XXXXXX";
+  REQUIRE(mkdtemp(pattern.data()) != nullptr);
+  return pattern;
 }
 
 }  // namespace fib::test

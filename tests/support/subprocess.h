@@ -17,6 +17,9 @@ namespace fib::test {
 
 // Returns the path of one of our programs in the build's bin/ folder.
 std::string BinPath(const std::string& program);
+// Creates a fresh directory /tmp/fibtastic-TAG-XXXXXX and returns its path (the test fails if it
+// cannot).
+std::string MakeTempDir(const std::string& tag);
 
 class Subprocess {
  public:
